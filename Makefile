@@ -1,0 +1,34 @@
+# Quick start:  make reproduce   (the main job)      make test   (the test suite)
+# Each target creates or refreshes .venv by itself.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+TORCH_CPU := torch==2.13.0
+
+.PHONY: install reproduce preview test lint bench clean
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@# Without CUDA, install the pinned CPU wheel first: a bare `torch` requirement would pull
+	@# a multi-GB CUDA build.
+	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install --quiet "$(TORCH_CPU)"; fi
+	$(PY) -m pip install --quiet -e ".[dev,hub]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Main job. Until the experiments land, this renders the paper's Figure 1 preview.
+reproduce: $(STAMP)
+	$(VENV)/bin/t2d preview --transforms scale,translate,v_flip,h_flip,rotate,shear,hue,brightness,grayscale,posterize,invert,sharpen,blur,noise,pixelate,elastic,erasing,contrast --per-row 8 --out results/fig1.png
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_generator.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

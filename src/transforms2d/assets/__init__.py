@@ -1,0 +1,100 @@
+"""Object and background packs, one registry: ``builtin`` (shipped, offline), ``random``,
+``hub`` (the authors' images, optional extra) and ``folder`` (a user's directory).
+
+>>> pack = load_assets("builtin")
+>>> pack.objects_at(32).shape[1:]
+torch.Size([4, 32, 32])
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import ConfigError, unknown_name
+from .base import AssetPack
+from .builtin import load_builtin
+from .folder import load_folder
+from .hub import DEFAULT_SOURCE, load_hub
+from .random import load_random
+
+__all__ = ["ASSET_PACKS", "AssetPack", "PackInfo", "list_asset_packs", "load_assets",
+           "load_builtin", "load_folder", "load_hub", "load_random"]
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """A registered pack: ``loader(argument)`` builds it from the text after ``name:``.
+
+    ``argument`` names that text for help messages (``None``: the pack takes none);
+    ``argument_required`` says whether ``name`` alone is valid.
+    """
+
+    name: str
+    loader: Callable[[str | None], AssetPack]
+    description: str
+    argument: str | None = None
+    argument_required: bool = False
+
+    @property
+    def usage(self) -> str:
+        if self.argument is None:
+            return self.name
+        return f"{self.name}:{self.argument}" if self.argument_required else \
+            f"{self.name}[:{self.argument}]"
+
+
+@functools.lru_cache(maxsize=4)
+def _hub_cached(source: str) -> AssetPack:
+    # keep decoded hub packs in memory: re-reading hundreds of photos per dataset is slow
+    return load_hub(source)
+
+
+ASSET_PACKS: dict[str, PackInfo] = {
+    p.name: p
+    for p in (
+        PackInfo("builtin", lambda _: load_builtin(),
+                 "shipped offline: 72 emoji objects, 872 procedural nature backgrounds"),
+        PackInfo("random", lambda _: load_random(),
+                 "the paper's random-pixel objects (61, 32x32); random-pixel backgrounds"),
+        PackInfo("hub", lambda arg: _hub_cached(arg or DEFAULT_SOURCE),
+                 f"the authors' 61 objects and 867 photos from the Hugging Face hub "
+                 f"({DEFAULT_SOURCE}); needs pip install 'transforms2d[hub]'",
+                 argument="<repo-or-local-dir>"),
+        PackInfo("folder", load_folder,
+                 "your own images: <path>/objects/*.png (RGBA), <path>/backgrounds/",
+                 argument="<path>", argument_required=True),
+    )
+}
+
+
+def list_asset_packs() -> list[PackInfo]:
+    """The registered packs, in registry order."""
+    return list(ASSET_PACKS.values())
+
+
+def load_assets(spec: str | AssetPack) -> AssetPack:
+    """Resolve a pack spec: ``"builtin"``, ``"random"``, ``"hub"``, ``"hub:<repo-or-local-dir>"``
+    or ``"folder:<path>"``; an :class:`AssetPack` is returned unchanged.
+
+    Raises:
+        ConfigError: unknown pack name, or a missing/unexpected ``:argument``.
+    """
+    if isinstance(spec, AssetPack):
+        return spec
+    if not isinstance(spec, str):
+        raise ConfigError(f"An asset pack is a name such as 'builtin' or an AssetPack, "
+                          f"got {type(spec).__name__}.")
+    name, sep, arg = spec.partition(":")
+    name = name.strip()
+    info = ASSET_PACKS.get(name)
+    if info is None:
+        raise unknown_name("asset pack", name, ASSET_PACKS)
+    if sep and info.argument is None:
+        raise ConfigError(f"Asset pack '{name}' takes no argument; use '{name}', not '{spec}'.")
+    if sep and not arg:
+        raise ConfigError(f"Asset pack spec '{spec}' has an empty argument; use '{info.usage}'.")
+    if info.argument_required and not sep:
+        raise ConfigError(f"Asset pack '{name}' needs an argument: use '{info.usage}'.")
+    return info.loader(arg if sep else None)

@@ -1,0 +1,283 @@
+"""``Transforms2D``: the PyTorch dataset of the Transforms-2D family (SPEC §1).
+
+Per-item access (``ds[i]``) follows the ``Dataset`` convention; training should use the batched
+paths ``ds.render(indices)`` / ``ds.loader(...)``, which render whole batches on a device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from ..assets import AssetPack, load_assets
+from ..errors import ConfigError
+from .render import Renderer
+from .rng import Draws, derive_key
+from .spec import (
+    BACKGROUNDS,
+    CLASS_FROM,
+    SPLITS,
+    DatasetSpec,
+    TransformLike,
+    check_choice,
+    check_fraction,
+    check_int,
+    parse_transforms,
+)
+
+
+class Transforms2D(Dataset):
+    """A Transforms-2D dataset D(O, T): objects O pasted on backgrounds after transforms T.
+
+    Args:
+        objects: an int N (the first N objects of the pack) or a list of object indices; with
+            ``class_from="object"`` each object is a class, labelled by its position here.
+        transforms: transform names in application order (``"rotate,hue"`` or a list; an entry
+            may be ``(name, {param: value})`` to override the paper's parameters), or a dict
+            ``class -> list`` for per-class transforms (classes left out get none).
+        n: number of samples in this split.
+        split: ``"train"``, ``"val"`` or ``"test"``; each split is an independent stream.
+        seed: dataset seed (objects, backgrounds and transform parameters all derive from it).
+        image_size: output side in pixels (≥ 8; the paper uses 32).
+        assets: asset pack name (``"builtin"``, ``"random"``, ``"hub"``, ``"folder:PATH"``) or an
+            :class:`~transforms2d.assets.AssetPack`.
+        backgrounds: ``"images"`` (the pack's), ``"random"`` (uniform random pixels, fixed per
+            sample) or ``"black"``.
+        class_from: ``"object"`` (default) or ``"background"`` (background families are the
+            classes; objects are drawn at random).
+        families: with ``class_from="background"``, which families are the classes (default:
+            all of the pack's, in pack order).
+        correlation: probability that the non-label factor follows the label through the fixed
+            one-to-one map class k ↔ family k (object classes) or class k ↔ object k (background
+            classes); otherwise it is drawn uniformly. 0 makes them independent.
+        object_availability: probability that a sample contains its object at all.
+        transform_seed: seed of the transform parameters only (see :meth:`with_transform_seed`).
+        epoch: epoch used by ``ds[i]`` (train split only; see :meth:`set_epoch`).
+        device: where assets live and batches are rendered.
+
+    Items are ``(image, label)``: ``image`` float32 ``(3, S, S)`` in [-1, 1] (mean 0.5 / std 0.5
+    normalisation), ``label`` int in ``[0, num_classes)``. Classes are exactly balanced
+    (sample i has class ``i % num_classes``).
+    """
+
+    def __init__(
+        self,
+        objects: int | Sequence[int] = 10,
+        transforms: Sequence[TransformLike] | Mapping[int, Sequence[TransformLike]] | str = (),
+        n: int = 1000,
+        split: str = "train",
+        seed: int = 0,
+        image_size: int = 32,
+        assets: str | AssetPack = "builtin",
+        backgrounds: str = "images",
+        class_from: str = "object",
+        families: Sequence[str] | None = None,
+        correlation: float = 0.0,
+        object_availability: float = 1.0,
+        transform_seed: int = 0,
+        epoch: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        check_choice("split", split, SPLITS)
+        check_choice("backgrounds", backgrounds, BACKGROUNDS)
+        check_choice("class_from", class_from, CLASS_FROM)
+        check_int("image_size", image_size, 8)
+        check_int("seed", seed, 0)
+        check_int("transform_seed", transform_seed, 0)
+        check_fraction("correlation", correlation)
+        check_fraction("object_availability", object_availability)
+        self.pack = load_assets(assets)
+        objs = _check_objects(objects, self.pack)
+        if backgrounds == "images" and self.pack.num_backgrounds == 0:
+            raise ConfigError(
+                f"Asset pack '{self.pack.name}' has no background images; use "
+                f"backgrounds='random' or 'black', or another pack."
+            )
+        fams = _check_families(families, self.pack, class_from, backgrounds)
+        num_classes = len(objs) if class_from == "object" else len(fams)
+        if class_from == "object" and backgrounds == "images" and correlation > 0:
+            fams = fams or self.pack.families
+            if len(fams) < num_classes:
+                raise ConfigError(
+                    f"correlation > 0 pairs class k with background family k, but there are "
+                    f"{num_classes} classes and {len(fams)} families; use at most {len(fams)} "
+                    f"objects or correlation=0."
+                )
+        if class_from == "background" and correlation > 0 and len(objs) < num_classes:
+            raise ConfigError(
+                f"correlation > 0 pairs family k with object k: pass at least {num_classes} "
+                f"objects (got {len(objs)})."
+            )
+        check_int("n", n, 1)
+        if n < num_classes:
+            raise ConfigError(
+                f"n={n} is smaller than the number of classes ({num_classes}); use n >= "
+                f"{num_classes} so every class has a sample."
+            )
+        if isinstance(transforms, Mapping):
+            tlist: Any = {}
+            for c, lst in transforms.items():
+                if not (isinstance(c, int) and 0 <= c < num_classes):
+                    raise ConfigError(
+                        f"Per-class transforms name class {c!r}, but classes are "
+                        f"0..{num_classes - 1}."
+                    )
+                tlist[c] = parse_transforms(lst)
+            tlist = {c: tlist.get(c, ()) for c in range(num_classes)}
+        else:
+            tlist = parse_transforms(transforms)
+        self.spec = DatasetSpec(
+            objects=objs, transforms=tlist, n=n, split=split, seed=seed, image_size=image_size,
+            backgrounds=backgrounds, class_from=class_from, families=fams,
+            correlation=float(correlation), object_availability=float(object_availability),
+            transform_seed=transform_seed,
+        )
+        self.num_classes = num_classes
+        self.epoch = epoch
+        self.device = torch.device(device)
+        self._renderer: Renderer | None = None
+
+    # -- metadata ------------------------------------------------------------------------
+    @property
+    def class_names(self) -> list[str]:
+        """A readable name per class (object names or family names)."""
+        if self.spec.class_from == "object":
+            return [self.pack.object_names[i] for i in self.spec.objects]
+        return list(self.spec.families)
+
+    def __len__(self) -> int:
+        return self.spec.n
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return (f"Transforms2D(split={s.split!r}, n={s.n}, classes={self.num_classes}, "
+                f"transforms={_describe(s.transforms)}, assets={self.pack.name!r}, "
+                f"backgrounds={s.backgrounds!r}, image_size={s.image_size}, seed={s.seed})")
+
+    # -- rendering -----------------------------------------------------------------------
+    @property
+    def renderer(self) -> Renderer:
+        if self._renderer is None:
+            self._renderer = Renderer(self.spec, self.pack, self.device)
+        return self._renderer
+
+    def render(self, index: torch.Tensor | Sequence[int], epoch: int | None = None):
+        """Render samples ``index (B,)`` → ``(B, 3, S, S)`` float32 in [-1, 1], ``(B,)`` int64.
+
+        ``epoch`` (default: ``self.epoch``) changes transform parameters for the train split.
+        """
+        index = torch.as_tensor(index, dtype=torch.int64)
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.spec.n):
+            raise IndexError(f"sample index out of range [0, {self.spec.n})")
+        return self.renderer.render(index, self.epoch if epoch is None else epoch)
+
+    def __getitem__(self, i: int):
+        if not -self.spec.n <= int(i) < self.spec.n:
+            raise IndexError(f"index {i} out of range for {self.spec.n} samples")
+        x, y = self.render([int(i) % self.spec.n])
+        return x[0], int(y[0])
+
+    def set_epoch(self, epoch: int) -> None:
+        """Set the epoch ``ds[i]`` renders (fresh transform parameters per train epoch)."""
+        self.epoch = int(epoch)
+
+    def loader(self, batch_size: int = 512, shuffle: bool = True, epoch: int | None = None,
+               drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield rendered batches ``(B, 3, S, S)``, ``(B,)`` on ``self.device``.
+
+        The order is a counter-based permutation of (seed, split, epoch) when ``shuffle``.
+        """
+        check_int("batch_size", batch_size, 1)
+        ep = self.epoch if epoch is None else epoch
+        order = torch.arange(self.spec.n)
+        if shuffle:
+            d = Draws(derive_key(self.spec.seed, "order", self.spec.split, ep), order)
+            order = torch.argsort(d.bits(1)[:, 0])
+        order = order.to(self.device)
+        stop = len(order) - (len(order) % batch_size if drop_last else 0)
+        for start in range(0, stop, batch_size):
+            yield self.renderer.render(order[start:start + batch_size], ep)
+
+    def with_transform_seed(self, transform_seed: int) -> Transforms2D:
+        """A twin: same object, background and label at every index, independently drawn
+        transform parameters (the pairs of the invariance metric, SPEC §4)."""
+        return self._copy(self.spec.with_(transform_seed=check_seed_int(transform_seed)))
+
+    def with_split(self, split: str, n: int | None = None) -> Transforms2D:
+        """The same dataset definition on another split (optionally another size)."""
+        check_choice("split", split, SPLITS)
+        return self._copy(self.spec.with_(split=split, n=self.spec.n if n is None else n))
+
+    def to(self, device: str | torch.device) -> Transforms2D:
+        """The same dataset rendering on ``device``."""
+        out = self._copy(self.spec)
+        out.device = torch.device(device)
+        return out
+
+    def _copy(self, spec: DatasetSpec) -> Transforms2D:
+        out = object.__new__(Transforms2D)
+        out.__dict__.update(self.__dict__)
+        out.spec, out._renderer = spec, None
+        return out
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_renderer"] = None  # rebuilt lazily in each DataLoader worker
+        return state
+
+
+def check_seed_int(seed: int) -> int:
+    check_int("transform_seed", seed, 0)
+    return seed
+
+
+def _check_objects(objects: int | Sequence[int], pack: AssetPack) -> tuple[int, ...]:
+    k = pack.num_objects
+    if isinstance(objects, int) and not isinstance(objects, bool):
+        if not 1 <= objects <= k:
+            raise ConfigError(
+                f"objects={objects} but asset pack '{pack.name}' has {k} objects; "
+                f"use objects <= {k} or another pack."
+            )
+        return tuple(range(objects))
+    objs = tuple(int(o) for o in objects)
+    if not objs:
+        raise ConfigError("objects is empty; pass an int N or a list of object indices.")
+    bad = [o for o in objs if not 0 <= o < k]
+    if bad:
+        raise ConfigError(
+            f"Object index {bad[0]} is out of range: asset pack '{pack.name}' has objects "
+            f"0..{k - 1}."
+        )
+    if len(set(objs)) != len(objs):
+        raise ConfigError("objects lists an object twice; each object is one class.")
+    return objs
+
+
+def _check_families(families, pack: AssetPack, class_from: str, backgrounds: str):
+    if class_from == "object" and families is None:
+        return ()
+    if backgrounds != "images":
+        raise ConfigError("class_from='background' needs backgrounds='images'.")
+    if pack.num_backgrounds == 0:
+        raise ConfigError(f"Asset pack '{pack.name}' has no background images; use "
+                          f"backgrounds='random' or 'black', or another pack.")
+    fams = tuple(families) if families is not None else pack.families
+    unknown = [f for f in fams if f not in pack.families]
+    if unknown:
+        raise ConfigError(
+            f"Unknown background family '{unknown[0]}'; pack '{pack.name}' has: "
+            f"{', '.join(pack.families)}."
+        )
+    if class_from == "background" and len(fams) < 2:
+        raise ConfigError("class_from='background' needs at least 2 background families.")
+    return fams
+
+
+def _describe(t: Any) -> str:
+    if isinstance(t, dict):
+        return "{per-class}"
+    return "[" + ", ".join(name for name, _ in t) + "]"

@@ -1,0 +1,92 @@
+"""The dataset specification: plain, validated data that fully determines a Transforms-2D set.
+
+Validation happens here, at the boundary, with one-line errors that name the fix; everything
+downstream (renderer, dataset) may assume a valid spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Union
+
+from ..errors import ConfigError
+from ..transforms import get_transform, resolve_hyper
+
+SPLITS = ("train", "val", "test")
+BACKGROUNDS = ("images", "random", "black")
+CLASS_FROM = ("object", "background")
+
+# A transform is a name, or (name, {hyper-parameter overrides}).
+TransformLike = Union[str, tuple[str, Mapping[str, Any]]]  # noqa: UP007 (a runtime alias)
+TransformList = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
+
+
+def parse_transforms(transforms: Sequence[TransformLike] | str | None) -> TransformList:
+    """Normalise a transform list to ``((name, ((key, value), ...)), ...)``, validated.
+
+    Accepts ``"rotate,hue"``, ``["rotate", "hue"]``, ``[("rotate", {"angle": (0, 90)})]``;
+    ``none`` entries are dropped (identity).
+    """
+    if transforms is None:
+        return ()
+    if isinstance(transforms, str):
+        transforms = [t.strip() for t in transforms.split(",") if t.strip()]
+    out = []
+    for item in transforms:
+        if isinstance(item, str):
+            name, overrides = item, {}
+        elif isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str):
+            name, overrides = item[0], dict(item[1])
+        else:
+            raise ConfigError(
+                f"A transform must be a name or (name, {{params}}); got {item!r}."
+            )
+        info = get_transform(name)
+        resolve_hyper(info, overrides)  # validates keys and ranges
+        if name != "none":
+            frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v)
+                                  for k, v in overrides.items()))
+            out.append((name, frozen))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """Everything that defines a Transforms-2D dataset (see :class:`~.dataset.Transforms2D`)."""
+
+    objects: tuple[int, ...]
+    transforms: TransformList | dict[int, TransformList]
+    n: int
+    split: str = "train"
+    seed: int = 0
+    image_size: int = 32
+    backgrounds: str = "images"
+    class_from: str = "object"
+    families: tuple[str, ...] = ()
+    correlation: float = 0.0
+    object_availability: float = 1.0
+    transform_seed: int = 0
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def with_(self, **changes: Any) -> DatasetSpec:
+        return replace(self, **changes)
+
+
+def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ConfigError(
+            f"The '{name}' parameter must be one of {', '.join(choices)}. Got {value!r} instead."
+        )
+
+
+def check_fraction(name: str, value: float) -> None:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ConfigError(f"The '{name}' parameter must be in [0, 1]. Got {value} instead.")
+
+
+def check_int(name: str, value: Any, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ConfigError(
+            f"The '{name}' parameter must be an int in [{low}, inf). Got {value!r} instead."
+        )

@@ -1,0 +1,26 @@
+"""Errors raised at the package boundary.
+
+Every error a user can trigger with bad input is a :class:`ConfigError` whose message is one
+line that says what is wrong and how to fix it; the CLI prints it without a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class ConfigError(ValueError):
+    """Invalid user input: the message is a single line naming the fix."""
+
+
+def unknown_name(kind: str, name: str, valid: Iterable[str]) -> ConfigError:
+    """Build the error for an unknown registry name, suggesting the closest valid one.
+
+    >>> str(unknown_name("transform", "rotat", ["rotate", "scale"]))
+    "Unknown transform 'rotat'; did you mean 'rotate'? Valid: rotate, scale."
+    """
+    valid = list(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else "."
+    return ConfigError(f"Unknown {kind} '{name}'{hint} Valid: {', '.join(valid)}.")

@@ -1,0 +1,129 @@
+"""Photometric transformations (SPEC §1.2, #7–12): the object's RGB changes, alpha is kept.
+
+The object canvas has straight alpha, and the background is composited only after all
+transforms, so changing RGB everywhere on the canvas changes the object only. Factors follow
+Pillow's ``ImageEnhance`` (``out = degenerate + factor * (image - degenerate)``, clipped).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.rng import Draws
+from ._ops import luminance
+from .geometric import sample_nothing
+from .registry import register
+
+
+def _rgb_copy(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A copy of ``x`` and a view of its RGB channels, to be changed in place."""
+    out = x.clone()
+    return out, out[:, :3]
+
+
+def _with_rgb(x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+    """``x`` with its RGB replaced by ``rgb (B, 3, H, W)``; alpha copied."""
+    out = torch.empty_like(x)
+    out[:, :3] = rgb
+    out[:, 3] = x[:, 3]
+    return out
+
+
+def _factor_sampler(d: Draws, size: int, factor=(0.0, 2.0)) -> dict:
+    """Returns ``factor (n,)`` ~ U[factor]."""
+    return {"factor": d.uniform(1, *factor)[:, 0]}
+
+
+def sample_hue(d: Draws, size: int, shift=(-0.5, 0.5)) -> dict:
+    """Returns ``shift (n,)`` ~ U[shift], in turns of the hue circle."""
+    return {"shift": d.uniform(1, *shift)[:, 0]}
+
+
+@register("hue", "photometric", sample_hue, "hue shift ~ U[-0.5, 0.5] turns", shift=(-0.5, 0.5))
+def apply_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Rotate the HSV hue of every pixel by ``shift (B,)`` turns; saturation and value kept."""
+    rgb = x[:, :3]
+    maxc, arg = rgb.max(1, keepdim=True)  # ties resolve to the first channel, as in HSV
+    delta = maxc - rgb.amin(1, keepdim=True)
+    # Hue in sixths: 2 * argmax + (next channel - the one after) / delta.
+    nxt = rgb.gather(1, (arg + 1) % 3).sub_(rgb.gather(1, (arg + 2) % 3))
+    h6 = nxt.div_(delta.clamp_min(1e-12)).add_(arg * 2.0).add_(shift[:, None, None, None] * 6.0)
+    # HSV → RGB per channel n ∈ (5, 3, 1): c = v − delta · clamp(min(k, 4 − k), 0, 1).
+    k = torch.remainder(h6 + _HUE_OFFSETS.to(x.device), 6.0)
+    t = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
+    out = torch.empty_like(x)
+    torch.sub(maxc, t.mul_(delta), out=out[:, :3])
+    out[:, 3] = x[:, 3]
+    return out
+
+
+_HUE_OFFSETS = torch.tensor([5.0, 3.0, 1.0]).view(1, 3, 1, 1)
+
+
+@register("brightness", "photometric", _factor_sampler, "brightness factor ~ U[0, 2]",
+          factor=(0.0, 2.0))
+def apply_brightness(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """Multiply RGB by ``factor (B,)`` (Pillow's Brightness), clipped to [0, 1]."""
+    out, rgb = _rgb_copy(x)
+    rgb.mul_(factor[:, None, None, None]).clamp_(0.0, 1.0)
+    return out
+
+
+@register("grayscale", "photometric", sample_nothing, "to grayscale, p=0.5", p=0.5)
+def apply_grayscale(x: torch.Tensor) -> torch.Tensor:
+    """Replace RGB by Pillow's luma in all three channels."""
+    return _with_rgb(x, luminance(x[:, :3]).expand(-1, 3, -1, -1))
+
+
+def sample_posterize(d: Draws, size: int, bits: int = 1) -> dict:
+    """Returns the static ``bits`` kept per channel."""
+    if not 1 <= int(bits) <= 8:
+        raise ValueError("posterize bits must be in [1, 8]")
+    return {"bits": int(bits)}
+
+
+@register("posterize", "photometric", sample_posterize, "keep 1 bit per channel, p=0.5",
+          p=0.5, bits=1)
+def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
+    """Keep the top ``bits`` of each 8-bit channel (Pillow's posterize): 2**bits levels."""
+    step = float(1 << (8 - bits))
+    out, rgb = _rgb_copy(x)
+    rgb.mul_(255.0).add_(0.5).floor_().div_(step).floor_().mul_(step / 255.0)
+    return out
+
+
+@register("invert", "photometric", sample_nothing, "invert colours, p=0.5", p=0.5)
+def apply_invert(x: torch.Tensor) -> torch.Tensor:
+    """RGB → 1 − RGB."""
+    out, rgb = _rgb_copy(x)
+    rgb.neg_().add_(1.0)
+    return out
+
+
+def sample_sharpen(d: Draws, size: int, factor: float = 7.0) -> dict:
+    """Returns the static sharpness ``factor``."""
+    return {"factor": float(factor)}
+
+
+@register("sharpen", "photometric", sample_sharpen, "sharpness factor 7, p=0.5",
+          p=0.5, factor=7.0)
+def apply_sharpen(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """Pillow's Sharpness: blend with the SMOOTH-filtered image (3×3 kernel, centre weight 5,
+    total 13; border pixels unfiltered; the blurred image rounded to 8 bits as Pillow does)."""
+    out, rgb = _rgb_copy(x)
+    h, w = rgb.shape[-2:]
+    b3 = rgb.shape[0] * 3
+    tri_w, tri_h = _ones_tridiagonal(w, x.device), _ones_tridiagonal(h, x.device)
+    box = torch.matmul(tri_h, torch.mm(rgb.reshape(-1, w), tri_w).view(b3, h, w))
+    smooth = box.view_as(rgb).add_(rgb * 4.0).mul_(255.0 / 13.0).add_(0.5).floor_().mul_(1 / 255)
+    inner = (slice(None), slice(None), slice(1, h - 1), slice(1, w - 1))
+    deg = rgb.clone()
+    deg[inner] = smooth[inner]  # Pillow leaves the one-pixel border unfiltered
+    rgb.sub_(deg).mul_(factor).add_(deg).clamp_(0.0, 1.0)
+    return out
+
+
+def _ones_tridiagonal(n: int, device: torch.device) -> torch.Tensor:
+    """``(n, n)`` matrix with ones on the three central diagonals (a 3-tap box sum)."""
+    i = torch.arange(n, device=device)
+    return ((i[:, None] - i[None, :]).abs() <= 1).float()
