@@ -99,6 +99,9 @@ def test_builtin_resized_and_cached(builtin):
     assert bgs.shape == (builtin.num_backgrounds, 3, 32, 32) and bgs.dtype == torch.uint8
     assert load_builtin() is builtin
     assert load_assets("builtin") is builtin
+    listed = ASSET_PACKS["builtin"].description  # static text: keep it in step with the data
+    assert f"{builtin.num_objects} emoji objects" in listed
+    assert f"{builtin.num_backgrounds} procedural" in listed
 
 
 def test_builtin_shipped_size_and_licence(builtin):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .._malloc import tune_malloc
 from ..assets import AssetPack
 from ..assets.base import resize_uint8
 from ..transforms import apply_params, get_transform, sample_params
@@ -65,6 +66,8 @@ class Renderer:
     def __init__(self, spec: DatasetSpec, pack: AssetPack, device: str | torch.device = "cpu"):
         self.spec = spec
         self.device = torch.device(device)
+        if self.device.type == "cpu":
+            tune_malloc()
         s = spec.image_size
         self.canvases = object_canvases(pack, spec.objects, s).to(self.device)
         self.num_classes = len(spec.objects) if spec.class_from == "object" else len(spec.families)
@@ -163,4 +166,4 @@ class Renderer:
             alpha = alpha * ident["present"][:, None, None, None]
         # Alpha-composite in place: out = bg + a * (fg - bg), then normalise to [-1, 1].
         bg.add_(x[:, :3].sub_(bg).mul_(alpha))
-        return bg.mul_(2.0).sub_(1.0), ident["label"]
+        return bg.mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0), ident["label"]

@@ -22,21 +22,46 @@ def luminance(rgb: torch.Tensor) -> torch.Tensor:
     return r * LUMA[0] + g * LUMA[1] + b * LUMA[2]
 
 
-def warp_affine(x: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
-    """Warp ``x (B, C, H, W)`` by per-sample 2×2 matrices about the image centre.
+def affine_grid(inv: torch.Tensor, h: int, w: int, shift: torch.Tensor | None = None):
+    """Sampling grid ``(B, H, W, 2)`` for ``grid_sample`` (``align_corners=False``).
 
     Args:
-        x: images; pixels outside the source read as 0 (transparent for RGBA).
-        inv: ``(B, 2, 2)`` float64 maps *output* coordinates to *input* coordinates, both
-            centred, x to the right and y downwards, in units of half the image side.
-    Returns:
-        ``(B, C, H, W)``, bilinear.
+        inv: ``(B, 2, 2)`` maps *output* coordinates to *input* coordinates, both centred, x to
+            the right and y downwards, in units of half the image side.
+        shift: optional ``(B, 2)`` input offset (x, y) in the same units.
+    Built elementwise (faster than ``F.affine_grid``'s batched 3-term matmul on CPU).
     """
-    b = x.shape[0]
-    theta = torch.zeros(b, 2, 3, dtype=torch.float64, device=x.device)
-    theta[:, :, :2] = inv
-    grid = F.affine_grid(theta.to(torch.float32), list(x.shape), align_corners=False)
+    dev = inv.device
+    inv = inv.to(torch.float32)
+    xs = ((torch.arange(w, device=dev, dtype=torch.float32) + 0.5) * (2.0 / w) - 1.0)[None, None]
+    ys = ((torch.arange(h, device=dev, dtype=torch.float32) + 0.5) * (2.0 / h) - 1.0)[None, :, None]
+    grid = torch.empty(inv.shape[0], h, w, 2, device=dev)
+    for i in range(2):
+        a, b = inv[:, i, 0, None, None], inv[:, i, 1, None, None]
+        g = ys * b + xs * a  # (B, H, W)
+        if shift is not None:
+            g.add_(shift[:, i, None, None].to(torch.float32))
+        grid[..., i] = g
+    return grid
+
+
+def warp_affine(x: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
+    """Warp ``x (B, C, H, W)`` by per-sample 2×2 matrices ``inv (B, 2, 2)`` (see
+    :func:`affine_grid`) about the image centre; bilinear, zeros (transparent) outside."""
+    grid = affine_grid(inv, x.shape[-2], x.shape[-1])
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def shift_per_sample(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
+    """Move each image by integer ``(dy[i], dx[i])`` pixels (down, right); zeros fill in.
+
+    Nearest-neighbour sampling at exact pixel centres, so values are copied, not interpolated.
+    """
+    b, _, h, w = x.shape
+    eye = torch.eye(2, device=x.device).expand(b, 2, 2)
+    shift = torch.stack([-dx * (2.0 / w), -dy * (2.0 / h)], 1)
+    grid = affine_grid(eye, h, w, shift)
+    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
 
 
 def rotation_inverse(angle_deg: torch.Tensor) -> torch.Tensor:
@@ -45,15 +70,6 @@ def rotation_inverse(angle_deg: torch.Tensor) -> torch.Tensor:
     c, s = torch.cos(t), torch.sin(t)
     # y points down, so a visual counter-clockwise turn reads as clockwise in (x, y).
     return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
-
-
-def roll_per_sample(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
-    """Circularly shift each image by integer ``(dy[i], dx[i])`` pixels (down, right)."""
-    b, c, h, w = x.shape
-    rows = (torch.arange(h, device=x.device)[None, :] - dy[:, None]) % h  # (B, H)
-    cols = (torch.arange(w, device=x.device)[None, :] - dx[:, None]) % w  # (B, W)
-    x = x.gather(2, rows[:, None, :, None].expand(b, c, h, w))
-    return x.gather(3, cols[:, None, None, :].expand(b, c, h, w))
 
 
 def alpha_bbox(alpha: torch.Tensor, threshold: float = 0.0):

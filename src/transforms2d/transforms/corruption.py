@@ -34,7 +34,8 @@ def sample_blur(d: Draws, size: int, sigma=(0.1, 1.5), kernel: int = 7) -> dict:
           changes_alpha=True, sigma=(0.1, 1.5), kernel=7)
 def apply_blur(x: torch.Tensor, sigma: torch.Tensor, kernel: int) -> torch.Tensor:
     """Gaussian blur of all four channels, per-sample ``sigma (B,)``, reflect padding."""
-    return separable_filter(x, gaussian_kernels(sigma, kernel))
+    # Weights sum to 1 only up to rounding: clamp so values stay in [0, 1].
+    return separable_filter(x, gaussian_kernels(sigma, kernel)).clamp_(0.0, 1.0)
 
 
 def sample_noise(d: Draws, size: int, std: float = 1.0) -> dict:

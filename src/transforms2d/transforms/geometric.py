@@ -11,7 +11,7 @@ import math
 import torch
 
 from ..data.rng import Draws
-from ._ops import alpha_bbox, roll_per_sample, rotation_inverse, warp_affine
+from ._ops import alpha_bbox, rotation_inverse, shift_per_sample, warp_affine
 from .registry import register
 
 
@@ -45,8 +45,7 @@ def apply_translate(x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
     room_y, room_x = h - (y1 - y0), w - (x1 - x0)
     new_y = (position[:, 0].double() * (room_y + 1)).floor().long()
     new_x = (position[:, 1].double() * (room_x + 1)).floor().long()
-    # Only transparent pixels lie outside the box, so a circular shift is an exact move.
-    return roll_per_sample(x, new_y - y0, new_x - x0)
+    return shift_per_sample(x, new_y - y0, new_x - x0)
 
 
 def sample_nothing(d: Draws, size: int) -> dict:

@@ -43,10 +43,11 @@ def sample_hue(d: Draws, size: int, shift=(-0.5, 0.5)) -> dict:
 def apply_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     """Rotate the HSV hue of every pixel by ``shift (B,)`` turns; saturation and value kept."""
     rgb = x[:, :3]
+    r, g, b = rgb[:, 0:1], rgb[:, 1:2], rgb[:, 2:3]
     maxc, arg = rgb.max(1, keepdim=True)  # ties resolve to the first channel, as in HSV
     delta = maxc - rgb.amin(1, keepdim=True)
     # Hue in sixths: 2 * argmax + (next channel - the one after) / delta.
-    nxt = rgb.gather(1, (arg + 1) % 3).sub_(rgb.gather(1, (arg + 2) % 3))
+    nxt = torch.where(arg == 0, g - b, torch.where(arg == 1, b - r, r - g))
     h6 = nxt.div_(delta.clamp_min(1e-12)).add_(arg * 2.0).add_(shift[:, None, None, None] * 6.0)
     # HSV → RGB per channel n ∈ (5, 3, 1): c = v − delta · clamp(min(k, 4 − k), 0, 1).
     k = torch.remainder(h6 + _HUE_OFFSETS.to(x.device), 6.0)
