@@ -194,3 +194,14 @@ def test_random_valid_specs(k, names, size, extra, split, seed, bg):
     assert int(y.min()) >= 0 and int(y.max()) < k
     one = ds.render(torch.tensor([n - 1]), epoch=1)[0][0]
     assert torch.equal(one, x[n - 1])
+
+
+@pytest.mark.parametrize("name", [*PHOTO, "noise", "contrast"])
+def test_rgb_transforms_leave_the_background_untouched(name):
+    kw = dict(objects=4, n=40, split="test", seed=8)
+    plain, ds = Transforms2D(**kw), Transforms2D(transforms=[name], **kw)
+    obj = plain.renderer.identity(torch.arange(40))["object"]
+    outside = (plain.renderer.canvases[obj][:, 3:4] == 0).expand(-1, 3, -1, -1)
+    a, b = plain.render(torch.arange(40))[0], ds.render(torch.arange(40))[0]
+    assert torch.equal(a[outside], b[outside])
+    assert not torch.equal(a[~outside], b[~outside])

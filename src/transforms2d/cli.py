@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .errors import ConfigError
@@ -61,7 +62,7 @@ def list_transforms() -> None:
     for i, name in enumerate(TRANSFORMS, 1):
         info = get_transform(name)
         params = ", ".join(f"{k}={v}" for k, v in info.defaults.items()) or "-"
-        table.add_row(str(i), name, info.group, params, info.summary)
+        table.add_row(str(i), name, info.group, escape(params), escape(info.summary))
     console.print(table)
     console.print("Pixel-valued parameters are given at 32 px and scale with the image size.")
 
@@ -78,7 +79,7 @@ def list_assets(
         table.add_column("name")
         table.add_column("description")
         for info in list_asset_packs():
-            table.add_row(info.usage, info.description)
+            table.add_row(escape(info.usage), escape(info.description))
         console.print(table)
         console.print("Show one: t2d assets builtin")
         return

@@ -68,6 +68,9 @@ def save_atomic(image: Image.Image, out: str | os.PathLike) -> Path:
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     os.close(fd)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual mode
         image.save(tmp, format="PNG")
         os.replace(tmp, out)
     finally:
