@@ -47,6 +47,6 @@ def test_assets_lists_packs_and_builtin_contents():
 
 
 def test_console_script_runs():
-    res = subprocess.run([sys.executable, "-m", "transforms2d.cli", "transforms"],
+    res = subprocess.run([sys.executable, "-m", "transforms2d", "transforms"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "rotate" in res.stdout

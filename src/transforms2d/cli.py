@@ -94,9 +94,4 @@ def list_assets(
         console.print("background families: " + ", ".join(f"{f} ({c})" for f, c in counts.items()))
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
+from . import cli_train  # noqa: E402, F401  (registers train, probe, invariance)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .data import Transforms2D, parse_transforms
 from .errors import ConfigError
+from .io import atomic_write
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -62,18 +62,5 @@ def preview_grid(
 
 
 def save_atomic(image: Image.Image, out: str | os.PathLike) -> Path:
-    """Write a PNG via a temporary file and a rename, so a failure leaves nothing behind."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual mode
-        image.save(tmp, format="PNG")
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+    """Write a PNG atomically, so a failure leaves nothing behind."""
+    return atomic_write(out, lambda tmp: image.save(tmp, format="PNG"))

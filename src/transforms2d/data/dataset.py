@@ -188,18 +188,21 @@ class Transforms2D(Dataset):
                drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield rendered batches ``(B, 3, S, S)``, ``(B,)`` on ``self.device``.
 
-        The order is a counter-based permutation of (seed, split, epoch) when ``shuffle``.
+        The order is :meth:`order` of the epoch when ``shuffle``, else index order.
         """
         check_int("batch_size", batch_size, 1)
         ep = self.epoch if epoch is None else epoch
-        order = torch.arange(self.spec.n)
-        if shuffle:
-            d = Draws(derive_key(self.spec.seed, "order", self.spec.split, ep), order)
-            order = torch.argsort(d.bits(1)[:, 0])
-        order = order.to(self.device)
+        order = (self.order(ep) if shuffle else torch.arange(self.spec.n)).to(self.device)
         stop = len(order) - (len(order) % batch_size if drop_last else 0)
         for start in range(0, stop, batch_size):
             yield self.renderer.render(order[start:start + batch_size], ep)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        """``(n,)`` the shuffled sample order of ``epoch``: a counter-based permutation of
+        (seed, split, epoch), the same on every machine."""
+        index = torch.arange(self.spec.n)
+        d = Draws(derive_key(self.spec.seed, "order", self.spec.split, epoch), index)
+        return torch.argsort(d.bits(1)[:, 0])
 
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn
