@@ -1,0 +1,143 @@
+"""Pretraining, checkpoints, probes and fine-tuning: real training on small data (CPU)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from transforms2d import ConfigError, Transforms2D
+from transforms2d.models import create_model
+from transforms2d.train import (
+    EvalSet,
+    ProbeConfig,
+    TrainConfig,
+    TrainingDiverged,
+    finetune,
+    linear_probe,
+    load_checkpoint,
+    reference_probe,
+    resolve_device,
+    train,
+)
+from transforms2d.train.loop import lr_lambda
+
+KW = dict(objects=4, image_size=16, seed=3)
+
+
+def small_cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"epochs": 3, "batch_size": 64, "progress": False, **kw})
+
+
+def test_schedules():
+    cfg = TrainConfig(schedule="linear_decay")
+    f = lr_lambda(cfg, total_steps=100, steps_per_epoch=10)
+    assert f(0) == 1.0 and f(50) == pytest.approx(0.5) and f(100) == 0.0
+    vit = TrainConfig(schedule="warmup_cosine", warmup_epochs=5, min_lr=1e-5)
+    g = lr_lambda(vit, total_steps=500, steps_per_epoch=10)
+    assert g(0) == pytest.approx(0.02) and g(49) == pytest.approx(1.0)
+    assert g(500) == pytest.approx(1e-5 / 1e-3)
+    assert g(49) > g(200) > g(400)
+
+
+def test_pretraining_learns_and_is_deterministic(tmp_path):
+    ds = Transforms2D(transforms=["h_flip"], n=512, **KW)
+    val = EvalSet.render(ds.with_split("val", 200))
+    test = EvalSet.render(ds.with_split("test", 200))
+    runs = []
+    for k in range(2):
+        torch.manual_seed(0)
+        net = create_model("convnet_xs", num_classes=4)
+        res = train(net, ds, small_cfg(), val, test, out_dir=tmp_path / str(k),
+                    model_name="convnet_xs")
+        runs.append((res, net))
+    res = runs[0][0]
+    assert res.final["test_acc"] > 0.6, res.history  # chance is 0.25
+    assert set(res.final) >= {"loss", "train_acc", "val_acc", "test_acc"}
+    assert res.history == runs[1][0].history  # same seed, same data: identical run
+    for a, b in zip(runs[0][1].state_dict().values(), runs[1][1].state_dict().values()):
+        assert torch.equal(a, b)
+    assert (tmp_path / "0" / "last.pt").exists() and (tmp_path / "0" / "best.pt").exists()
+    loaded, meta = load_checkpoint(tmp_path / "0" / "last.pt", model="convnet_xs", num_classes=4)
+    assert meta["epoch"] == 2
+    x = test.images[:8]
+    runs[0][1].eval()
+    loaded.eval()
+    torch.testing.assert_close(loaded(x), runs[0][1](x.contiguous(
+        memory_format=torch.channels_last)), atol=1e-5, rtol=1e-5)
+
+
+def test_checkpoint_errors(tmp_path):
+    ds = Transforms2D(n=64, **KW)
+    net = create_model("convnet_xs", num_classes=4)
+    train(net, ds, small_cfg(epochs=1), out_dir=tmp_path, model_name="convnet_xs")
+    with pytest.raises(ConfigError, match="holds a 'convnet_xs', not a 'resnet18'"):
+        load_checkpoint(tmp_path / "last.pt", model="resnet18")
+    with pytest.raises(ConfigError, match="has 4 classes but the task has 7"):
+        load_checkpoint(tmp_path / "last.pt", num_classes=7)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ConfigError, match="not a readable"):
+        load_checkpoint(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
+    ds = Transforms2D(n=128, **KW)
+    net = create_model("convnet_xs", num_classes=4)
+    calls = {"n": 0}
+
+    def poison(module, inputs, output):  # from the second epoch on, the network outputs NaN
+        calls["n"] += 1
+        return output * float("nan") if calls["n"] > 2 else output
+
+    net.head.register_forward_hook(poison)
+    with pytest.raises(TrainingDiverged, match="epoch 1.*last.pt"):
+        train(net, ds, small_cfg(), out_dir=tmp_path, model_name="convnet_xs")
+    good, meta = load_checkpoint(tmp_path / "last.pt")
+    assert meta["epoch"] == 0
+    assert all(torch.isfinite(p).all() for p in good.parameters())
+
+
+def test_cuda_without_gpu_is_an_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        resolve_device("cuda")
+
+
+def test_cached_probe_matches_reference_and_finetune_runs():
+    torch.manual_seed(0)
+    src = Transforms2D(transforms=["rotate"], n=512, **KW)
+    net = create_model("convnet_xs", num_classes=4)
+    train(net, src, small_cfg(epochs=2))
+    tgt = Transforms2D(objects=[5, 6, 7, 8], transforms=["rotate"], n=256, image_size=16, seed=4)
+    test = tgt.with_split("test", 200)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    cfg = ProbeConfig(epochs=20, batch_size=64, views=2, progress=False)
+    cached = linear_probe(net, tgt, None, test, cfg)
+    ref = reference_probe(net, tgt, None, test, cfg)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # frozen
+    assert cached.test_acc > 0.4 and abs(cached.test_acc - ref.test_acc) < 0.1
+    tuned, res = finetune(net, cached.head, tgt, small_cfg(epochs=2),
+                          test=EvalSet.render(test))
+    assert res.history[-1]["lr"] == pytest.approx(0.0)  # decayed to 0 over the whole run
+    assert res.final["test_acc"] >= 0.25
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_head_fitter_matches_torch_adam():
+    from transforms2d.train.probe import HeadFitter, new_head
+
+    g = torch.Generator().manual_seed(0)
+    f, y = torch.randn(64, 12, generator=g), torch.randint(0, 5, (64,), generator=g)
+    ours, ref = new_head(12, 5, 1, "cpu"), new_head(12, 5, 1, "cpu")
+    fitter, opt = HeadFitter(ours, 1e-2), torch.optim.Adam(ref.parameters(), lr=1e-2)
+    for _ in range(25):
+        fitter.step(*HeadFitter.prepare(f, y, 5))
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(ref(f), y).backward()
+        opt.step()
+    fitter.finish()
+    torch.testing.assert_close(ours.weight, ref.weight, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ours.bias, ref.bias, atol=1e-5, rtol=1e-4)
