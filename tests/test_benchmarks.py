@@ -20,3 +20,22 @@ def test_bench_generator_prints_a_table_with_ratios():
     rows = [line for line in res.stdout.splitlines() if line.startswith("| ")]
     assert [r.split("|")[1].strip() for r in rows[1:]] == ["rotate", "noise", "none"]
     assert "harmonic mean of the ratio over 2 transforms" in res.stdout
+
+
+def _run(script: str, *args: str) -> str:
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_bench_models_probe_and_train_run():
+    out = _run("bench_models.py", "--models", "convnet_xs", "--batch", "8", "--steps", "1",
+               "--reps", "1", "--warmup", "1")
+    assert "| convnet_xs |" in out
+    out = _run("bench_probe.py", "--n-train", "64", "--n-test", "64", "--epochs", "2",
+               "--pretrain-epochs", "1", "--model", "convnet_xs")
+    assert "| reference (fresh views every epoch) |" in out and "speed-up" in out
+    out = _run("bench_train.py", "--models", "convnet_xs", "--batch", "16", "--steps", "1",
+               "--warmup", "1")
+    assert "| convnet_xs |" in out and "GFLOP/s" in out

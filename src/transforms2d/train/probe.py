@@ -39,7 +39,7 @@ class ProbeResult:
                 "test_acc": self.test_acc, "seconds": self.seconds}
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def extract_features(model: nn.Module, ds: Transforms2D, epoch: int = 0,
                      batch_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
     """Penultimate features ``(N, D)`` and labels ``(N,)`` of ``ds`` (index order, rendering
@@ -95,8 +95,9 @@ class HeadFitter:
 
     def step(self, fa: torch.Tensor, onehot: torch.Tensor) -> None:
         """One Adam step on prepared features ``fa (B, D + 1)`` and ``onehot (B, C)``."""
-        g = torch.softmax(fa @ self.p.t(), dim=1).sub_(onehot).div_(len(fa))  # dCE/dlogits
-        grad = g.t() @ fa
+        # Class-major (C, B) logits: these matmul shapes are 2x faster on CPU than (B, C).
+        g = torch.softmax(self.p @ fa.t(), dim=0).sub_(onehot.t()).div_(len(fa))  # dCE/dlogits
+        grad = g @ fa
         self.t += 1
         c1, c2 = 1 - 0.9**self.t, 1 - 0.999**self.t
         self.m.mul_(0.9).add_(grad, alpha=0.1)
