@@ -63,18 +63,21 @@ def train_cmd(
     n_train: int = 5000, n_val: int = 1000, n_test: int = 1000,
     epochs: int = 10, batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0,
     seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
-    device: Device = "cpu", bf16: bool = False, out: Out = Path("runs/train"),
+    device: Device = "cpu", out: Out = Path("runs/train"),
 ) -> None:
-    """Pretrain a model; writes last.pt, best.pt and result.json to --out."""
+    """Pretrain a model (the paper's recipe for its family; ViT: warm-up + cosine, weight decay
+    5e-5 unless --weight-decay is given); writes last.pt, best.pt and result.json to --out.
+    On a GPU, training uses channels-last and bf16 autocast."""
     from .io import write_json
     from .models import create_model
-    from .train import EvalSet, TrainConfig, TrainingDiverged, train
+    from .train import EvalSet, TrainingDiverged, recipe_for, train
 
     try:
         data = _datasets(objects, transforms, (n_train, n_val, n_test), seed, image_size,
                          assets, backgrounds)
-        cfg = TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                          weight_decay=weight_decay, device=device, bf16=bf16)
+        extra = {} if weight_decay is None else {"weight_decay": weight_decay}
+        cfg = recipe_for(model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                         device=device, **extra)
         torch.manual_seed(seed)
         net = create_model(model, num_classes=data["train"].num_classes)
         evals = {k: EvalSet.render(v) for k, v in data.items() if k != "train"}
@@ -128,7 +131,8 @@ def probe_cmd(
                 "probe test_acc": res.test_acc}
         if finetune_epochs:
             evals = {k: EvalSet.render(v) for k, v in data.items() if k != "train"}
-            tcfg = TrainConfig(epochs=finetune_epochs, batch_size=256, seed=seed, device=device)
+            tcfg = TrainConfig(epochs=finetune_epochs, batch_size=256, seed=seed, device=device,
+                               schedule="linear_decay")
             _, ft = finetune(net, res.head, data["train"], tcfg, evals.get("val"),
                              evals.get("test"))
             result["finetune"] = {"config": tcfg.to_dict(), "history": ft.history,

@@ -25,7 +25,7 @@ class TrainConfig:
     seed: int = 0  # model init and anything else not tied to the data seed
     device: str = "cpu"
     channels_last: bool = True  # faster convolutions on CPU (oneDNN) and GPU
-    bf16: bool = False  # bfloat16 autocast (GPU only; ignored on CPU)
+    bf16: bool | None = None  # bfloat16 autocast; None = on for CUDA devices, never on CPU
     eval_batch_size: int = 1024
     progress: bool = True
 
@@ -41,6 +41,16 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def recipe_for(model_name: str, **overrides) -> TrainConfig:
+    """The paper's pretraining recipe for ``model_name``: :func:`vit_config` for ViTs, the
+    plain Adam recipe otherwise; ``overrides`` win."""
+    from ..models import model_info
+
+    if model_info(model_name).family == "vit":
+        return vit_config(**overrides)
+    return TrainConfig(**overrides)
 
 
 def vit_config(**overrides) -> TrainConfig:

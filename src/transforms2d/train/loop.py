@@ -72,8 +72,8 @@ def lr_lambda(cfg: TrainConfig, total_steps: int, steps_per_epoch: int) -> Calla
     return warmup_cosine
 
 
-def _autocast(device: torch.device, bf16: bool):
-    if bf16 and device.type == "cuda":
+def _autocast(device: torch.device, bf16: bool | None):
+    if device.type == "cuda" and bf16 is not False:
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
 
@@ -85,7 +85,7 @@ def _prepare(x: torch.Tensor, device: torch.device, channels_last: bool) -> torc
 
 @torch.no_grad()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1024,
-            channels_last: bool = True, bf16: bool = False) -> torch.Tensor:
+            channels_last: bool = True, bf16: bool | None = None) -> torch.Tensor:
     """Class predictions ``(N,)`` of ``model`` in eval mode (training mode restored after)."""
     was_training = model.training
     model.eval()
