@@ -207,7 +207,8 @@ class Transforms2D(Dataset):
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn
         transform parameters (the pairs of the invariance metric, SPEC §4)."""
-        return self._copy(self.spec.with_(transform_seed=check_seed_int(transform_seed)))
+        check_int("transform_seed", transform_seed, 0)
+        return self._copy(self.spec.with_(transform_seed=transform_seed))
 
     def with_split(self, split: str, n: int | None = None) -> Transforms2D:
         """The same dataset definition on another split (optionally another size)."""
@@ -230,11 +231,6 @@ class Transforms2D(Dataset):
         state = dict(self.__dict__)
         state["_renderer"] = None  # rebuilt lazily in each DataLoader worker
         return state
-
-
-def check_seed_int(seed: int) -> int:
-    check_int("transform_seed", seed, 0)
-    return seed
 
 
 def _check_objects(objects: int | Sequence[int], pack: AssetPack) -> tuple[int, ...]:

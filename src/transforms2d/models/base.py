@@ -42,7 +42,7 @@ class T2DModel(nn.Module):
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate representation: ``(B, C, H, W) -> (B, num_features)``."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define features()")  # abstract
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits: ``(B, C, H, W) -> (B, num_classes)``, equal to ``head(features(x))``."""
