@@ -94,4 +94,5 @@ def list_assets(
         console.print("background families: " + ", ".join(f"{f} ({c})" for f, c in counts.items()))
 
 
-from . import cli_train  # noqa: E402, F401  (registers train, probe, invariance)
+# Subcommand modules register themselves on `app`.
+from . import cli_run, cli_train  # noqa: E402, F401

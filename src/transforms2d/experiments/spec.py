@@ -1,0 +1,268 @@
+"""Run specs: one run (pretrain a model on a source dataset; probe and measure it on targets) as
+pure, hashable data.
+
+A spec is normalised when it is built — ``objects=3`` becomes ``[0, 1, 2]``, ``"hue,invert"``
+becomes ``["hue", "invert"]``, missing dataset arguments and training settings take their
+defaults, integral floats become ints — so that the same run reached from two axes of an
+experiment (or written two ways) has the same :func:`spec_hash` and is computed once.
+
+Execution settings (device, progress bars) are not part of a spec: they do not change what a
+run *is*, so a run done on one machine is reused on another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ..errors import ConfigError
+
+SPEC_FORMAT = 1  # bump when the meaning of a field changes: old runs then hash differently
+EXECUTION_KEYS = ("device", "progress", "seed")  # set by the run, never by the spec
+DATA_EXCLUDED = ("self", "split", "epoch", "device")  # the split is fixed by the role
+
+
+def _defaults(cls, excluded: Sequence[str]) -> dict[str, Any]:
+    params = inspect.signature(cls).parameters
+    return {k: p.default for k, p in params.items() if k not in excluded}
+
+
+def data_defaults() -> dict[str, Any]:
+    """The ``Transforms2D`` constructor arguments a spec may set, with their defaults."""
+    from ..data import Transforms2D
+    return _defaults(Transforms2D, DATA_EXCLUDED)
+
+
+def train_defaults() -> dict[str, Any]:
+    from ..train import TrainConfig
+    return {f.name: f.default for f in dataclasses.fields(TrainConfig)
+            if f.name not in EXECUTION_KEYS}
+
+
+def probe_defaults() -> dict[str, Any]:
+    from ..train import ProbeConfig
+    return {f.name: f.default for f in dataclasses.fields(ProbeConfig)
+            if f.name not in EXECUTION_KEYS}
+
+
+def plain(obj: Any, where: str = "spec") -> Any:
+    """A JSON-able copy of ``obj``: mappings -> dicts (str keys), sequences -> lists, integral
+    floats -> ints (``1.0`` and ``1`` hash the same); NaN, infinities and objects refused."""
+    if isinstance(obj, Mapping):
+        return {str(k): plain(v, f"{where}.{k}") for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, bool) or obj is None or isinstance(obj, (int, str)):
+        return obj
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ConfigError(f"The '{where}' field must be a finite number. Got {obj} instead.")
+        return int(obj) if obj.is_integer() else obj
+    raise ConfigError(f"The '{where}' field must be JSON data (numbers, strings, lists, dicts). "
+                      f"Got a {type(obj).__name__} instead.")
+
+
+def freeze(obj: Any) -> Any:
+    """Read-only view of plain JSON data: dicts -> mapping proxies, lists -> tuples."""
+    if isinstance(obj, Mapping):
+        return MappingProxyType({k: freeze(v) for k, v in obj.items()})
+    if isinstance(obj, (list, tuple)):
+        return tuple(freeze(v) for v in obj)
+    return obj
+
+
+def _merge(given: Mapping, defaults: Mapping, where: str) -> dict:
+    if not isinstance(given, Mapping):
+        raise ConfigError(f"The '{where}' field must be a mapping. Got {given!r} instead.")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ConfigError(f"Unknown key '{where}.{unknown[0]}'. Valid: {', '.join(defaults)}.")
+    return plain({**defaults, **given}, where)
+
+
+def normalize_data(given: Mapping, where: str) -> dict:
+    """Full ``Transforms2D`` arguments (defaults filled in) in their canonical form."""
+    d = _merge(given, data_defaults(), where)
+    if isinstance(d["objects"], int) and not isinstance(d["objects"], bool):
+        d["objects"] = list(range(d["objects"]))
+    t = d["transforms"]
+    if isinstance(t, str):
+        d["transforms"] = [s.strip() for s in t.split(",") if s.strip()]
+    if not isinstance(d["assets"], str):
+        raise ConfigError(f"The '{where}.assets' field must be a pack name (a string).")
+    return d
+
+
+def _config(given: Mapping, defaults: Mapping, cls_name: str, where: str) -> dict:
+    from .. import train
+    d = _merge(given, defaults, where)
+    try:  # validates values with the config's own checks; seed/device filled by the run
+        getattr(train, cls_name)(**d)
+    except TypeError as e:
+        raise ConfigError(f"The '{where}' field is invalid: {e}.") from None
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    return d
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value or "/" in value:
+        raise ConfigError(f"The '{where}' field must be a non-empty name without '/'. "
+                          f"Got {value!r} instead.")
+    return value
+
+
+@dataclass(frozen=True)
+class ProbeTarget:
+    """A linear-probe target: ``train`` / ``test`` (optional ``val``) are ``Transforms2D``
+    arguments (the split comes from the role); ``probe`` overrides ``ProbeConfig`` fields."""
+
+    name: str
+    train: Mapping[str, Any]
+    test: Mapping[str, Any]
+    val: Mapping[str, Any] | None = None
+    probe: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        w = f"probes.{self.name}"
+        _set(self, "name", _name(self.name, "probes[].name"))
+        for role in ("train", "test", "val"):
+            if getattr(self, role) is not None:
+                _set(self, role, freeze(normalize_data(getattr(self, role), f"{w}.{role}")))
+        _set(self, "probe", freeze(_config(self.probe, probe_defaults(), "ProbeConfig",
+                                           f"{w}.probe")))
+
+
+@dataclass(frozen=True)
+class InvarianceTarget:
+    """Invariance on the test split of ``data`` against its twin (``twin_seed``)."""
+
+    name: str
+    data: Mapping[str, Any]
+    metrics: tuple[str, ...] = ("l2", "cos", "dot", "cka")
+    twin_seed: int = 1
+
+    def __post_init__(self) -> None:
+        from ..metrics import METRICS
+        w = f"invariance.{self.name}"
+        _set(self, "name", _name(self.name, "invariance[].name"))
+        _set(self, "data", freeze(normalize_data(self.data, f"{w}.data")))
+        metrics = (self.metrics,) if isinstance(self.metrics, str) else tuple(self.metrics)
+        bad = [m for m in metrics if m not in METRICS]
+        if bad or not metrics:
+            raise ConfigError(f"The '{w}.metrics' field must list some of "
+                              f"{', '.join(METRICS)}. Got {list(metrics)!r} instead.")
+        _set(self, "metrics", metrics)
+        _int(self.twin_seed, f"{w}.twin_seed")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: pretrain ``model`` on ``source`` (train split; ``source_test`` evaluated each
+    epoch if given), then probe each of ``probes`` and measure each of ``invariance``.
+
+    ``train`` overrides ``TrainConfig`` fields (use ``recipe_for(model).to_dict()`` for a
+    model's paper recipe); ``seed`` seeds model init, training and probe heads.
+    """
+
+    model: str
+    source: Mapping[str, Any]
+    train: Mapping[str, Any] = field(default_factory=dict)
+    probes: tuple[ProbeTarget, ...] = ()
+    invariance: tuple[InvarianceTarget, ...] = ()
+    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    source_test: Mapping[str, Any] | None = None
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _name(self.model, "model")  # the registry is checked when the run executes
+        _int(self.seed, "seed")
+        _set(self, "source", freeze(normalize_data(self.source, "source")))
+        if self.source_test is not None:
+            _set(self, "source_test", freeze(normalize_data(self.source_test, "source_test")))
+        _set(self, "train", freeze(_config(self.train, train_defaults(), "TrainConfig",
+                                           "train")))
+        _set(self, "model_kwargs", freeze(plain(self.model_kwargs, "model_kwargs")))
+        for key, cls in (("probes", ProbeTarget), ("invariance", InvarianceTarget)):
+            items = tuple(getattr(self, key))
+            if not all(isinstance(t, cls) for t in items):
+                raise ConfigError(f"The '{key}' field must hold {cls.__name__} items.")
+            names = [t.name for t in items]
+            if len(set(names)) != len(names):
+                raise ConfigError(f"The '{key}' field names a target twice: {names}.")
+            _set(self, key, items)
+
+    def to_dict(self) -> dict:
+        """The canonical plain-data form (what ``spec.json`` holds)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["probes"] = [{f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
+                       for t in self.probes]
+        d["invariance"] = [{f.name: getattr(t, f.name) for f in dataclasses.fields(t)}
+                           for t in self.invariance]
+        return {"format": SPEC_FORMAT, **plain(d)}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> RunSpec:
+        """Validate and build a spec from plain data (e.g. a ``spec.json`` edited by hand)."""
+        if not isinstance(d, Mapping):
+            raise ConfigError(f"A run spec must be a JSON object. Got {type(d).__name__}.")
+        d = dict(d)
+        fmt = d.pop("format", SPEC_FORMAT)
+        if fmt != SPEC_FORMAT:
+            raise ConfigError(f"The 'format' field must be {SPEC_FORMAT}. Got {fmt!r} instead.")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ConfigError(f"Unknown key '{unknown[0]}'. Valid: {', '.join(sorted(known))}.")
+        for key in ("model", "source"):
+            if key not in d:
+                raise ConfigError(f"The '{key}' field is missing.")
+        d["probes"] = tuple(_target(ProbeTarget, t, "probes") for t in d.get("probes", ()))
+        d["invariance"] = tuple(_target(InvarianceTarget, t, "invariance")
+                                for t in d.get("invariance", ()))
+        return cls(**d)
+
+    def __hash__(self) -> int:
+        return int(spec_hash(self), 16)
+
+    def replace(self, **changes) -> RunSpec:
+        return dataclasses.replace(self, **changes)
+
+
+def _target(cls, d: Any, where: str):
+    if not isinstance(d, Mapping):
+        raise ConfigError(f"Each '{where}' item must be a JSON object. Got {d!r} instead.")
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise ConfigError(f"Unknown key '{where}[].{unknown[0]}'. Valid: {', '.join(known)}.")
+    try:
+        return cls(**d)
+    except TypeError as e:  # a required field is missing
+        raise ConfigError(f"A '{where}' item is incomplete: {e}.") from None
+
+
+def _set(obj, name: str, value: Any) -> None:
+    object.__setattr__(obj, name, value)  # normalising a frozen dataclass in __post_init__
+
+
+def _int(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"The '{where}' field must be an int >= 0. Got {value!r} instead.")
+
+
+def canonical_json(spec: RunSpec) -> str:
+    """Sorted keys, no whitespace, shortest round-trip floats: equal runs give equal text."""
+    return json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def spec_hash(spec: RunSpec) -> str:
+    """The run's name: the first 16 hex digits of the SHA-256 of :func:`canonical_json`."""
+    return hashlib.sha256(canonical_json(spec).encode()).hexdigest()[:16]

@@ -1,0 +1,158 @@
+"""The run store: one folder per run, named by the spec's hash.
+
+::
+
+    DIR/experiment.json          which experiment, profile and seeds; the run hashes, in order
+    DIR/report.md                written by ``t2d report``
+    DIR/runs/<hash>/spec.json    the run's canonical spec
+    DIR/runs/<hash>/pretrain.pt  the pretrained model (the resume point before probing)
+    DIR/runs/<hash>/probes/<target>.json   one finished probe each
+    DIR/runs/<hash>/result.json  written last: its presence (valid) means "done"
+    DIR/runs/<hash>/error.json   the last failure: message and traceback
+    DIR/runs/<hash>/log.txt      stage timings, appended
+
+Every file a status depends on is written atomically (temporary file, then rename), so a kill
+leaves at most a ``.*.tmp`` file, which is never read and is swept before the run is retried.
+The local executor is the only writer, so no locks are taken.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from ..io import write_json
+from .spec import RunSpec, spec_hash
+
+DONE, FAILED, PENDING = "done", "failed", "pending"
+RESULT_FORMAT = 1
+
+
+def read_json(path: Path) -> Any | None:
+    """Parsed JSON of ``path``, or None if it is missing or not valid JSON (e.g. truncated)."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+class RunStore:
+    """Runs under ``root/runs/<hash>/`` plus the experiment record ``root/experiment.json``."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.runs = self.root / "runs"
+
+    # -- runs ---------------------------------------------------------------------------------
+    def run_dir(self, spec_or_hash: RunSpec | str) -> Path:
+        h = spec_or_hash if isinstance(spec_or_hash, str) else spec_hash(spec_or_hash)
+        return self.runs / h
+
+    def status(self, h: str) -> str:
+        """``done`` (a valid result.json for this hash), ``failed`` (error.json) or ``pending``."""
+        d = self.runs / h
+        if self.result(h) is not None:
+            return DONE
+        return FAILED if (d / "error.json").exists() else PENDING
+
+    def result(self, h: str) -> dict | None:
+        """The stored result of run ``h``, or None unless it is complete and names this run."""
+        res = read_json(self.runs / h / "result.json")
+        ok = (isinstance(res, dict) and res.get("spec_hash") == h
+              and res.get("format") == RESULT_FORMAT)
+        return res if ok else None
+
+    def error(self, h: str) -> dict | None:
+        return read_json(self.runs / h / "error.json")
+
+    def load_spec(self, h: str) -> RunSpec:
+        """The spec stored for run ``h``, validated; a hand-edited file is a one-line error."""
+        path = self.runs / h / "spec.json"
+        data = read_json(path)
+        if data is None:
+            raise ConfigError(f"{path} is missing or not valid JSON; delete {path.parent} "
+                              f"to recompute that run.")
+        try:
+            spec = RunSpec.from_dict(data)
+        except ConfigError as e:
+            raise ConfigError(f"{path} is invalid: {e}") from None
+        if spec_hash(spec) != h:
+            raise ConfigError(f"{path} was edited: it describes run {spec_hash(spec)}, not "
+                              f"{h}; restore it or delete {path.parent} to recompute.")
+        return spec
+
+    def check_spec(self, spec: RunSpec) -> None:
+        """Refuse to reuse a run folder whose stored spec.json no longer matches its name."""
+        h = spec_hash(spec)
+        if (self.runs / h / "spec.json").exists():
+            self.load_spec(h)
+
+    def prepare(self, spec: RunSpec) -> Path:
+        """Make the run folder ready for (re)computation: spec written, debris swept."""
+        d = self.run_dir(spec)
+        d.mkdir(parents=True, exist_ok=True)
+        sweep_tmp(d)
+        path = d / "spec.json"
+        if read_json(path) != spec.to_dict():
+            write_json(path, spec.to_dict())
+        return d
+
+    def record_failure(self, h: str, exc: BaseException) -> dict:
+        """Write error.json (message, type, traceback) and a line in log.txt."""
+        err = {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc)
+               else type(exc).__name__, "traceback": traceback.format_exc(),
+               "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        write_json(self.runs / h / "error.json", err)
+        log(self.runs / h, f"failed: {err['type']}: {err['message']}")
+        return err
+
+    def clear_failure(self, h: str) -> None:
+        (self.runs / h / "error.json").unlink(missing_ok=True)
+
+    # -- experiment record --------------------------------------------------------------------
+    def experiment(self) -> dict | None:
+        return read_json(self.root / "experiment.json")
+
+    def claim(self, experiment: str, profile: str, seeds: int, hashes: list[str]) -> None:
+        """Record which experiment this folder holds; another experiment's folder is refused."""
+        rec = self.experiment()
+        if rec is not None and rec.get("experiment") != experiment:
+            raise ConfigError(f"{self.root} holds runs of experiment "
+                              f"'{rec.get('experiment')}', not '{experiment}'; pass another --out.")
+        if rec is None and (self.root / "experiment.json").exists():
+            raise ConfigError(f"{self.root / 'experiment.json'} is not valid JSON; fix or "
+                              f"delete it (the runs are kept).")
+        if rec is None and self.runs.is_dir() and any(self.runs.iterdir()):
+            raise ConfigError(f"{self.root} holds runs but no experiment.json; pass another "
+                              f"--out.")
+        write_json(self.root / "experiment.json", {
+            "experiment": experiment, "profile": profile, "seeds": seeds, "runs": hashes})
+
+    def hashes(self) -> list[str]:
+        """The runs of the last ``t2d run`` in this folder (error if it holds no experiment)."""
+        rec = self.experiment()
+        if not isinstance(rec, dict) or not isinstance(rec.get("runs"), list):
+            raise ConfigError(f"{self.root} holds no experiment (no valid experiment.json); "
+                              f"run `t2d run EXPERIMENT --out {self.root}` first.")
+        return [str(h) for h in rec["runs"]]
+
+
+def sweep_tmp(folder: Path) -> int:
+    """Delete leftover ``.*.tmp`` files of interrupted atomic writes under ``folder``."""
+    n = 0
+    for p in folder.rglob(".*.tmp"):
+        p.unlink(missing_ok=True)
+        n += 1
+    return n
+
+
+def log(run_dir: Path, line: str) -> None:
+    """Append a timestamped line to the run's log.txt (a log, not a status: not atomic)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with open(run_dir / "log.txt", "a") as f:
+        f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
