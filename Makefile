@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	@# Without CUDA, install the pinned CPU wheel first: a bare `torch` requirement would pull
 	@# a multi-GB CUDA build.
 	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install --quiet "$(TORCH_CPU)"; fi
-	$(PY) -m pip install --quiet -e ".[dev,hub]"
+	$(PY) -m pip install --quiet -e ".[dev,hub,ray]"
 	touch $(STAMP)
 
 install: $(STAMP)

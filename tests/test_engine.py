@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -168,12 +170,18 @@ def test_run_end_to_end_then_rerun_is_a_no_op(reference, tmp_path):
     assert stamps == {p: p.stat().st_mtime_ns for p in stamps}
 
     r = runner.invoke(app, ["status", str(out)])
-    assert r.exit_code == 0 and "2 runs: 2 done, 0 failed, 0 pending" in r.output
-    (out / "report.md").unlink()
+    assert r.exit_code == 0 and "2 runs: 2 done, 0 running, 0 failed, 0 pending" in r.output
+    for p in ("report.md", "claims.json", "tables", "figures"):
+        shutil.rmtree(out / p) if (out / p).is_dir() else (out / p).unlink()
     r = runner.invoke(app, ["report", str(out)])
     assert r.exit_code == 0, r.output
     report = (out / "report.md").read_text()
-    assert "| same | 1 |" in report and "| disjoint | 1 |" in report
+    assert "| same | probe target test_acc | 1 |" in report
+    assert "| D1 |" in report and "not run (needs >= 3 seeds, got 1)" in report
+    assert "![probe_accuracy](figures/probe_accuracy.png)" in report
+    assert (out / "figures/probe_accuracy.png").read_bytes()[:4] == b"\x89PNG"
+    assert pd.read_parquet(out / "tables/probe_accuracy.parquet").shape == (6, 6)
+    assert json.loads((out / "claims.json").read_text())["claims"][0]["verdict"] == "not run"
 
 
 def test_failed_run_is_recorded_the_rest_go_on_and_rerun_retries_it(tmp_path, monkeypatch):
@@ -194,7 +202,7 @@ def test_failed_run_is_recorded_the_rest_go_on_and_rerun_retries_it(tmp_path, mo
     assert (out / "runs" / hg / "result.json").exists()
 
     r = runner.invoke(app, ["status", str(out)])
-    assert "1 done, 1 failed, 0 pending" in r.output and f"failed {hb}" in r.output
+    assert "1 done, 0 running, 1 failed, 0 pending" in r.output and f"failed {hb}" in r.output
     r = runner.invoke(app, ["run", "broken", *SMOKE, "--out", str(out)])
     assert r.exit_code == 1 and calls == [hb, hg, hb]  # only the failed run was retried
 
@@ -265,18 +273,51 @@ def _pretraining(out: Path) -> bool:
                for p in out.glob("runs/*/log.txt"))
 
 
-def _probing(out: Path) -> bool:
-    return any(not (p.parent / "result.json").exists() for p in out.glob("runs/*/pretrain.pt"))
+def _run_paused(out: Path, point: str, timeout: float = 120) -> str:
+    """Start `t2d run demo` with the test-only hook T2D_TEST_PAUSE_AT=point, wait until it
+    pauses there, check that `t2d status` sees the run running, then SIGKILL it. Returns the
+    hash of the paused run."""
+    env = {**os.environ, "T2D_TEST_PAUSE_AT": point}
+    proc = subprocess.Popen([sys.executable, "-m", "transforms2d", "run", "demo", *SMOKE,
+                             "--out", str(out)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+    deadline, text = time.monotonic() + timeout, ""
+    try:
+        while f"paused at {point} in run " not in text:
+            left = deadline - time.monotonic()
+            assert left > 0 and select.select([proc.stderr], [], [], left)[0], "no pause"
+            chunk = os.read(proc.stderr.fileno(), 4096).decode()
+            assert chunk, f"exited before pausing at {point}: {text[-2000:]}"
+            text += chunk
+        h = text.split(f"paused at {point} in run ")[1].split()[0]
+        r = runner.invoke(app, ["status", str(out)])
+        assert "1 running" in r.output and f"running {h}: pid {proc.pid} on " in r.output
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    return h
 
 
 def test_killed_run_resumes_to_identical_results(reference, tmp_path):
     out = tmp_path / "killed"
-    _run_until(out, _pretraining)
-    assert not results(out)
-    _run_until(out, _probing)
-    assert len(results(out)) < 2 and list(out.glob("runs/*/pretrain.pt"))
+    _run_until(out, _pretraining)  # during pretraining (timing-based)
+    assert not results(out) and list(out.glob("runs/*/running.json"))
+    r = runner.invoke(app, ["status", str(out)])  # the killed run's marker names a dead pid
+    assert "2 runs: 0 done, 0 running, 0 failed, 2 pending" in r.output, r.output
+
+    h = _run_paused(out, "probe")  # a probe computed, its file not yet written
+    run = out / "runs" / h
+    assert (run / "pretrain.pt").exists() and not list(run.glob("probes/*.json"))
+    assert _run_paused(out, "result") == h  # result.json's temporary file written, not renamed
+    assert list(run.glob(".result.json.*.tmp")) and not (run / "result.json").exists()
+    assert len(list(run.glob("probes/*.json"))) == 2
+
     proc = t2d("run", "demo", *SMOKE, "--out", str(out))
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert results(out) == results(reference)
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
-    assert "reusing pretrain.pt" in "".join(p.read_text() for p in out.glob("runs/*/log.txt"))
+    assert not list(out.glob("runs/*/running.json"))
+    assert "reusing pretrain.pt" in (run / "log.txt").read_text()
+    assert all((p.parent / "provenance.json").exists() for p in out.glob("runs/*/spec.json"))

@@ -20,7 +20,7 @@ err = Console(stderr=True)
 
 def fail(exc: Exception) -> None:
     """Print a one-line error and exit with status 2 (no traceback for user errors)."""
-    err.print(f"[bold red]Error:[/] {exc}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

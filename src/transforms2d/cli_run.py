@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .cli import app, console, err, fail
 from .errors import ConfigError
@@ -14,30 +13,26 @@ from .errors import ConfigError
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 
 
-def _records(store, hashes: list[str]) -> list[dict]:
-    """Stored results of the done runs, with their validated specs (computes nothing)."""
-    out = []
-    for h in hashes:
-        res = store.result(h)
-        if res is not None:
-            out.append({"hash": h, "spec": store.load_spec(h), "result": res})
-    return out
-
-
-def _write_report(store) -> tuple[Path, str, int]:
+def _write_report(store):
+    """Tables, figures, claims.json and report.md from the stored runs (computes nothing)."""
     from .experiments import get_experiment
-    from .io import atomic_write
+    from .experiments.report import write_report
 
-    hashes = store.hashes()  # first: a folder without experiment.json is the error to report
-    exp = get_experiment(str(store.experiment().get("experiment")))
-    records = _records(store, hashes)
-    md = exp.aggregate(records)["markdown"] if records else f"# {exp.name}: no finished runs\n"
-    if len(records) < len(hashes):
-        md += f"\n{len(hashes) - len(records)} of {len(hashes)} runs are not done yet.\n"
+    store.hashes()  # first: a folder without experiment.json is the error to report
+    return write_report(store, get_experiment(str(store.experiment().get("experiment"))))
 
-    def write(tmp: str) -> None:
-        Path(tmp).write_text(md)
-    return atomic_write(store.root / "report.md", write), md, len(records)
+
+def _run_grid(runner, specs, store, title: str):
+    """Run the grid under one progress display (the current run's stage where the executor
+    reports it: only executors whose ``run`` takes ``on_progress`` do)."""
+    import inspect
+
+    from .experiments.display import GridProgress
+
+    with GridProgress(len(specs), title, console=console) as display:
+        extra = ({"on_progress": display.on_progress}
+                 if "on_progress" in inspect.signature(runner.run).parameters else {})
+        return runner.run(specs, store, display.on_event, **extra)
 
 
 @app.command("run")
@@ -47,8 +42,12 @@ def run_cmd(
     seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
                                              "results/EXPERIMENT).")] = None,
-    executor: Annotated[str, typer.Option(help="local (in-process).")] = "local",
+    executor: Annotated[str, typer.Option(help="local (in-process) or ray (one Ray task per "
+                                          "run).")] = "local",
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
+    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (HEAD:6379 or "
+                                                    "auto); default: start a local one. Needs "
+                                                    "--executor ray.")] = None,
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
@@ -61,8 +60,13 @@ def run_cmd(
     try:
         exp = get_experiment(experiment)
         specs = unique(exp.specs(profile, seeds))
-        runner = get_executor(executor, device=device)
-        resolve_device(device)
+        if ray_address is not None and executor != "ray":
+            raise ConfigError("--ray-address needs --executor ray; add it or drop "
+                              "--ray-address.")
+        options = {"address": ray_address} if executor == "ray" else {}
+        runner = get_executor(executor, device=device, **options)
+        if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
+            resolve_device(device)
         store = RunStore(out)
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
@@ -70,23 +74,15 @@ def run_cmd(
     except ConfigError as e:
         fail(e)
     sweep_tmp(store.root)  # debris of a killed run; the local executor is the only writer
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as bar:
-        task = bar.add_task(f"{experiment} ({profile})", total=len(specs))
-
-        def on_event(kind: str, h: str, i: int, total: int) -> None:
-            if kind == "start":
-                bar.update(task, description=f"{experiment} ({profile}): run {h}")
-            else:
-                bar.advance(task)
-        summary = runner.run(specs, store, on_event)
+    try:
+        summary = _run_grid(runner, specs, store, f"{experiment} ({profile})")
+    except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
+        fail(e)
     console.print(f"{experiment} ({profile}, {seeds} seed(s)): {summary.total} runs, "
                   f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
                   f"{len(summary.failed)} failed")
     try:
-        path, _, _ = _write_report(store)
-        console.print(f"wrote {path}")
+        console.print(f"wrote {_write_report(store).path}")
     except ConfigError as e:
         err.print(f"[yellow]report skipped:[/] {e}", highlight=False, soft_wrap=True)
     if summary.failed:
@@ -98,8 +94,9 @@ def run_cmd(
 
 @app.command("status")
 def status_cmd(folder: Folder) -> None:
-    """Count an experiment folder's runs by status (done / failed / pending)."""
-    from .experiments import DONE, FAILED, PENDING, RunStore
+    """Count an experiment folder's runs by status (done / running / failed / pending); a run
+    whose process was killed counts as pending."""
+    from .experiments import FAILED, RUNNING, STATUSES, RunStore
 
     store = RunStore(folder)
     try:
@@ -108,11 +105,15 @@ def status_cmd(folder: Folder) -> None:
         fail(e)
     rec = store.experiment()
     states = {h: store.status(h) for h in hashes}
-    counts = {s: sum(v == s for v in states.values()) for s in (DONE, FAILED, PENDING)}
+    counts = {s: sum(v == s for v in states.values()) for s in STATUSES}
     console.print(f"{rec['experiment']} ({rec.get('profile')}, {rec.get('seeds')} seed(s)): "
                   f"{len(hashes)} runs: " + ", ".join(f"{n} {s}" for s, n in counts.items()),
                   highlight=False)
     for h, s in states.items():
+        if s == RUNNING:
+            m = store.running(h) or {}
+            console.print(f"running {h}: pid {m.get('pid')} on {m.get('host')} since "
+                          f"{m.get('started')}", highlight=False, markup=False)
         if s == FAILED:
             e = store.error(h) or {}
             console.print(f"failed {h}: {e.get('type', '?')}: {e.get('message', '?')}",
@@ -121,14 +122,16 @@ def status_cmd(folder: Folder) -> None:
 
 @app.command("report")
 def report_cmd(folder: Folder) -> None:
-    """Rebuild FOLDER/report.md from the stored results (computes nothing)."""
+    """Rebuild FOLDER/report.md, tables/, figures/ and claims.json from the stored results
+    (computes nothing)."""
     from .experiments import RunStore
 
     store = RunStore(folder)
     try:
-        path, md, n = _write_report(store)
+        rep = _write_report(store)
     except ConfigError as e:
         fail(e)
-    console.print(md, markup=False, highlight=False)
-    console.print(f"wrote {path} ({n} runs)")
+    console.print(rep.markdown, markup=False, highlight=False)
+    console.print(f"wrote {rep.path} and {len(rep.files)} table/figure/claims files "
+                  f"({rep.done} of {rep.total} runs done)", highlight=False)
 

@@ -4,15 +4,19 @@
 done into ``DIR/runs/<hash>/`` (resuming killed ones) and ``t2d report`` aggregates them.
 """
 
+from . import demo  # noqa: F401  (each experiment module registers itself on import)
 from .executors import EXECUTORS, Executor, LocalExecutor, Summary, get_executor, register_executor
+from .ray_executor import RayExecutor  # noqa: F401  (registers "ray"; imports ray lazily)
 from .registry import EXPERIMENTS, PROFILES, Experiment, get_experiment, register_experiment
 from .run import execute
 from .spec import InvarianceTarget, ProbeTarget, RunSpec, canonical_json, spec_hash
-from .store import DONE, FAILED, PENDING, RunStore
+from .stats import MeanCI, mean_ci
+from .store import DONE, FAILED, PENDING, RUNNING, STATUSES, RunStore
 
 __all__ = [
-    "DONE", "EXECUTORS", "EXPERIMENTS", "FAILED", "PENDING", "PROFILES", "Executor",
-    "Experiment", "InvarianceTarget", "LocalExecutor", "ProbeTarget", "RunSpec", "RunStore",
-    "Summary", "canonical_json", "execute", "get_executor", "get_experiment",
+    "DONE", "EXECUTORS", "EXPERIMENTS", "FAILED", "PENDING", "PROFILES", "RUNNING", "STATUSES",
+    "Executor", "Experiment", "InvarianceTarget", "LocalExecutor", "MeanCI", "ProbeTarget",
+    "RunSpec", "RunStore", "Summary", "canonical_json", "execute", "get_executor",
+    "get_experiment", "mean_ci",
     "register_executor", "register_experiment", "spec_hash",
 ]

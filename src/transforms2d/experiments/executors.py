@@ -4,6 +4,8 @@ An executor is anything with ``run(specs, store, on_event=None) -> Summary``. It
 runs that are not done (so a rerun retries failed and pending runs), records each failure in
 the run's ``error.json`` and goes on. ``local`` runs them in this process, one after another; a
 ``ray`` executor (one task per run, with its CPUs/GPUs) registers itself the same way.
+An executor whose ``run`` also takes ``on_progress`` (as ``local`` does) reports the current
+run's stages too; ``t2d run`` passes it only to those.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import unknown_name
-from .run import execute
+from .run import ProgressHook, execute
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
 
@@ -60,8 +62,10 @@ class LocalExecutor:
     def __init__(self, device: str = "cpu", progress: bool = False) -> None:
         self.device, self.progress = device, progress
 
-    def run(self, specs: Sequence[RunSpec], store: RunStore,
-            on_event: EventHook | None = None) -> Summary:
+    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
+            on_progress: ProgressHook | None = None) -> Summary:
+        """Compute the runs not done; ``on_progress(stage, done, total)`` follows the stages
+        of the current run (see :func:`execute`), for a display of the whole grid."""
         specs = unique(specs)
         summary = Summary(total=len(specs))
         emit = on_event or (lambda *a: None)
@@ -75,7 +79,8 @@ class LocalExecutor:
             store.clear_failure(h)
             emit("start", h, i, len(specs))
             try:
-                execute(spec, run_dir, progress=self.progress, device=self.device)
+                execute(spec, run_dir, progress=self.progress, device=self.device,
+                        on_progress=on_progress)
             except Exception as exc:  # noqa: BLE001 - any failure is recorded, the rest go on
                 summary.failed[h] = store.record_failure(h, exc)["message"]
                 emit("fail", h, i, len(specs))

@@ -9,20 +9,29 @@ counter-based seeds, probe heads from seeded generators; probes and invariance a
 model *loaded back* from ``pretrain.pt`` (a fresh process and an uninterrupted one then take the
 same code path, memory format included). Wall times go to ``log.txt``, never into results, so
 an interrupted-and-resumed run writes the same ``result.json`` bytes as an uninterrupted one.
+Likewise ``provenance.json`` (code, libraries, host, device; see :mod:`.provenance`) and the
+``running.json`` marker held while executing sit beside the result, never inside it.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..io import write_json
+from ..io import atomic_write, write_json
+from .provenance import write_provenance
 from .spec import RunSpec, plain, spec_hash
-from .store import RESULT_FORMAT, log, read_json
+from .store import RESULT_FORMAT, log, read_json, running_marker
+
+ProgressHook = Callable[[str, int, int], None]  # on_progress(stage, done, total)
+PAUSE_ENV = "T2D_TEST_PAUSE_AT"  # test-only, see pause_for_tests
 
 
 def build_dataset(kwargs: Mapping[str, Any], split: str):
@@ -35,7 +44,8 @@ def build_dataset(kwargs: Mapping[str, Any], split: str):
     return Transforms2D(**kw, split=split)
 
 
-def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "cpu") -> None:
+def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "cpu",
+             on_epoch: Callable[[int, dict], None] | None = None) -> None:
     """Train ``spec.model`` on the source's train split; save it (and its history) to ``path``."""
     from ..models import create_model
     from ..train import EvalSet, TrainConfig, save_checkpoint, train
@@ -47,7 +57,8 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
     torch.manual_seed(spec.seed)
     kwargs = plain(spec.model_kwargs)
     net = create_model(spec.model, num_classes=data.num_classes, **kwargs)
-    res = train(net, data, cfg, test=test, model_name=spec.model, desc="pretrain")
+    res = train(net, data, cfg, test=test, model_name=spec.model, desc="pretrain",
+                on_epoch=on_epoch)
     save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final)
 
 
@@ -73,46 +84,97 @@ def measure(net, target, seed: int) -> dict:
                       metrics=target.metrics, seed=seed)
 
 
-def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False,
-            device: str = "cpu") -> dict:
+def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: str = "cpu",
+            on_progress: ProgressHook | None = None) -> dict:
     """Run ``spec`` in ``run_dir`` (resuming finished stages) and return its result dict.
 
+    While it executes, ``run_dir/running.json`` names this process; ``provenance.json`` is
+    written at the first start. ``on_progress(stage, done, total)`` follows the run:
+    ``("pretrain", k, n)`` after epoch k of n (k = 0 at the start), ``("probe <name>", i, n)``
+    before probe i of n, ``("invariance", 0, n)`` and ``("result", 0, 1)``.
     Raises whatever a stage raises (the executor records it); finished stages stay stored.
     """
+    run_dir, h = Path(run_dir), spec_hash(spec)
+    report = on_progress or _quiet
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_provenance(run_dir, device)
+    with running_marker(run_dir):
+        net, meta = _pretrained(spec, run_dir, progress, device, report)
+        probes = _probes(spec, net, run_dir, h, progress, device, report)
+        report("invariance", 0, len(spec.invariance))
+        t0 = time.perf_counter()
+        inv = {t.name: measure(net, t, spec.seed) for t in spec.invariance}
+        if spec.invariance:
+            log(run_dir, f"invariance: done in {time.perf_counter() - t0:.1f}s")
+        report("result", 0, 1)
+        result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
+                  "pretrain": {"history": meta.get("history", []),
+                               "final": meta.get("final", {})},
+                  "probes": probes, "invariance": inv}
+        _write_result(run_dir / "result.json", result, h)  # last: marks the run done
+        log(run_dir, "result: written")
+    return result
+
+
+def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
+                report: ProgressHook):
+    """The pretrained model, loaded back from ``pretrain.pt`` (trained first if missing)."""
     from ..train import load_checkpoint
 
-    run_dir, h = Path(run_dir), spec_hash(spec)
-    ckpt = run_dir / "pretrain.pt"
+    ckpt, n = run_dir / "pretrain.pt", spec.train["epochs"]
     if ckpt.exists():
         log(run_dir, "pretrain: reusing pretrain.pt")
     else:
         t0 = time.perf_counter()
-        log(run_dir, f"pretrain: start ({spec.model}, {spec.train['epochs']} epochs)")
-        pretrain(spec, ckpt, progress, device)
+        log(run_dir, f"pretrain: start ({spec.model}, {n} epochs)")
+        report("pretrain", 0, n)
+        pretrain(spec, ckpt, progress, device, on_epoch=lambda k, row: report("pretrain", k, n))
         log(run_dir, f"pretrain: done in {time.perf_counter() - t0:.1f}s")
     net, meta = load_checkpoint(ckpt, model=spec.model)
     net.to(device)
+    return net, meta
 
+
+def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: str,
+            report: ProgressHook) -> dict:
+    """Each probe target's accuracies, reusing the ones stored by an earlier attempt."""
     probes = {}
-    for target in spec.probes:
+    for i, target in enumerate(spec.probes):
         path = run_dir / "probes" / f"{target.name}.json"
         stored = read_json(path)
         if isinstance(stored, dict) and stored.get("spec_hash") == h:
             probes[target.name] = stored["probe"]
             continue
+        report(f"probe {target.name}", i, len(spec.probes))
         t0 = time.perf_counter()
         log(run_dir, f"probe {target.name}: start")
         probes[target.name] = probe(net, target, spec.seed, progress, device)
+        pause_for_tests("probe", h)
         write_json(path, {"spec_hash": h, "target": target.name, "probe": probes[target.name]})
         log(run_dir, f"probe {target.name}: done in {time.perf_counter() - t0:.1f}s")
+    return probes
 
-    t0 = time.perf_counter()
-    inv = {t.name: measure(net, t, spec.seed) for t in spec.invariance}
-    if spec.invariance:
-        log(run_dir, f"invariance: done in {time.perf_counter() - t0:.1f}s")
-    result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
-              "pretrain": {"history": meta.get("history", []), "final": meta.get("final", {})},
-              "probes": probes, "invariance": inv}
-    write_json(run_dir / "result.json", result)  # last: its presence marks the run done
-    log(run_dir, "result: written")
-    return result
+
+def _write_result(path: Path, result: dict, h: str) -> None:
+    """``write_json`` (same bytes), with the ``result`` test pause before the rename."""
+    def write(tmp: str) -> None:
+        with open(tmp, "w") as f:
+            json.dump(result, f, indent=2, sort_keys=True)
+            f.write("\n")
+        pause_for_tests("result", h)
+    atomic_write(path, write)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def pause_for_tests(point: str, h: str) -> None:
+    """TEST-ONLY hook: with ``T2D_TEST_PAUSE_AT=<point>`` in the environment, say so on stderr
+    and sleep, so that a test can SIGKILL ``t2d run`` exactly there (tests/test_engine.py).
+    Points: ``probe`` (a probe computed, its ``probes/<name>.json`` not yet written) and
+    ``result`` (``result.json``'s temporary file written, not yet renamed). Never set it in
+    real use; unset, it costs one environment lookup."""
+    if os.environ.get(PAUSE_ENV) == point:
+        print(f"{PAUSE_ENV}: paused at {point} in run {h}", file=sys.stderr, flush=True)
+        time.sleep(float(os.environ.get("T2D_TEST_PAUSE_S", "600")))

@@ -5,6 +5,8 @@
     DIR/experiment.json          which experiment, profile and seeds; the run hashes, in order
     DIR/report.md                written by ``t2d report``
     DIR/runs/<hash>/spec.json    the run's canonical spec
+    DIR/runs/<hash>/provenance.json  code version, torch, python, host, device (first start)
+    DIR/runs/<hash>/running.json pid, host and start time while the run executes
     DIR/runs/<hash>/pretrain.pt  the pretrained model (the resume point before probing)
     DIR/runs/<hash>/probes/<target>.json   one finished probe each
     DIR/runs/<hash>/result.json  written last: its presence (valid) means "done"
@@ -13,6 +15,8 @@
 
 Every file a status depends on is written atomically (temporary file, then rename), so a kill
 leaves at most a ``.*.tmp`` file, which is never read and is swept before the run is retried.
+A kill also leaves ``running.json`` behind: a marker whose pid is dead on this host means
+"pending" (and is swept too); one from another host cannot be checked and counts as running.
 The local executor is the only writer, so no locks are taken.
 """
 
@@ -20,8 +24,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +36,10 @@ from ..errors import ConfigError
 from ..io import write_json
 from .spec import RunSpec, spec_hash
 
-DONE, FAILED, PENDING = "done", "failed", "pending"
+DONE, FAILED, PENDING, RUNNING = "done", "failed", "pending", "running"
+STATUSES = (DONE, RUNNING, FAILED, PENDING)  # the order `t2d status` reports them in
 RESULT_FORMAT = 1
+MARKER = "running.json"
 
 
 def read_json(path: Path) -> Any | None:
@@ -54,11 +63,19 @@ class RunStore:
         return self.runs / h
 
     def status(self, h: str) -> str:
-        """``done`` (a valid result.json for this hash), ``failed`` (error.json) or ``pending``."""
+        """``done`` (a valid result.json for this hash), ``running`` (a live marker),
+        ``failed`` (error.json) or ``pending``."""
         d = self.runs / h
         if self.result(h) is not None:
             return DONE
+        if self.running(h) is not None:
+            return RUNNING
         return FAILED if (d / "error.json").exists() else PENDING
+
+    def running(self, h: str) -> dict | None:
+        """The marker of run ``h`` if it is executing (pid, host, started), else None."""
+        marker = read_json(self.runs / h / MARKER)
+        return marker if marker_alive(marker) else None
 
     def result(self, h: str) -> dict | None:
         """The stored result of run ``h``, or None unless it is complete and names this run."""
@@ -143,12 +160,50 @@ class RunStore:
 
 
 def sweep_tmp(folder: Path) -> int:
-    """Delete leftover ``.*.tmp`` files of interrupted atomic writes under ``folder``."""
+    """Delete the debris of killed runs under ``folder``: ``.*.tmp`` files of interrupted
+    atomic writes and ``running.json`` markers of dead processes on this host."""
     n = 0
     for p in folder.rglob(".*.tmp"):
         p.unlink(missing_ok=True)
         n += 1
+    for p in folder.rglob(MARKER):
+        if not marker_alive(read_json(p)):
+            p.unlink(missing_ok=True)
+            n += 1
     return n
+
+
+@contextmanager
+def running_marker(run_dir: Path) -> Iterator[dict]:
+    """Hold ``run_dir/running.json`` (pid, host, start time) while the body executes; it is
+    written atomically and removed when the body ends, whether it returns or raises."""
+    marker = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    path = Path(run_dir) / MARKER
+    write_json(path, marker)
+    try:
+        yield marker
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def marker_alive(marker: Any) -> bool:
+    """Whether a ``running.json`` content names a live run: False if it is missing or invalid
+    or names a dead pid on this host; True for another host (it cannot be checked from here)."""
+    if not isinstance(marker, dict):
+        return False
+    pid = marker.get("pid")
+    if marker.get("host") != socket.gethostname():
+        return True
+    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: an existence check, nothing is sent
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 def log(run_dir: Path, line: str) -> None:

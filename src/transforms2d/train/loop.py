@@ -108,11 +108,13 @@ def evaluate(model: nn.Module, data: EvalSet, cfg: TrainConfig) -> float:
 def train(model: nn.Module, train_ds: Transforms2D, cfg: TrainConfig,
           val: EvalSet | None = None, test: EvalSet | None = None,
           out_dir: str | os.PathLike | None = None, model_name: str = "model",
-          model_kwargs: dict | None = None, desc: str = "train") -> TrainResult:
+          model_kwargs: dict | None = None, desc: str = "train",
+          on_epoch: Callable[[int, dict], None] | None = None) -> TrainResult:
     """Train all weights of ``model`` on ``train_ds`` with cross-entropy and Adam.
 
     Writes ``last.pt`` every epoch and ``best.pt`` at the best validation accuracy when
-    ``out_dir`` is given. Raises :class:`TrainingDiverged` on a non-finite loss.
+    ``out_dir`` is given; calls ``on_epoch(epochs_done, history_row)`` after each epoch.
+    Raises :class:`TrainingDiverged` on a non-finite loss.
     """
     device = resolve_device(cfg.device)
     model.to(device)
@@ -156,6 +158,8 @@ def train(model: nn.Module, train_ds: Transforms2D, cfg: TrainConfig,
                 row["test_acc"] = evaluate(model, test, cfg)
             result.history.append(row)
             bar.describe(f"{desc} epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.3f}")
+            if on_epoch is not None:
+                on_epoch(epoch + 1, row)
             if ckpt:
                 ckpt("last.pt", epoch=epoch, metrics=row)
                 if val is not None and row["val_acc"] > best:

@@ -1,0 +1,138 @@
+"""``demo``: a two-family toy of the paper's question, small enough for tests, and the worked
+example of the aggregation contract (one table, one figure, one claim check; see
+:mod:`.report`) that the paper's experiments follow.
+
+Models pretrain on objects 10–19 under the target transformations (``same``: hue + invert) or
+under disjoint ones (``disjoint``: rotate + blur), then are probed on objects 0–9 under the
+target transformations (``target``) and untransformed (``plain``).
+"""
+
+from __future__ import annotations
+
+from .registry import register_experiment
+from .spec import InvarianceTarget, ProbeTarget, RunSpec
+from .stats import mean_ci, positive_effect
+
+SIZES = {  # profile -> sizes; the grid and the logic are the same for all three
+    "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
+                  n_probe=200, probe_epochs=20, views=1, n_inv=100),
+    "quick": dict(model="convnet_xs", image_size=16, n=3000, epochs=5, batch_size=128,
+                  n_probe=1000, probe_epochs=100, views=2, n_inv=500),
+    "paper": dict(model="convnet_s", image_size=32, n=50000, epochs=50, batch_size=512,
+                  n_probe=10000, probe_epochs=200, views=2, n_inv=10000),
+}
+TARGET = ("hue", "invert")
+FAMILIES = {"same": ("hue", "invert"), "disjoint": ("rotate", "blur")}
+PROBES = ("target", "plain")
+
+
+def family(spec: RunSpec) -> str:
+    return "same" if tuple(spec.source["transforms"]) == TARGET else "disjoint"
+
+
+def _values(records: list[dict]) -> dict[tuple[str, str], dict[int, float]]:
+    """``(family, measure) -> {seed: value}`` for each probe's test accuracy and invariance."""
+    out: dict[tuple[str, str], dict[int, float]] = {}
+    for r in records:
+        fam, res, seed = family(r["spec"]), r["result"], r["spec"].seed
+        for t, p in res["probes"].items():
+            out.setdefault((fam, f"probe {t} test_acc"), {})[seed] = p["test_acc"]
+        for t, m in res["invariance"].items():
+            out.setdefault((fam, f"invariance {t} l2"), {})[seed] = m["l2"]
+    return out
+
+
+def _table(values: dict[tuple[str, str], dict[int, float]]):
+    import pandas as pd
+
+    rows = []
+    for (fam, measure), by_seed in values.items():
+        ci = mean_ci(by_seed.values())
+        rows.append({"family": fam, "measure": measure, "seeds": ci.n, "mean": ci.mean,
+                     "ci95_low": ci.low, "ci95_high": ci.high})
+    order = {f: i for i, f in enumerate(FAMILIES)}
+    rows.sort(key=lambda r: (r["measure"], order[r["family"]]))
+    return pd.DataFrame(rows, columns=["family", "measure", "seeds", "mean", "ci95_low",
+                                       "ci95_high"])
+
+
+def _figure(table):
+    """Grouped bars: mean probe test accuracy per family, 95% CI error bars over seeds."""
+    import math
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 3.2))
+    FigureCanvasAgg(fig)  # drawn off-screen by Agg, whatever pyplot's backend
+    ax = fig.add_subplot()
+    width = 0.8 / len(FAMILIES)
+    for i, fam in enumerate(FAMILIES):
+        means, errs = [], []
+        for probe in PROBES:
+            row = table[(table.family == fam) & (table.measure == f"probe {probe} test_acc")]
+            m, lo, hi = (row[c].iloc[0] if len(row) else math.nan
+                         for c in ("mean", "ci95_low", "ci95_high"))
+            means.append(m)
+            errs.append(0.0 if math.isnan(lo) else (hi - lo) / 2)
+        ax.bar([j + (i - 0.5) * width for j in range(len(PROBES))], means, width,
+               yerr=errs, capsize=4, label=f"pretrained: {fam}")
+    seeds = int(table.seeds.max()) if len(table) else 0
+    ax.set_xticks(range(len(PROBES)), [f"probe: {p}" for p in PROBES])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("test accuracy (macro)")
+    ax.set_title(f"demo: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
+                                                        ", no CI with 1 seed"), fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _claim(values: dict[tuple[str, str], dict[int, float]]) -> dict:
+    """D1, the demo's analogue of C1: same-family models transfer better to the target."""
+    same = values.get(("same", "probe target test_acc"), {})
+    disjoint = values.get(("disjoint", "probe target test_acc"), {})
+    gaps = [same[s] - disjoint[s] for s in sorted(same) if s in disjoint]  # paired by seed
+    verdict, note, ci = positive_effect(gaps, min_n=3)
+    return {"id": "D1",
+            "claim": "Pretraining on the target transformations transfers better to them "
+                     "than pretraining on disjoint ones (demo analogue of C1).",
+            "criterion": "mean over seeds of (same - disjoint) target-probe test accuracy > 0, "
+                         "with a 95% t-interval over >= 3 seeds that excludes 0",
+            "verdict": verdict, "note": note,
+            "ours": f"gap {ci}" + (f", n={ci.n}" if ci.n else ""),
+            "authors": "n/a (not a paper experiment)"}
+
+
+def aggregate(records: list[dict]) -> dict:
+    """Table ``probe_accuracy``, figure ``probe_accuracy`` and claim D1 from the done runs."""
+    values = _values(records)
+    table = _table(values)
+    return {"markdown": "Demo (not a paper experiment): pretrain on hue+invert (`same`) or "
+                        "rotate+blur (`disjoint`), probe on hue+invert (`target`) and on "
+                        "untransformed images (`plain`). Mean and 95% CI over seeds.\n",
+            "tables": {"probe_accuracy": table},
+            "figures": {"probe_accuracy": _figure(table)},
+            "claims": [_claim(values)]}
+
+
+@register_experiment("demo", aggregate)
+def demo(profile: str, seeds: int) -> list[RunSpec]:
+    """Demo (not a paper experiment): pretrain on hue+invert vs rotate+blur, probe hue+invert."""
+    z = SIZES[profile]
+    out = []
+    for seed in range(seeds):
+        def data(transforms, n, objects=tuple(range(10)), seed=seed):
+            return dict(objects=list(objects), transforms=list(transforms), n=n, seed=seed,
+                        image_size=z["image_size"])
+        probe = dict(epochs=z["probe_epochs"], views=z["views"])
+        probes = (ProbeTarget("target", data(TARGET, z["n_probe"]),
+                              data(TARGET, z["n_probe"]), probe=probe),
+                  ProbeTarget("plain", data((), z["n_probe"]), data((), z["n_probe"]),
+                              probe=probe))
+        inv = (InvarianceTarget("target", data(TARGET, z["n_inv"]), metrics=("l2", "cos")),)
+        for fam in FAMILIES.values():
+            out.append(RunSpec(
+                model=z["model"], source=data(fam, z["n"], range(10, 20)),
+                train=dict(epochs=z["epochs"], batch_size=z["batch_size"]),
+                probes=probes, invariance=inv, seed=seed))
+    return out

@@ -1,0 +1,253 @@
+"""The ``ray`` executor: each pending run is one Ray task with the CPUs/GPUs it needs.
+
+A task calls the same :func:`~transforms2d.experiments.run.execute` as the local executor, in
+the same ``RunStore`` folder: on a cluster that folder must be on a filesystem every node sees.
+Pretrain-then-probe dependencies live inside one run (``execute`` does both stages, resuming
+whichever is stored), so runs are independent tasks. Done runs are skipped; a failing run
+writes its ``error.json`` (with the worker's traceback) and the other tasks go on.
+
+Without an address the executor starts a local Ray instance (``num_cpus`` = all cores by
+default) and shuts it down afterwards; ``address`` (``--ray-address``) joins a running cluster
+(``ray start --head``), ``"auto"`` the one started on this machine. A Ray instance that the
+caller already initialised in this process is used as is and left running.
+
+Threads: each task runs torch with as many threads as CPUs it reserved (``cpus_per_run``,
+default 1). Several torch processes each spinning on all cores are many times slower, and the
+bytes of a result depend on the thread count (float reductions split differently), so a grid
+computed with ``cpus_per_run=1`` equals the local executor's only when that ran one thread too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+from .executors import EventHook, Summary, register_executor, unique
+from .run import execute
+from .spec import RunSpec, spec_hash
+from .store import DONE, RunStore
+
+INSTALL_HINT = "pip install 'transforms2d[ray]'"
+# Joining a cluster: bound each GCS connection attempt and the number of attempts (Ray's
+# defaults wait for minutes on an address where something else listens). These settings are
+# read when ray is imported, so they only apply if this module imports it first.
+CONNECT_ENV = {"RAY_py_gcs_connect_timeout_s": "5", "RAY_gcs_rpc_server_connect_timeout_s": "3"}
+WAIT_ENV, CONNECT_ATTEMPTS = "RAY_gcs_server_port_wait_time_s", "2"  # read by ray.init on call
+
+
+def import_ray(joining: bool = False):
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    if joining and "ray" not in sys.modules:
+        for k, v in CONNECT_ENV.items():
+            os.environ.setdefault(k, v)
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(f"The ray executor needs Ray, which is not installed; run "
+                          f"`{INSTALL_HINT}`.") from None
+    return ray
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` of ``host:port`` or ``ray://host:port``; None for ``auto``/``local``."""
+    if address in ("auto", "local"):
+        return None
+    rest = address.split("://", 1)[1] if "://" in address else address
+    host, sep, port = rest.rstrip("/").rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"Invalid Ray address '{address}'; use HOST:PORT (e.g. "
+                          f"10.0.0.1:6379), ray://HOST:10001 or auto.")
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Fail fast (one line) when nothing accepts connections at ``address``."""
+    hp = _host_port(address)
+    if hp is None:
+        return
+    try:
+        socket.create_connection(hp, timeout=timeout).close()
+    except OSError as e:
+        raise ConfigError(f"Cannot reach the Ray cluster at {address} ({e.strerror or e}); "
+                          f"start it with `ray start --head` or fix --ray-address.") from None
+
+
+def _task_device(device: str) -> str:
+    # Ray gives a task its GPU(s) through CUDA_VISIBLE_DEVICES: inside it they are cuda:0...
+    return "cuda" if device.startswith("cuda") else device
+
+
+def run_task(spec_dict: dict, root: str, device: str, threads: int) -> dict:
+    """Body of one Ray task: compute the run in ``root/runs/<hash>/`` with ``threads`` threads.
+
+    Returns ``{"ok": True}`` or ``{"ok": False, "message": ...}`` after writing error.json.
+    """
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    spec = RunSpec.from_dict(spec_dict)
+    store = RunStore(root)
+    try:
+        execute(spec, store.run_dir(spec), progress=False, device=_task_device(device))
+    except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
+        return {"ok": False, "message": store.record_failure(spec_hash(spec), exc)["message"]}
+    return {"ok": True}
+
+
+class RayExecutor:
+    """Runs the pending runs of a grid as Ray tasks (see the module docstring).
+
+    ``device``: cpu, cuda or cuda:N (any cuda asks each task for ``gpus_per_run`` GPUs).
+    ``address``: cluster to join (None: start a local instance, or use ``RAY_ADDRESS``).
+    ``num_cpus``/``num_gpus``: size of a locally started instance (default: what Ray detects).
+    ``cpus_per_run``: CPUs reserved per task, and its torch threads.
+    """
+
+    def __init__(self, device: str = "cpu", progress: bool = False, address: str | None = None,
+                 num_cpus: int | None = None, num_gpus: int | None = None,
+                 cpus_per_run: float = 1, gpus_per_run: float = 1) -> None:
+        import torch
+
+        try:
+            kind = torch.device(device).type if isinstance(device, str) else None
+        except RuntimeError:
+            kind = None
+        if kind not in ("cpu", "cuda"):
+            raise ConfigError(f"Unknown device '{device}' for the ray executor; use cpu, cuda "
+                              f"or cuda:N.")
+        if not cpus_per_run > 0:
+            raise ConfigError(f"cpus_per_run must be > 0. Got {cpus_per_run!r} instead.")
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        if self.address is not None:
+            _host_port(self.address)  # a malformed address is refused before anything runs
+        self.device, self.progress = device, progress
+        self.num_cpus, self.num_gpus = num_cpus, num_gpus
+        self.cpus_per_run = cpus_per_run
+        self.gpus_per_run = gpus_per_run if device.startswith("cuda") else 0
+        self.ray = import_ray(joining=self.address is not None)
+        self._owned = False  # True when connect() initialised Ray (then close() shuts it down)
+
+    # -- connection -----------------------------------------------------------------------------
+    def connect(self) -> None:
+        """Start or join Ray (idempotent); check the cluster can run one task of this grid."""
+        ray = self.ray
+        if not ray.is_initialized():
+            if self.address is None:
+                cpus = self.num_cpus if self.num_cpus is not None else os.cpu_count() or 1
+                ray.init(address="local", num_cpus=cpus, num_gpus=self.num_gpus,
+                         include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.ERROR)  # ours: no token-auth notice
+            else:
+                self._join()
+            self._owned = True
+        res = ray.cluster_resources()
+        if res.get("CPU", 0) < self.cpus_per_run:
+            self.close()
+            raise ConfigError(f"The Ray cluster has {res.get('CPU', 0):g} CPUs; a run asks for "
+                              f"{self.cpus_per_run:g}.")
+        if res.get("GPU", 0) < self.gpus_per_run:
+            self.close()
+            raise ConfigError(f"--device {self.device} asks for {self.gpus_per_run:g} GPU per "
+                              f"run, but the Ray cluster has {res.get('GPU', 0):g} GPUs; add GPU "
+                              f"nodes or use --device cpu.")
+
+    def _join(self) -> None:
+        address = self.address
+        check_reachable(address)
+        old = os.environ.get(WAIT_ENV)
+        os.environ[WAIT_ENV] = CONNECT_ATTEMPTS
+        try:
+            self.ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        except (ConnectionError, RuntimeError, TimeoutError, ValueError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ConfigError(f"Cannot join the Ray cluster at {address}: {msg}; check "
+                              f"`ray status` on its head node and --ray-address.") from None
+        finally:
+            if old is None:
+                os.environ.pop(WAIT_ENV, None)
+            else:
+                os.environ[WAIT_ENV] = old
+
+    def close(self) -> None:
+        """Shut down (or disconnect from) the Ray instance that :meth:`connect` initialised."""
+        if self._owned and self.ray.is_initialized():
+            self.ray.shutdown()
+        self._owned = False
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, specs: Sequence[RunSpec], store: RunStore,
+            on_event: EventHook | None = None) -> Summary:
+        specs = unique(specs)
+        summary = Summary(total=len(specs))
+        emit = on_event or (lambda *a: None)
+        todo: list[tuple[int, RunSpec]] = []
+        for i, spec in enumerate(specs):
+            h = spec_hash(spec)
+            if store.status(h) == DONE:
+                summary.reused.append(h)
+                emit("skip", h, i, len(specs))
+            else:
+                todo.append((i, spec))
+        if not todo:
+            return summary
+        try:
+            self.connect()
+            outcome = self._submit_and_wait(todo, store, len(specs), emit)
+        finally:
+            self.close()
+        for _, spec in todo:  # in grid order, whatever order the tasks finished in
+            h = spec_hash(spec)
+            if h in outcome:
+                summary.failed[h] = outcome[h]
+            else:
+                summary.computed.append(h)
+        return summary
+
+    def _submit_and_wait(self, todo, store: RunStore, total: int, emit) -> dict[str, str]:
+        """Submit one task per run; wait for all. Returns hash -> error line of failed runs."""
+        ray = self.ray
+        task = ray.remote(run_task)
+        pending: dict[Any, tuple[int, str]] = {}
+        failed: dict[str, str] = {}
+        root = str(Path(store.root).resolve())
+        for i, spec in todo:
+            h = spec_hash(spec)
+            store.prepare(spec)
+            store.clear_failure(h)
+            ref = task.options(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
+                               max_retries=0, name=f"t2d-run-{h}").remote(
+                spec.to_dict(), root, self.device, max(1, int(self.cpus_per_run)))
+            pending[ref] = (i, h)
+            emit("start", h, i, total)
+        try:
+            while pending:
+                ready, _ = ray.wait(list(pending), num_returns=1)
+                for ref in ready:
+                    i, h = pending.pop(ref)
+                    try:
+                        out = ray.get(ref)
+                    except Exception as exc:  # noqa: BLE001 - the worker died, not the run
+                        out = {"ok": False, "message": store.record_failure(h, exc)["message"]}
+                    if out["ok"] and store.status(h) != DONE:
+                        exc = ConfigError(f"run {h} finished on a Ray worker but its "
+                                          f"result.json is not in {store.root}; --out must be "
+                                          f"on a filesystem shared by all Ray nodes.")
+                        out = {"ok": False, "message": store.record_failure(h, exc)["message"]}
+                    if out["ok"]:
+                        emit("done", h, i, total)
+                    else:
+                        failed[h] = out["message"]
+                        emit("fail", h, i, total)
+        finally:
+            for ref in pending:  # interrupted (e.g. Ctrl-C): stop what is still running
+                ray.cancel(ref, force=True)
+        return failed
+
+
+register_executor("ray", RayExecutor)

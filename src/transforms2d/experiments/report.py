@@ -1,0 +1,203 @@
+"""Reports: an experiment's aggregation of its stored runs, written as files (computes nothing).
+
+``Experiment.aggregate(records)`` returns a dict with any of these entries:
+
+``"markdown"``  text placed at the top of ``report.md``;
+``"tables"``    ``{name: pandas.DataFrame}`` -> ``tables/<name>.parquet`` and ``tables/<name>.md``;
+``"figures"``   ``{name: matplotlib Figure}`` -> ``figures/<name>.png``;
+``"claims"``    a list of ``{"id", "claim", "criterion", "verdict", "ours", "authors"}`` dicts
+                (``verdict`` one of ``pass``, ``fail``, ``not run``; an optional ``"note"``
+                says why, e.g. too few seeds) -> ``claims.json`` and a table in ``report.md``.
+
+``report.md`` is written last and embeds the claims, tables and figures. Every file is written
+atomically, and only if its bytes change (a no-op rerun touches nothing); tables and figures
+that a previous report wrote and this one does not are removed.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..io import atomic_write
+
+KEYS = ("markdown", "tables", "figures", "claims")
+VERDICTS = ("pass", "fail", "not run")
+CLAIM_KEYS = ("id", "claim", "criterion", "verdict", "ours", "authors")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass
+class Report:
+    """What :func:`write_report` wrote: ``report.md``'s path and text, runs done and total."""
+
+    path: Path
+    markdown: str
+    done: int
+    total: int
+    files: list[Path]
+
+
+def check_outputs(out: Any, experiment: str) -> dict:
+    """Validate what ``aggregate`` returned (a programming error raises ``ValueError``)."""
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+    where = f"The aggregate of experiment '{experiment}'"
+    if not isinstance(out, Mapping):
+        raise ValueError(f"{where} must return a dict. Got {type(out).__name__}.")
+    unknown = sorted(set(out) - set(KEYS))
+    if unknown:
+        raise ValueError(f"{where} returned unknown key '{unknown[0]}'; valid: "
+                         f"{', '.join(KEYS)}.")
+    for key, kind in (("tables", pd.DataFrame), ("figures", Figure)):
+        items = out.get(key, {})
+        if not isinstance(items, Mapping) or not all(
+                isinstance(k, str) and NAME.match(k) and isinstance(v, kind)
+                for k, v in items.items()):
+            raise ValueError(f"{where}: '{key}' must map file-safe names to "
+                             f"{kind.__name__} objects.")
+    claims = out.get("claims", [])
+    for c in claims if isinstance(claims, list) else [None]:
+        if not isinstance(c, Mapping) or any(k not in c for k in CLAIM_KEYS):
+            raise ValueError(f"{where}: each claim must be a dict with {', '.join(CLAIM_KEYS)}; "
+                             f"got {c!r}.")
+        if c["verdict"] not in VERDICTS:
+            raise ValueError(f"{where}: claim {c['id']} has verdict {c['verdict']!r}; valid: "
+                             f"{', '.join(VERDICTS)}.")
+    if not isinstance(out.get("markdown", ""), str):
+        raise ValueError(f"{where}: 'markdown' must be a string.")
+    return dict(out)
+
+
+def cell(v: Any) -> str:
+    """A value as Markdown table text: 4 decimals for floats, ``-`` for missing/NaN."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: list[Mapping[str, Any]], columns: list[str] | None = None) -> str:
+    """A GitHub-flavoured Markdown table of ``rows`` (dicts) in ``columns`` order."""
+    columns = columns or (list(rows[0]) if rows else [])
+    lines = ["| " + " | ".join(cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r.get(c)) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def frame_markdown(df) -> str:
+    """A DataFrame as a Markdown table (its index is dropped: keep data in columns)."""
+    rows = [{c: _py(v) for c, v in zip(df.columns, row)} for row in df.itertuples(index=False)]
+    return markdown_table(rows, [str(c) for c in df.columns])
+
+
+def _py(v: Any) -> Any:
+    """numpy scalars -> Python (so ints print as ints and NaN is recognised)."""
+    return v.item() if hasattr(v, "item") and not isinstance(v, (str, bytes)) else v
+
+
+def _json_value(v: Any) -> Any:
+    v = _py(v)
+    return None if isinstance(v, float) and not math.isfinite(v) else v
+
+
+def claims_markdown(claims: list[Mapping[str, Any]]) -> str:
+    """The claims table: verdict (with its note), our numbers beside the authors'."""
+    rows = [{**c, "verdict": c["verdict"] + (f" ({c['note']})" if c.get("note") else ""),
+             "authors'": c["authors"]} for c in claims]
+    return markdown_table(rows, ["id", "claim", "criterion", "verdict", "ours", "authors'"])
+
+
+def write_if_changed(path: Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` atomically, unless the file already holds exactly it (a
+    report rebuilt from the same runs then touches no file)."""
+    data = data.encode() if isinstance(data, str) else data
+    try:
+        if path.read_bytes() == data:
+            return path
+    except OSError:
+        pass
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def write_table(folder: Path, name: str, df) -> list[Path]:
+    """``folder/<name>.parquet`` and ``folder/<name>.md``."""
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return [write_if_changed(folder / f"{name}.parquet", buf.getvalue()),
+            write_if_changed(folder / f"{name}.md", frame_markdown(df))]
+
+
+def write_figure(folder: Path, name: str, fig) -> Path:
+    """``folder/<name>.png``, rendered by Agg (whatever the figure's canvas)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+    if "matplotlib.pyplot" in sys.modules:  # a pyplot figure would otherwise stay open
+        sys.modules["matplotlib.pyplot"].close(fig)
+    return write_if_changed(folder / f"{name}.png", buf.getvalue())
+
+
+def write_outputs(root: Path, out: Mapping[str, Any]) -> list[Path]:
+    """Write tables, figures and ``claims.json`` of a checked aggregate; sweep stale ones."""
+    files: list[Path] = []
+    for name, df in out.get("tables", {}).items():
+        files += write_table(root / "tables", name, df)
+    for name, fig in out.get("figures", {}).items():
+        files.append(write_figure(root / "figures", name, fig))
+    for folder, suffixes in (("tables", (".parquet", ".md")), ("figures", (".png",))):
+        for p in (root / folder).glob("*"):
+            if p.suffix in suffixes and p not in files:
+                p.unlink()
+    return files
+
+
+def render(title: str, header: str, out: Mapping[str, Any]) -> str:
+    """The text of ``report.md``: header, the aggregate's text, claims, tables and figures."""
+    parts = [f"# {title}\n", header, out.get("markdown", "")]
+    if out.get("claims"):
+        parts += ["## Claims\n", claims_markdown(out["claims"])]
+    if out.get("tables"):
+        parts.append("## Tables\n")
+        for name, df in out["tables"].items():
+            parts += [f"### {name}\n", frame_markdown(df),
+                      f"Data: [tables/{name}.parquet](tables/{name}.parquet)\n"]
+    if out.get("figures"):
+        parts.append("## Figures\n")
+        parts += [f"### {name}\n\n![{name}](figures/{name}.png)\n" for name in out["figures"]]
+    return "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
+
+
+def write_report(store, experiment) -> Report:
+    """Aggregate the done runs of ``store`` with ``experiment`` and write every output."""
+    hashes = store.hashes()
+    rec = store.experiment() or {}
+    records = [{"hash": h, "spec": store.load_spec(h), "result": res}
+               for h in hashes if (res := store.result(h)) is not None]
+    done, total = len(records), len(hashes)
+    header = (f"Profile `{rec.get('profile')}`, {rec.get('seeds')} seed(s): {done} of {total} "
+              f"runs done. `t2d report` on this folder regenerates it (computes nothing).\n")
+    if done < total:
+        header += f"\n**{total - done} of {total} runs are not done yet**; numbers use the rest.\n"
+    out = check_outputs(experiment.aggregate(records), experiment.name) if records else {
+        "markdown": "No finished runs yet.\n"}
+    files = write_outputs(store.root, out)
+    claims = [{k: _json_value(v) for k, v in c.items()} for c in out.get("claims", [])]
+    if claims or (store.root / "claims.json").exists():
+        doc = {"experiment": experiment.name, "profile": rec.get("profile"),
+               "seeds": rec.get("seeds"), "runs_done": done, "runs_total": total,
+               "claims": claims}
+        files.append(write_if_changed(store.root / "claims.json",
+                                      json.dumps(doc, indent=2, sort_keys=True) + "\n"))
+    title = experiment.name + (f": {experiment.description}" if experiment.description else "")
+    md = render(title, header, out)
+    path = write_if_changed(store.root / "report.md", md)
+    return Report(path, md, done, total, files)
