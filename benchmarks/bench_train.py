@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_generator import machine  # noqa: E402
 
 from transforms2d import Transforms2D  # noqa: E402
-from transforms2d.models import create_model  # noqa: E402
+from transforms2d.models import create_model, model_info  # noqa: E402
 
 
 def matmul_rate(n: int = 2048, reps: int = 10) -> float:
@@ -73,18 +73,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default="resnet18,convnet_s")
     ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=6)
+    ap.add_argument("--steps", type=int, default=6, help="timed steps for the paper's models")
+    ap.add_argument("--small-steps", type=int, default=30, help="timed steps for small models")
     ap.add_argument("--warmup", type=int, default=2)
     args = ap.parse_args()
     print(f"machine: {machine()}")
     rate = matmul_rate()
     print(f"fp32 matmul (2048²): {rate / 1e9:.0f} GFLOP/s; batch {args.batch}, 32 px, "
-          f"channels-last, Adam; {args.steps} timed steps after {args.warmup} warm-up\n")
+          f"channels-last, Adam; {args.steps} timed steps (paper models) or {args.small_steps} "
+          f"(small models) after {args.warmup} warm-up\n")
     print("| model | samples/s | train GFLOP/sample | achieved GFLOP/s | of matmul rate "
           "| rendering share of epoch time |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in args.models.split(","):
-        r = bench(name, args.batch, args.steps, args.warmup)
+        steps = args.steps if model_info(name).paper else args.small_steps
+        r = bench(name, args.batch, steps, args.warmup)
         print(f"| {name} | {r['samples_s']:,.0f} | {r['flops_step'] / args.batch / 1e9:.3f} | "
               f"{r['achieved'] / 1e9:.0f} | {100 * r['achieved'] / rate:.0f}% | "
               f"{100 * r['render_frac']:.1f}% |", flush=True)

@@ -37,5 +37,5 @@ def test_bench_models_probe_and_train_run():
                "--pretrain-epochs", "1", "--model", "convnet_xs")
     assert "| reference (fresh views every epoch) |" in out and "speed-up" in out
     out = _run("bench_train.py", "--models", "convnet_xs", "--batch", "16", "--steps", "1",
-               "--warmup", "1")
+               "--small-steps", "1", "--warmup", "1")
     assert "| convnet_xs |" in out and "GFLOP/s" in out
