@@ -4,7 +4,10 @@
 done into ``DIR/runs/<hash>/`` (resuming killed ones) and ``t2d report`` aggregates them.
 """
 
-from . import demo  # noqa: F401  (each experiment module registers itself on import)
+from . import (
+    demo,  # noqa: F401  (each experiment module registers itself on import)
+    e1,  # noqa: F401
+)
 from .executors import EXECUTORS, Executor, LocalExecutor, Summary, get_executor, register_executor
 from .ray_executor import RayExecutor  # noqa: F401  (registers "ray"; imports ray lazily)
 from .registry import EXPERIMENTS, PROFILES, Experiment, get_experiment, register_experiment
