@@ -7,37 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
-from torch import nn
-
-from .base import T2DModel, check_positive_int, global_pool, init_cnn_
 from .registry import register_model
+from .vgg import VGG
 
 
-class ConvNet(T2DModel):
+class ConvNet(VGG):
     """``len(widths)`` blocks of 3×3 conv (no bias), BN, ReLU; a 2×2 max-pool between blocks.
 
+    The VGG cfg ``[w0, 'M', w1, 'M', ..., w_last]`` without conv biases.
     Shapes: ``features: (B, in_chans, H, W) -> (B, widths[-1])``.
     """
 
     def __init__(self, widths: Sequence[int], num_classes: int = 10, in_chans: int = 3,
                  image_size: int = 32) -> None:
-        super().__init__(image_size)
-        cin, layers = check_positive_int("in_chans", in_chans), []
-        for i, w in enumerate(widths):
-            if i > 0:
-                layers.append(nn.MaxPool2d(2))
-            layers += [nn.Conv2d(cin, w, 3, padding=1, bias=False), nn.BatchNorm2d(w),
-                       nn.ReLU(inplace=True)]
-            cin = w
-        self.body = nn.Sequential(*layers)
-        self.num_features = cin
-        init_cnn_(self)
-        self.reset_head(num_classes)
-
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """``(B, C, H, W) -> (B, num_features)``."""
-        return global_pool(self.body(x))
+        cfg = [item for w in widths for item in ("M", w)][1:]
+        super().__init__(cfg, num_classes, in_chans, image_size, conv_bias=False)
 
 
 @register_model("convnet")

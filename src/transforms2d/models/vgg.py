@@ -18,20 +18,21 @@ VGG11 = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 
 
 class VGG(T2DModel):
-    """VGG-BN from a cfg: ints are conv widths (3×3, with bias, as in the CIFAR VGG), 'M' pools.
+    """VGG-BN from a cfg: ints are conv widths (3×3, with bias as in the CIFAR VGG unless
+    ``conv_bias=False``), 'M' pools.
 
     Shapes: ``features: (B, in_chans, H, W) -> (B, last width)``; H, W multiples of 2^#pools.
     """
 
     def __init__(self, cfg: Sequence[int | str], num_classes: int = 10, in_chans: int = 3,
-                 image_size: int = 32) -> None:
+                 image_size: int = 32, conv_bias: bool = True) -> None:
         super().__init__(image_size)
         cin, layers = check_positive_int("in_chans", in_chans), []
         for v in cfg:
             if v == "M":
                 layers.append(nn.MaxPool2d(2))
             else:
-                layers += [nn.Conv2d(cin, v, 3, padding=1), nn.BatchNorm2d(v),
+                layers += [nn.Conv2d(cin, v, 3, padding=1, bias=conv_bias), nn.BatchNorm2d(v),
                            nn.ReLU(inplace=True)]
                 cin = v
         self.body = nn.Sequential(*layers)
