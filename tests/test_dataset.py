@@ -205,3 +205,49 @@ def test_rgb_transforms_leave_the_background_untouched(name):
     a, b = plain.render(torch.arange(40))[0], ds.render(torch.arange(40))[0]
     assert torch.equal(a[outside], b[outside])
     assert not torch.equal(a[~outside], b[~outside])
+
+
+# -- object size and placement (the irrelevant-features study, SPEC §5 E2) -------------------
+def _object_boxes(ds, n):
+    x, _ = ds.render(torch.arange(n))
+    mask = (x > -1).any(1)  # black background: any lit pixel belongs to the object
+    out = []
+    for m in mask:
+        ys, xs = m.nonzero(as_tuple=True)
+        out.append((int(ys.min()), int(ys.max()), int(xs.min()), int(xs.max())))
+    return out
+
+
+def test_corner_objects_sit_in_the_upper_right_box():
+    ds = Transforms2D(objects=8, n=16, object_scale=0.375, object_position="corner",
+                      backgrounds="black", split="test")
+    for y0, y1, x0, x1 in _object_boxes(ds, 16):  # box 12 px at top 1, left 32-12-1 = 19
+        assert y0 >= 1 and y1 <= 12 and x0 >= 19 and x1 <= 30
+
+
+def test_anywhere_objects_move_per_sample_stay_inside_and_are_deterministic():
+    kw = dict(objects=8, n=64, object_scale=0.375, object_position="anywhere",
+              backgrounds="black", split="test")
+    boxes = _object_boxes(Transforms2D(**kw), 64)
+    assert boxes == _object_boxes(Transforms2D(**kw), 64)
+    assert all(min(y0, x0) >= 0 and max(y1, x1) <= 31 for y0, y1, x0, x1 in boxes)
+    tops, lefts = {b[0] for b in boxes}, {b[2] for b in boxes}
+    assert len(tops) > 8 and len(lefts) > 8  # spread over the canvas, not one place
+    assert min(tops) <= 5 and max(tops) >= 15
+    # the twin of the invariance metric keeps each sample's place
+    twin = Transforms2D(**kw).with_transform_seed(3)
+    assert _object_boxes(twin, 64) == boxes
+
+
+def test_object_scale_out_of_range_is_one_line_error():
+    with pytest.raises(ConfigError, match="object_scale"):
+        Transforms2D(objects=2, n=4, object_scale=0.0)
+    with pytest.raises(ConfigError, match="object_position"):
+        Transforms2D(objects=2, n=4, object_position="left")
+
+
+def test_default_placement_leaves_existing_images_unchanged():
+    a = Transforms2D(objects=5, transforms="rotate,hue", n=20)
+    b = Transforms2D(objects=5, transforms="rotate,hue", n=20, object_scale=0.7,
+                     object_position="center")
+    assert torch.equal(a.render(torch.arange(20))[0], b.render(torch.arange(20))[0])

@@ -56,9 +56,9 @@ def run_cmd(
     from .experiments.store import sweep_tmp
     from .train import resolve_device
 
-    out = out or Path("results") / experiment
     try:
-        exp = get_experiment(experiment)
+        exp = get_experiment(experiment)  # a name or an alias (e1 or tvo)
+        out = out or Path("results") / exp.name
         specs = unique(exp.specs(profile, seeds))
         if ray_address is not None and executor != "ray":
             raise ConfigError("--ray-address needs --executor ray; add it or drop "
@@ -70,7 +70,7 @@ def run_cmd(
         store = RunStore(out)
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
-        store.claim(experiment, profile, seeds, [spec_hash(s) for s in specs])
+        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
     except ConfigError as e:
         fail(e)
     sweep_tmp(store.root)  # debris of a killed run; the local executor is the only writer
@@ -78,7 +78,7 @@ def run_cmd(
         summary = _run_grid(runner, specs, store, f"{experiment} ({profile})")
     except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
         fail(e)
-    console.print(f"{experiment} ({profile}, {seeds} seed(s)): {summary.total} runs, "
+    console.print(f"{exp.name} ({profile}, {seeds} seed(s)): {summary.total} runs, "
                   f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
                   f"{len(summary.failed)} failed")
     try:

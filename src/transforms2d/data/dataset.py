@@ -19,6 +19,7 @@ from .rng import Draws, derive_key
 from .spec import (
     BACKGROUNDS,
     CLASS_FROM,
+    POSITIONS,
     SPLITS,
     DatasetSpec,
     TransformLike,
@@ -54,6 +55,11 @@ class Transforms2D(Dataset):
             one-to-one map class k ↔ family k (object classes) or class k ↔ object k (background
             classes); otherwise it is drawn uniformly. 0 makes them independent.
         object_availability: probability that a sample contains its object at all.
+        object_scale: side of the object box as a fraction of the image side (0.7 in the
+            paper's Transforms-2D; 0.375, i.e. 12 px at 32, for the irrelevant-features study).
+        object_position: ``"center"`` (default), ``"corner"`` (upper-right, 1 px margin per
+            32 px) or ``"anywhere"`` (a uniform position per sample where the box fits, fixed
+            by seed/split/index like the object itself).
         transform_seed: seed of the transform parameters only (see :meth:`with_transform_seed`).
         epoch: epoch used by ``ds[i]`` (train split only; see :meth:`set_epoch`).
         device: where assets live and batches are rendered.
@@ -77,6 +83,8 @@ class Transforms2D(Dataset):
         families: Sequence[str] | None = None,
         correlation: float = 0.0,
         object_availability: float = 1.0,
+        object_scale: float = 0.7,
+        object_position: str = "center",
         transform_seed: int = 0,
         epoch: int = 0,
         device: str | torch.device = "cpu",
@@ -89,6 +97,10 @@ class Transforms2D(Dataset):
         check_int("transform_seed", transform_seed, 0)
         check_fraction("correlation", correlation)
         check_fraction("object_availability", object_availability)
+        check_choice("object_position", object_position, POSITIONS)
+        if not 0.0 < float(object_scale) <= 1.0 or round(float(object_scale) * image_size) < 1:
+            raise ConfigError(f"The 'object_scale' parameter must be in (0, 1] and leave the "
+                              f"object at least 1 px. Got {object_scale} instead.")
         self.pack = load_assets(assets)
         objs = _check_objects(objects, self.pack)
         if backgrounds == "images" and self.pack.num_backgrounds == 0:
@@ -133,7 +145,8 @@ class Transforms2D(Dataset):
             objects=objs, transforms=tlist, n=n, split=split, seed=seed, image_size=image_size,
             backgrounds=backgrounds, class_from=class_from, families=fams,
             correlation=float(correlation), object_availability=float(object_availability),
-            transform_seed=transform_seed,
+            transform_seed=transform_seed, object_scale=float(object_scale),
+            object_position=object_position,
         )
         self.num_classes = num_classes
         self.epoch = epoch

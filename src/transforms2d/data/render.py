@@ -15,24 +15,37 @@ from .._malloc import tune_malloc
 from ..assets import AssetPack
 from ..assets.base import resize_uint8
 from ..transforms import apply_params, get_transform, sample_params
+from ..transforms._ops import shift_per_sample
 from .rng import Draws, derive_key
 from .spec import DatasetSpec
 
 OBJECT_SCALE = 0.7  # the object box is 70% of the canvas side (SPEC §1.1)
 
 
-def object_canvases(pack: AssetPack, objects: tuple[int, ...], size: int) -> torch.Tensor:
-    """``(K, 4, size, size)`` uint8 RGBA canvases: each object resized to size², scaled by 0.7
-    and centred on a transparent canvas (22×22 at offset 5 for 32 px).
+def object_box(size: int, scale: float = OBJECT_SCALE, position: str = "center"
+               ) -> tuple[int, int, int]:
+    """``(side, top, left)`` of the object box on the canvas; ``"anywhere"`` starts centred
+    (each sample is then shifted, see :meth:`Renderer.render`)."""
+    box = max(1, round(scale * size))
+    if position == "corner":  # upper right, with a 1 px margin per 32 px where it fits
+        margin = min(round(size / 32), size - box)
+        return box, margin, size - box - margin
+    return box, (size - box) // 2, (size - box) // 2
+
+
+def object_canvases(pack: AssetPack, objects: tuple[int, ...], size: int,
+                    scale: float = OBJECT_SCALE, position: str = "center") -> torch.Tensor:
+    """``(K, 4, size, size)`` uint8 RGBA canvases: each object resized to size², scaled by
+    ``scale`` and placed on a transparent canvas (centred by default: 22×22 at offset 5 for
+    32 px; see :func:`object_box`).
 
     Transparent pixels take the colour of the nearest opaque ones ("colour bleed"), so that
     bilinear warps and blurs of straight-alpha images do not pull black into the edges.
     """
     full = pack.objects_at(size)[list(objects)]
-    box = round(OBJECT_SCALE * size)
-    off = (size - box) // 2
+    box, top, left = object_box(size, scale, position)
     canvas = torch.zeros(len(objects), 4, size, size, dtype=torch.uint8)
-    canvas[:, :, off:off + box, off:off + box] = resize_uint8(full, box)
+    canvas[:, :, top:top + box, left:left + box] = resize_uint8(full, box)
     return bleed_colour(canvas)
 
 
@@ -69,7 +82,8 @@ class Renderer:
         if self.device.type == "cpu":
             tune_malloc()
         s = spec.image_size
-        self.canvases = object_canvases(pack, spec.objects, s).to(self.device)
+        self.canvases = object_canvases(pack, spec.objects, s, spec.object_scale,
+                                        spec.object_position).to(self.device)
         self.num_classes = len(spec.objects) if spec.class_from == "object" else len(spec.families)
         self.bgs = None
         if spec.backgrounds == "images":
@@ -87,7 +101,8 @@ class Renderer:
     # -- per-sample identity: label, object, background, presence -------------------------
     def identity(self, index: torch.Tensor) -> dict[str, torch.Tensor]:
         """Label ``(B,)``, object slot ``(B,)`` (into ``spec.objects``), background index
-        ``(B,)`` (-1 without images) and object presence ``(B,)`` bool for sample indices."""
+        ``(B,)`` (-1 without images), object presence ``(B,)`` bool and placement ``(B, 2)``
+        in [0, 1) (used by ``object_position="anywhere"``) for sample indices."""
         sp = self.spec
         d = Draws(self.sample_key, index)
         label = index % self.num_classes  # exactly balanced
@@ -110,7 +125,9 @@ class Renderer:
                 bg = torch.where(corr, in_family, anywhere)
             else:
                 bg = self.family_members[label, (pick * self.family_sizes[label]) >> 32]
-        return {"label": label, "object": obj, "background": bg, "present": present}
+        place = d.uniform(2)  # drawn last: the draws above stay what they were before it
+        return {"label": label, "object": obj, "background": bg, "present": present,
+                "place": place}
 
     # -- rendering -------------------------------------------------------------------------
     def transform_lists(self, label: torch.Tensor):
@@ -160,6 +177,11 @@ class Renderer:
         index = torch.as_tensor(index, dtype=torch.int64, device=self.device).reshape(-1)
         ident = self.identity(index)
         x = self.objects(index, ident["label"], ident["object"], epoch)
+        if self.spec.object_position == "anywhere":  # move the centred box to its place
+            box, off, _ = object_box(self.spec.image_size, self.spec.object_scale)
+            room = self.spec.image_size - box + 1
+            dy, dx = ((ident["place"] * room).floor().clamp_(max=room - 1) - off).unbind(1)
+            x = shift_per_sample(x, dy, dx)
         bg = self.backgrounds(index, ident["background"])
         alpha = x[:, 3:4]
         if not bool(ident["present"].all()):

@@ -16,6 +16,7 @@ from ..transforms import get_transform, resolve_hyper
 SPLITS = ("train", "val", "test")
 BACKGROUNDS = ("images", "random", "black")
 CLASS_FROM = ("object", "background")
+POSITIONS = ("center", "corner", "anywhere")  # where the object box sits (SPEC §1.1, §5 E2)
 
 # A transform is a name, or (name, {hyper-parameter overrides}).
 TransformLike = Union[str, tuple[str, Mapping[str, Any]]]  # noqa: UP007 (a runtime alias)
@@ -67,6 +68,8 @@ class DatasetSpec:
     correlation: float = 0.0
     object_availability: float = 1.0
     transform_seed: int = 0
+    object_scale: float = 0.7
+    object_position: str = "center"
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> DatasetSpec:

@@ -323,7 +323,7 @@ def _describe(z: dict) -> str:
             f"{z['probe_epochs']} epochs, test {z['n_test']}")
 
 
-@register_experiment("e1", aggregate)
+@register_experiment("e1", aggregate, aliases=("tvo",))
 def e1(profile: str, seeds: int) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
     out, seen = [], set()

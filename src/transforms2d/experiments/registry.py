@@ -29,6 +29,7 @@ class Experiment:
     runs: Callable[[str, int], list[RunSpec]]
     aggregate: Callable[[list[dict]], dict]
     description: str = ""
+    aliases: tuple[str, ...] = ()
 
     def specs(self, profile: str, seeds: int) -> list[RunSpec]:
         """The run specs for ``profile`` and ``seeds`` (both validated here)."""
@@ -40,21 +41,29 @@ class Experiment:
 
 
 EXPERIMENTS: dict[str, Experiment] = {}
+ALIASES: dict[str, str] = {}  # alias -> name (e.g. the authors' "tvo" -> "e1")
 
 
 def register_experiment(name: str, aggregate: Callable[[list[dict]], dict],
-                        description: str = ""):
-    """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``."""
+                        description: str = "", aliases: tuple[str, ...] = ()):
+    """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``
+    (also reachable by each of ``aliases``)."""
     def deco(fn: Callable[[str, int], list[RunSpec]]):
+        taken = [a for a in (name, *aliases) if a in ALIASES or (a in EXPERIMENTS and a != name)]
+        if taken:
+            raise ValueError(f"experiment name or alias {taken[0]!r} is already registered")
         EXPERIMENTS[name] = Experiment(name, fn, aggregate, description or (fn.__doc__ or "")
-                                       .strip().splitlines()[0])
+                                       .strip().splitlines()[0], tuple(aliases))
+        ALIASES.update({a: name for a in aliases})
         return fn
     return deco
 
 
 def get_experiment(name: str) -> Experiment:
+    """The experiment registered as ``name`` or under the alias ``name``."""
+    name = ALIASES.get(name, name)
     if name not in EXPERIMENTS:
-        raise unknown_name("experiment", name, EXPERIMENTS)
+        raise unknown_name("experiment", name, [*EXPERIMENTS, *ALIASES])
     return EXPERIMENTS[name]
 
 
