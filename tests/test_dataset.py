@@ -251,3 +251,42 @@ def test_default_placement_leaves_existing_images_unchanged():
     b = Transforms2D(objects=5, transforms="rotate,hue", n=20, object_scale=0.7,
                      object_position="center")
     assert torch.equal(a.render(torch.arange(20))[0], b.render(torch.arange(20))[0])
+
+
+# -- twins that redraw one factor (invariance to the object / to the scene, SPEC §5 E2) ------
+def test_object_twin_keeps_scene_label_and_transforms_and_always_swaps_the_object():
+    ds = Transforms2D(objects=10, n=200, class_from="background", transforms="rotate",
+                      object_scale=0.375, object_position="corner", split="test")
+    a = ds.renderer.identity(torch.arange(200))
+    b = ds.twin("object", 1).renderer.identity(torch.arange(200))
+    assert torch.equal(a["background"], b["background"]) and torch.equal(a["label"], b["label"])
+    assert (a["object"] != b["object"]).all()
+    assert len(set(b["object"].tolist())) == 10  # every other object occurs
+    # only the object changed: without transforms, the pixels outside the corner box are equal
+    plain = Transforms2D(objects=10, n=200, class_from="background", object_scale=0.375,
+                         object_position="corner", split="test")
+    xa, xb = plain.render(torch.arange(50))[0], plain.twin("object", 1).render(torch.arange(50))[0]
+    outside = torch.ones(32, 32, dtype=torch.bool)
+    outside[1:13, 19:31] = False
+    assert torch.equal(xa[..., outside], xb[..., outside]) and not torch.equal(xa, xb)
+    c = ds.twin("object", 2).renderer.identity(torch.arange(200))
+    assert not torch.equal(b["object"], c["object"])
+
+
+def test_background_twin_keeps_object_and_label_and_redraws_the_scene():
+    ds = Transforms2D(objects=10, n=200, split="test")
+    a = ds.renderer.identity(torch.arange(200))
+    b = ds.twin("background", 1).renderer.identity(torch.arange(200))
+    assert torch.equal(a["object"], b["object"]) and torch.equal(a["label"], b["label"])
+    assert (a["background"] != b["background"]).float().mean() > 0.95
+    assert torch.equal(ds.twin("background", 0).render(torch.arange(9))[0],
+                       ds.render(torch.arange(9))[0])
+
+
+def test_twins_refuse_the_factor_that_is_the_label():
+    with pytest.raises(ConfigError, match="class_from='background'"):
+        Transforms2D(objects=4, n=8).twin("object", 1)
+    with pytest.raises(ConfigError, match="class_from='object'"):
+        Transforms2D(objects=4, n=16, class_from="background").twin("background", 1)
+    with pytest.raises(ConfigError, match="factor"):
+        Transforms2D(objects=4, n=8).twin("colour", 1)

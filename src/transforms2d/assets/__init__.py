@@ -1,6 +1,9 @@
 """Object and background packs, one registry: ``builtin`` (shipped, offline), ``random``,
 ``hub`` (the authors' images, optional extra) and ``folder`` (a user's directory).
 
+Background-only packs, per split, for ``Transforms2D(background_pack=...)``: ``cifar10`` and
+``cifar100`` (``:<root>`` optional; see :mod:`.cifar`), resolved by :func:`load_background_pack`.
+
 >>> pack = load_assets("builtin")
 >>> pack.objects_at(32).shape[1:]
 torch.Size([4, 32, 32])
@@ -15,12 +18,14 @@ from dataclasses import dataclass
 from ..errors import ConfigError, unknown_name
 from .base import AssetPack
 from .builtin import load_builtin
+from .cifar import CIFAR_PACKS, CifarBackgrounds, load_cifar_backgrounds
 from .folder import load_folder
 from .hub import DEFAULT_SOURCE, load_hub
 from .random import load_random
 
-__all__ = ["ASSET_PACKS", "AssetPack", "PackInfo", "list_asset_packs", "load_assets",
-           "load_builtin", "load_folder", "load_hub", "load_random"]
+__all__ = ["ASSET_PACKS", "BACKGROUND_PACKS", "AssetPack", "CifarBackgrounds", "PackInfo",
+           "list_asset_packs", "load_assets", "load_background_pack", "load_builtin",
+           "load_cifar_backgrounds", "load_folder", "load_hub", "load_random"]
 
 
 @dataclass(frozen=True)
@@ -98,3 +103,27 @@ def load_assets(spec: str | AssetPack) -> AssetPack:
     if info.argument_required and not sep:
         raise ConfigError(f"Asset pack '{name}' needs an argument: use '{info.usage}'.")
     return info.loader(arg if sep else None)
+
+
+#: Background-only packs whose images depend on the split (``name[:<root>]``): name -> summary.
+BACKGROUND_PACKS: dict[str, str] = {
+    name: f"{title} images as backgrounds, classes as families; train/val from {title} train "
+          f"(disjoint), test from {title} test" for name, title in CIFAR_PACKS.items()
+}
+
+
+def load_background_pack(spec: str | AssetPack, split: str) -> AssetPack:
+    """The pack whose backgrounds a dataset of ``split`` uses: ``"cifar10[:<root>]"`` or
+    ``"cifar100[:<root>]"`` give that split's CIFAR images (:mod:`.cifar`); any other pack spec
+    (see :func:`load_assets`) or an :class:`AssetPack` gives the same pack for every split."""
+    if isinstance(spec, str):
+        name, sep, arg = spec.partition(":")
+        name = name.strip()
+        if name in BACKGROUND_PACKS:
+            if sep and not arg:
+                raise ConfigError(f"Background pack spec '{spec}' has an empty root; use "
+                                  f"'{name}' or '{name}:<root>'.")
+            return load_cifar_backgrounds(name, split, arg or None)
+        if name not in ASSET_PACKS:
+            raise unknown_name("background pack", name, [*ASSET_PACKS, *BACKGROUND_PACKS])
+    return load_assets(spec)

@@ -61,6 +61,9 @@ class AssetPack:
             can serve as classes.
         description: one line for ``t2d assets``.
         license: licence / attribution text of the images.
+        cycle_backgrounds: with ``class_from="background"``, sample ``i`` of class ``c`` takes
+            background ``(i // num_classes) % size`` of family ``c`` (each image once per pass,
+            as a labelled image dataset needs) instead of a random one (the default).
     """
 
     name: str
@@ -70,6 +73,7 @@ class AssetPack:
     background_families: tuple[str, ...] = ()
     description: str = ""
     license: str = ""
+    cycle_backgrounds: bool = False
 
     def __post_init__(self) -> None:
         assert len(self.objects) == len(self.object_names), "one name per object"

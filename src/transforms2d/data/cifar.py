@@ -7,6 +7,11 @@ Where the data comes from, first match wins: the ``root`` argument, ``$T2D_CIFAR
 extracted folder itself. With ``download=True`` a missing archive is fetched from the official
 URL into the root. Decoded tensors are kept in memory (:func:`clear_cache` drops them); nothing
 but the archive and its extracted folder is written to disk.
+
+Our three splits (:func:`split_index`): ``train`` and ``val`` are carved from CIFAR train (val =
+the last 10% of each class, in archive order), ``test`` is CIFAR test. They are used by
+:class:`~transforms2d.data.TransformedCIFAR` and by the ``cifar10``/``cifar100`` background
+packs (:mod:`transforms2d.assets.cifar`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,9 @@ from ..errors import ConfigError, unknown_name
 from ..io import atomic_write
 
 SPLITS = ("train", "test")
+#: Share of each class's CIFAR training images (the last ones, in archive order) that form our
+#: validation split; the rest is our train split, and our test split is CIFAR's test set.
+VAL_FRACTION = 0.1
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,33 @@ def class_subset(data: CifarData, classes: Sequence[int]) -> CifarData:
     return CifarData(images=data.images[keep], labels=new[keep],
                      class_names=tuple(data.class_names[int(c)] for c in classes),
                      name=data.name, split=data.split)
+
+
+def split_index(labels: torch.Tensor, split: str) -> torch.Tensor:
+    """Indices ``(M,)`` of our ``split`` (``"train"``, ``"val"`` or ``"test"``) into the CIFAR
+    split it is carved from (:func:`source_split`), ascending.
+
+    ``val`` is the last ``count // 10`` images of every class of CIFAR train (archive order:
+    500 per class for CIFAR-10, 50 for CIFAR-100), ``train`` the rest of CIFAR train, ``test``
+    all of CIFAR test; ``labels`` are the labels of the source split.
+    """
+    if split not in ("train", "val", "test"):
+        raise unknown_name("split", split, ("train", "val", "test"))
+    if split == "test":
+        return torch.arange(len(labels))
+    counts = torch.bincount(labels)
+    order = torch.argsort(labels, stable=True)  # grouped by class, archive order inside
+    starts = torch.cumsum(counts, 0) - counts
+    rank = torch.empty_like(labels)
+    rank[order] = torch.arange(len(labels)) - starts[labels[order]]
+    n_val = (counts.double() * VAL_FRACTION).floor().long()
+    is_val = rank >= (counts - n_val)[labels]
+    return torch.nonzero(is_val if split == "val" else ~is_val).squeeze(1)
+
+
+def source_split(split: str) -> str:
+    """The CIFAR split our ``split`` is carved from: ``"test"`` for test, else ``"train"``."""
+    return "test" if split == "test" else "train"
 
 
 # --------------------------------------------------------------------------- finding the data

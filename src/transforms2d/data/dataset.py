@@ -12,7 +12,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from ..assets import AssetPack, load_assets
+from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
 from .render import Renderer
 from .rng import Draws, derive_key
@@ -28,6 +28,8 @@ from .spec import (
     check_int,
     parse_transforms,
 )
+
+TWIN_FACTORS = ("transform", "object", "background")
 
 
 class Transforms2D(Dataset):
@@ -63,6 +65,11 @@ class Transforms2D(Dataset):
         transform_seed: seed of the transform parameters only (see :meth:`with_transform_seed`).
         epoch: epoch used by ``ds[i]`` (train split only; see :meth:`set_epoch`).
         device: where assets live and batches are rendered.
+        background_pack: another pack whose background images and families replace those of
+            ``assets``: ``"cifar10"`` / ``"cifar100"`` (``":<root>"`` optional) use the split's
+            CIFAR images with the CIFAR classes as families (train/val from CIFAR train, test
+            from CIFAR test; see :mod:`transforms2d.assets.cifar`), any other pack name or an
+            :class:`~transforms2d.assets.AssetPack` is used for every split.
 
     Items are ``(image, label)``: ``image`` float32 ``(3, S, S)`` in [-1, 1] (mean 0.5 / std 0.5
     normalisation), ``label`` int in ``[0, num_classes)``. Classes are exactly balanced
@@ -88,6 +95,7 @@ class Transforms2D(Dataset):
         transform_seed: int = 0,
         epoch: int = 0,
         device: str | torch.device = "cpu",
+        background_pack: str | AssetPack | None = None,
     ) -> None:
         check_choice("split", split, SPLITS)
         check_choice("backgrounds", backgrounds, BACKGROUNDS)
@@ -102,16 +110,19 @@ class Transforms2D(Dataset):
             raise ConfigError(f"The 'object_scale' parameter must be in (0, 1] and leave the "
                               f"object at least 1 px. Got {object_scale} instead.")
         self.pack = load_assets(assets)
+        self.background_pack = background_pack
+        bpack = self.pack if background_pack is None or backgrounds != "images" else \
+            load_background_pack(background_pack, split)
         objs = _check_objects(objects, self.pack)
-        if backgrounds == "images" and self.pack.num_backgrounds == 0:
+        if backgrounds == "images" and bpack.num_backgrounds == 0:
             raise ConfigError(
-                f"Asset pack '{self.pack.name}' has no background images; use "
+                f"Asset pack '{bpack.name}' has no background images; use "
                 f"backgrounds='random' or 'black', or another pack."
             )
-        fams = _check_families(families, self.pack, class_from, backgrounds)
+        fams = _check_families(families, bpack, class_from, backgrounds)
         num_classes = len(objs) if class_from == "object" else len(fams)
         if class_from == "object" and backgrounds == "images" and correlation > 0:
-            fams = fams or self.pack.families
+            fams = fams or bpack.families
             if len(fams) < num_classes:
                 raise ConfigError(
                     f"correlation > 0 pairs class k with background family k, but there are "
@@ -147,6 +158,9 @@ class Transforms2D(Dataset):
             correlation=float(correlation), object_availability=float(object_availability),
             transform_seed=transform_seed, object_scale=float(object_scale),
             object_position=object_position,
+            extras={} if background_pack is None else {
+                "background_pack": background_pack.name
+                if isinstance(background_pack, AssetPack) else background_pack},
         )
         self.num_classes = num_classes
         self.epoch = epoch
@@ -168,13 +182,19 @@ class Transforms2D(Dataset):
         s = self.spec
         return (f"Transforms2D(split={s.split!r}, n={s.n}, classes={self.num_classes}, "
                 f"transforms={_describe(s.transforms)}, assets={self.pack.name!r}, "
-                f"backgrounds={s.backgrounds!r}, image_size={s.image_size}, seed={s.seed})")
+                f"backgrounds={s.backgrounds!r}"
+                + (f", background_pack={s.extras['background_pack']!r}"
+                   if "background_pack" in s.extras else "")
+                + f", image_size={s.image_size}, seed={s.seed})")
 
     # -- rendering -----------------------------------------------------------------------
     @property
     def renderer(self) -> Renderer:
         if self._renderer is None:
-            self._renderer = Renderer(self.spec, self.pack, self.device)
+            spec = getattr(self, "background_pack", None)  # absent in older pickles
+            bpack = None if spec is None or self.spec.backgrounds != "images" else \
+                load_background_pack(spec, self.spec.split)
+            self._renderer = Renderer(self.spec, self.pack, self.device, bpack)
         return self._renderer
 
     def render(self, index: torch.Tensor | Sequence[int], epoch: int | None = None):
@@ -222,6 +242,32 @@ class Transforms2D(Dataset):
         transform parameters (the pairs of the invariance metric, SPEC §4)."""
         check_int("transform_seed", transform_seed, 0)
         return self._copy(self.spec.with_(transform_seed=transform_seed))
+
+    def with_object_seed(self, object_seed: int) -> Transforms2D:
+        """A twin with the same background, label and transforms at every index and another
+        object (with ``class_from="background"``, where the object is not the label): the pairs
+        that measure invariance to the object (SPEC §5 E2). 0 gives the dataset itself."""
+        check_int("object_seed", object_seed, 0)
+        if self.spec.class_from != "background":
+            raise ConfigError("with_object_seed needs class_from='background' (with object "
+                              "classes the object is the label and cannot change).")
+        return self._copy(self.spec.with_(object_seed=object_seed))
+
+    def with_background_seed(self, background_seed: int) -> Transforms2D:
+        """A twin with the same object, label and transforms at every index and an independently
+        drawn background (with ``class_from="object"`` and background images): the pairs that
+        measure invariance to the background image (SPEC §5 E2). 0 gives the dataset itself."""
+        check_int("background_seed", background_seed, 0)
+        if self.spec.class_from != "object" or self.spec.backgrounds != "images":
+            raise ConfigError("with_background_seed needs class_from='object' and "
+                              "backgrounds='images'.")
+        return self._copy(self.spec.with_(background_seed=background_seed))
+
+    def twin(self, factor: str, seed: int) -> Transforms2D:
+        """The invariance twin that redraws one factor: ``"transform"`` (parameters),
+        ``"object"`` or ``"background"``."""
+        check_choice("factor", factor, TWIN_FACTORS)
+        return getattr(self, f"with_{factor}_seed")(seed)
 
     def with_split(self, split: str, n: int | None = None) -> Transforms2D:
         """The same dataset definition on another split (optionally another size)."""

@@ -33,6 +33,23 @@ def object_box(size: int, scale: float = OBJECT_SCALE, position: str = "center"
     return box, (size - box) // 2, (size - box) // 2
 
 
+# (id(pack), objects, size, scale, position) -> (pack, canvases); holding the pack keeps its id
+# from being reused by another pack while the entry lives
+_CANVASES: dict[tuple, tuple[AssetPack, torch.Tensor]] = {}
+
+
+def cached_canvases(pack: AssetPack, objects: tuple[int, ...], size: int,
+                    scale: float = OBJECT_SCALE, position: str = "center") -> torch.Tensor:
+    """:func:`object_canvases`, computed once per process for each pack and layout (a run
+    builds dozens of datasets over the same objects: invariance twins, probe sets)."""
+    key = (id(pack), tuple(objects), size, scale, position)
+    if key not in _CANVASES:
+        if len(_CANVASES) >= 64:  # bounded: drop the oldest
+            _CANVASES.pop(next(iter(_CANVASES)))
+        _CANVASES[key] = (pack, object_canvases(pack, objects, size, scale, position))
+    return _CANVASES[key][1]
+
+
 def object_canvases(pack: AssetPack, objects: tuple[int, ...], size: int,
                     scale: float = OBJECT_SCALE, position: str = "center") -> torch.Tensor:
     """``(K, 4, size, size)`` uint8 RGBA canvases: each object resized to size², scaled by
@@ -74,23 +91,30 @@ class Renderer:
         spec: a validated dataset spec.
         pack: the asset pack the spec's object indices refer to.
         device: where assets live and batches are rendered.
+        background_pack: the pack whose background images and families are used (default:
+            ``pack``), e.g. the split's CIFAR images.
     """
 
-    def __init__(self, spec: DatasetSpec, pack: AssetPack, device: str | torch.device = "cpu"):
+    def __init__(self, spec: DatasetSpec, pack: AssetPack, device: str | torch.device = "cpu",
+                 background_pack: AssetPack | None = None):
         self.spec = spec
         self.device = torch.device(device)
         if self.device.type == "cpu":
             tune_malloc()
         s = spec.image_size
-        self.canvases = object_canvases(pack, spec.objects, s, spec.object_scale,
+        self.canvases = cached_canvases(pack, spec.objects, s, spec.object_scale,
                                         spec.object_position).to(self.device)
         self.num_classes = len(spec.objects) if spec.class_from == "object" else len(spec.families)
         self.bgs = None
+        bpack = pack if background_pack is None else background_pack
+        self.cycle = bpack.cycle_backgrounds and spec.class_from == "background"
         if spec.backgrounds == "images":
-            self.bgs = pack.backgrounds_at(s).to(self.device)
-            fams = spec.families or pack.families
-            tags = pack.background_families
-            members = [[j for j, t in enumerate(tags) if t == f] for f in fams]
+            self.bgs = bpack.backgrounds_at(s).to(self.device)
+            fams = spec.families or bpack.families
+            groups: dict[str, list[int]] = {}  # one pass: packs may hold 50k backgrounds
+            for j, t in enumerate(bpack.background_families):
+                groups.setdefault(t, []).append(j)
+            members = [groups.get(f, []) for f in fams]
             width = max(len(m) for m in members)
             self.family_members = torch.tensor(
                 [m + [m[0]] * (width - len(m)) for m in members], device=self.device)
@@ -114,17 +138,25 @@ class Renderer:
         else:
             obj = torch.where(corr, label, d.integers(n_obj))
             linked_family = label
+            if sp.object_seed and n_obj > 1:  # the twin holds another object, never the same
+                other = Draws(derive_key(sp.seed, "object-twin", sp.split, sp.object_seed), index)
+                obj = (obj + 1 + other.integers(n_obj - 1)) % n_obj
         present = d.bernoulli(sp.object_availability)
         bg = torch.full_like(index, -1)
         if self.bgs is not None:
             pick = d.bits(1)[:, 0]
+            if sp.background_seed:  # the twin's background: an independent draw
+                pick = Draws(derive_key(sp.seed, "background-twin", sp.split, sp.background_seed),
+                             index).bits(1)[:, 0]
             if sp.class_from == "object":
                 fam = linked_family % len(self.family_sizes)  # only used where corr is True
                 in_family = self.family_members[fam, (pick * self.family_sizes[fam]) >> 32]
                 anywhere = self.bg_pool[(pick * len(self.bg_pool)) >> 32]
                 bg = torch.where(corr, in_family, anywhere)
             else:
-                bg = self.family_members[label, (pick * self.family_sizes[label]) >> 32]
+                size = self.family_sizes[label]
+                slot = (index // self.num_classes) % size if self.cycle else (pick * size) >> 32
+                bg = self.family_members[label, slot]
         place = d.uniform(2)  # drawn last: the draws above stay what they were before it
         return {"label": label, "object": obj, "background": bg, "present": present,
                 "place": place}

@@ -70,6 +70,8 @@ class DatasetSpec:
     transform_seed: int = 0
     object_scale: float = 0.7
     object_position: str = "center"
+    object_seed: int = 0
+    background_seed: int = 0
     extras: Mapping[str, Any] = field(default_factory=dict)
 
     def with_(self, **changes: Any) -> DatasetSpec:
