@@ -42,8 +42,12 @@ def run_cmd(
     seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
                                              "results/EXPERIMENT).")] = None,
-    executor: Annotated[str, typer.Option(help="local (in-process) or ray (one Ray task per "
-                                          "run).")] = "local",
+    executor: Annotated[str, typer.Option(help="local (in-process, one run at a time), pool "
+                                          "(--workers local processes) or ray (one Ray task "
+                                          "per run).")] = "local",
+    workers: Annotated[int | None, typer.Option(help="Worker processes of --executor pool "
+                                                "(default: one per CPU, one torch thread "
+                                                "each).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (HEAD:6379 or "
                                                     "auto); default: start a local one. Needs "
@@ -63,7 +67,10 @@ def run_cmd(
         if ray_address is not None and executor != "ray":
             raise ConfigError("--ray-address needs --executor ray; add it or drop "
                               "--ray-address.")
-        options = {"address": ray_address} if executor == "ray" else {}
+        if workers is not None and executor != "pool":
+            raise ConfigError("--workers needs --executor pool; add it or drop --workers.")
+        options = ({"address": ray_address} if executor == "ray" else
+                   {"workers": workers} if executor == "pool" else {})
         runner = get_executor(executor, device=device, **options)
         if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
             resolve_device(device)

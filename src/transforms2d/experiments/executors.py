@@ -56,6 +56,24 @@ def unique(specs: Sequence[RunSpec]) -> list[RunSpec]:
     return list(seen.values())
 
 
+def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict:
+    """Compute one run in ``root/runs/<hash>/`` with ``threads`` torch threads, in a worker
+    process (Ray task or pool worker): plain data in, plain data out.
+
+    Returns ``{"ok": True}`` or ``{"ok": False, "message": ...}`` after writing error.json.
+    """
+    import torch
+
+    torch.set_num_threads(max(1, int(threads)))
+    spec = RunSpec.from_dict(spec_dict)
+    store = RunStore(root)
+    try:
+        execute(spec, store.run_dir(spec), progress=False, device=device)
+    except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
+        return {"ok": False, "message": store.record_failure(spec_hash(spec), exc)["message"]}
+    return {"ok": True}
+
+
 class LocalExecutor:
     """In-process and sequential: each run uses this process's torch threads and ``device``."""
 

@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .executors import EventHook, Summary, register_executor, unique
-from .run import execute
+from .executors import EventHook, Summary, register_executor, run_in_worker, unique
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
 
@@ -84,20 +83,8 @@ def _task_device(device: str) -> str:
 
 
 def run_task(spec_dict: dict, root: str, device: str, threads: int) -> dict:
-    """Body of one Ray task: compute the run in ``root/runs/<hash>/`` with ``threads`` threads.
-
-    Returns ``{"ok": True}`` or ``{"ok": False, "message": ...}`` after writing error.json.
-    """
-    import torch
-
-    torch.set_num_threads(max(1, int(threads)))
-    spec = RunSpec.from_dict(spec_dict)
-    store = RunStore(root)
-    try:
-        execute(spec, store.run_dir(spec), progress=False, device=_task_device(device))
-    except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
-        return {"ok": False, "message": store.record_failure(spec_hash(spec), exc)["message"]}
-    return {"ok": True}
+    """Body of one Ray task (see :func:`~.executors.run_in_worker`)."""
+    return run_in_worker(spec_dict, root, _task_device(device), threads)
 
 
 class RayExecutor:

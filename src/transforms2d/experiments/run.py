@@ -63,8 +63,9 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
 
 
 def probe(net, target, seed: int, progress: bool = False, device: str = "cpu") -> dict:
-    """Linear probe of the frozen ``net`` on one :class:`ProbeTarget`; accuracies only."""
-    from ..train import ProbeConfig, linear_probe
+    """Linear probe of the frozen ``net`` on one :class:`ProbeTarget` (then full fine-tuning
+    from the probed model when the target asks for it); accuracies only."""
+    from ..train import EvalSet, ProbeConfig, TrainConfig, finetune, linear_probe
 
     cfg = ProbeConfig(**target.probe, seed=seed, device=device, progress=progress)
     sets = {role: None if getattr(target, role) is None else
@@ -72,15 +73,24 @@ def probe(net, target, seed: int, progress: bool = False, device: str = "cpu") -
             for role, split in (("train", "train"), ("val", "val"), ("test", "test"))}
     torch.manual_seed(seed)
     res = linear_probe(net, sets["train"], sets["val"], sets["test"], cfg)
-    return {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc}
+    out = {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc}
+    if target.finetune is not None:
+        ft = TrainConfig(**target.finetune, seed=seed, device=device, progress=progress)
+        evals = {role: None if sets[role] is None else EvalSet.render(sets[role])
+                 for role in ("val", "test")}
+        torch.manual_seed(seed)
+        _, tr = finetune(net, res.head, sets["train"], ft, evals["val"], evals["test"])
+        out["finetune"] = {k: tr.final.get(k) for k in ("train_acc", "val_acc", "test_acc")}
+    return out
 
 
 def measure(net, target, seed: int) -> dict:
-    """Invariance metrics of ``net`` on one :class:`InvarianceTarget` (test split vs twin)."""
+    """Invariance metrics of ``net`` on one :class:`InvarianceTarget` (test split vs the twin
+    that redraws its ``twin_factor``)."""
     from ..metrics import invariance
 
     ds = build_dataset(target.data, "test")
-    return invariance(net, ds, ds.with_transform_seed(target.twin_seed),
+    return invariance(net, ds, ds.twin(target.twin_factor, target.twin_seed),
                       metrics=target.metrics, seed=seed)
 
 

@@ -122,13 +122,17 @@ def _name(value: Any, where: str) -> str:
 @dataclass(frozen=True)
 class ProbeTarget:
     """A linear-probe target: ``train`` / ``test`` (optional ``val``) are ``Transforms2D``
-    arguments (the split comes from the role); ``probe`` overrides ``ProbeConfig`` fields."""
+    arguments (the split comes from the role); ``probe`` overrides ``ProbeConfig`` fields.
+
+    ``finetune`` (``TrainConfig`` overrides, e.g. ``{"epochs": 20}``), when given, also fine-tunes
+    all weights from the probed model on the same training set (SPEC §3, appendix)."""
 
     name: str
     train: Mapping[str, Any]
     test: Mapping[str, Any]
     val: Mapping[str, Any] | None = None
     probe: Mapping[str, Any] = field(default_factory=dict)
+    finetune: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         w = f"probes.{self.name}"
@@ -138,16 +142,22 @@ class ProbeTarget:
                 _set(self, role, freeze(normalize_data(getattr(self, role), f"{w}.{role}")))
         _set(self, "probe", freeze(_config(self.probe, probe_defaults(), "ProbeConfig",
                                            f"{w}.probe")))
+        if self.finetune is not None:
+            _set(self, "finetune", freeze(_config(self.finetune, train_defaults(),
+                                                  "TrainConfig", f"{w}.finetune")))
 
 
 @dataclass(frozen=True)
 class InvarianceTarget:
-    """Invariance on the test split of ``data`` against its twin (``twin_seed``)."""
+    """Invariance on the test split of ``data`` against its twin: the same samples with one
+    factor redrawn with ``twin_seed`` — ``twin_factor`` ``"transform"`` (the transformation
+    parameters, SPEC §4), ``"object"`` or ``"background"`` (SPEC §5 E2)."""
 
     name: str
     data: Mapping[str, Any]
     metrics: tuple[str, ...] = ("l2", "cos", "dot", "cka")
     twin_seed: int = 1
+    twin_factor: str = "transform"
 
     def __post_init__(self) -> None:
         from ..metrics import METRICS
@@ -161,6 +171,10 @@ class InvarianceTarget:
                               f"{', '.join(METRICS)}. Got {list(metrics)!r} instead.")
         _set(self, "metrics", metrics)
         _int(self.twin_seed, f"{w}.twin_seed")
+        from ..data.dataset import TWIN_FACTORS
+        if self.twin_factor not in TWIN_FACTORS:
+            raise ConfigError(f"The '{w}.twin_factor' field must be one of "
+                              f"{', '.join(TWIN_FACTORS)}. Got {self.twin_factor!r} instead.")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,11 @@ def _device(model: nn.Module, default: torch.device) -> torch.device:
 
 
 def _features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """``model.features(x)`` if the model has it, else ``model(x)``, flattened to ``(B, D)``."""
+    """``model.features(x)`` if the model has it, else ``model(x)``, flattened to ``(B, D)``.
+    Images go in channels-last, as in training and probing (2-3x faster convolutions and
+    pooling on CPU)."""
+    if x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
     f = getattr(model, "features", None)
     z = f(x) if callable(f) else model(x)
     return z.flatten(1)
