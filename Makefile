@@ -19,8 +19,12 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# Main job. Until the experiments land, this renders the paper's Figure 1 preview.
+# Main job: the four experiments at the quick profile, then results/REPORT.md (resumable).
 reproduce: $(STAMP)
+	$(VENV)/bin/t2d reproduce --profile quick --out results
+
+# Figure 1 of the paper: one object under each of the 18 transforms.
+preview: $(STAMP)
 	$(VENV)/bin/t2d preview --transforms scale,translate,v_flip,h_flip,rotate,shear,hue,brightness,grayscale,posterize,invert,sharpen,blur,noise,pixelate,elastic,erasing,contrast --per-row 8 --out results/fig1.png
 
 test: $(STAMP)

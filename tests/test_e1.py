@@ -63,6 +63,11 @@ def test_paper_grid_axes_values_and_dedup():
     assert spec.train["batch_size"] == 512 and spec.source["n"] == 50000
     assert sorted(p.name for p in spec.probes) == sorted(
         f"n{n}" for n in {*z["ft_samples"], z["n_probe"]})
+    default = next(c[4] for c in cells if c[:4] == ("classes", "disjoint", "same", 0))
+    ft = [p for p in default.probes if p.finetune is not None]
+    assert [p.name for p in ft] == ["ft2000"] and ft[0].train["n"] == 2000
+    assert ft[0].finetune["epochs"] == 50 and ft[0].finetune["lr"] == 1e-3
+    assert all(p.finetune is None for p in spec.probes)  # only the default run fine-tunes
     vit = next(c[4] for c in cells if c[1] == "vit")
     assert vit.train["schedule"] == "warmup_cosine"
 
@@ -73,7 +78,7 @@ def test_every_profile_builds_known_models_and_disjoint_families(profile):
     assert set(z["models"]) <= set(list_models()) and z["model"] in z["models"]
     assert z["n"] in z["pt_samples"] and "disjoint" in z["classes"] and "same" in z["classes"]
     cells = e1_mod.cells(profile, 1)
-    d = e1_mod.draw(0)
+    d = e1_mod.draw(0, z["n_target"])
     for _axis, _value, fam, _seed, spec, probe in cells:
         want = d["target"] if fam == "same" else d["disjoint"]
         assert list(spec.source["transforms"]) == want
@@ -93,7 +98,10 @@ def test_smoke_run_end_to_end(tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "report.md").exists() and (out / "figures/e1_transfer.png").stat().st_size
     table = pd.read_parquet(out / "tables/e1_transfer.parquet")
-    assert set(table.axis) == set(e1_mod.AXES) and set(table.family) == {"same", "disjoint"}
+    assert set(table.axis) == {*e1_mod.AXES, "finetune"}
+    assert set(table.family) == {"same", "disjoint"}
+    ft = table[table.axis == "finetune"]
+    assert set(ft.value) == {"linear probe", "full fine-tuning"} and (ft.seeds == 1).all()
     assert table["mean"].between(0, 1).all()
     claims = json.loads((out / "claims.json").read_text())["claims"]
     assert [c["id"] for c in claims] == ["C1", "C2", "C3", "C4", "C5"]
@@ -103,15 +111,21 @@ def test_smoke_run_end_to_end(tmp_path):
 
 
 def test_aggregate_verdicts_with_three_fake_seeds():
-    """Fake results (same always 0.2 above disjoint) give C1 and C4 a pass."""
-    records = []
-    for spec in EXPERIMENTS["e1"].specs("smoke", 3):
-        d = e1_mod.draw(spec.seed)
-        fam_same = list(spec.source["transforms"]) == d["target"]
-        acc = (0.9 if fam_same else 0.7) + 0.01 * spec.seed
-        records.append({"hash": spec_hash(spec), "spec": spec,
-                        "result": {"probes": {p.name: {"test_acc": acc} for p in spec.probes}}})
-    out = e1_mod.aggregate(records)
+    """Fake results (same always 0.2 above disjoint by probe, 0.02 after fine-tuning) give
+    every claim a pass; with the fine-tuned gap wider than the probe's, C5 fails."""
+    def records(ft_gap):
+        out = []
+        for spec in EXPERIMENTS["e1"].specs("smoke", 3):
+            d = e1_mod.draw(spec.seed)
+            fam_same = list(spec.source["transforms"]) == d["target"]
+            acc = (0.9 if fam_same else 0.7) + 0.01 * spec.seed
+            ft = {"test_acc": 0.95 if fam_same else 0.95 - ft_gap - 0.001 * spec.seed}
+            out.append({"hash": spec_hash(spec), "spec": spec, "result": {"probes": {
+                p.name: {"test_acc": acc, **({"finetune": ft} if p.finetune else {})}
+                for p in spec.probes}}})
+        return out
+    out = e1_mod.aggregate(records(0.02))
     verdicts = {c["id"]: c["verdict"] for c in out["claims"]}
-    assert verdicts == {"C1": "pass", "C2": "pass", "C3": "pass", "C4": "pass",
-                        "C5": "not run"}
+    assert verdicts == {"C1": "pass", "C2": "pass", "C3": "pass", "C4": "pass", "C5": "pass"}
+    out = e1_mod.aggregate(records(0.3))
+    assert {c["id"]: c["verdict"] for c in out["claims"]}["C5"] == "fail"

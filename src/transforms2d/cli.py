@@ -95,4 +95,4 @@ def list_assets(
 
 
 # Subcommand modules register themselves on `app`.
-from . import cli_run, cli_train  # noqa: E402, F401
+from . import cli_reproduce, cli_run, cli_train  # noqa: E402,F401  (register their commands)

@@ -7,8 +7,12 @@ done into ``DIR/runs/<hash>/`` (resuming killed ones) and ``t2d report`` aggrega
 from . import (
     demo,  # noqa: F401  (each experiment module registers itself on import)
     e1,  # noqa: F401
+    e2,  # noqa: F401
+    e3,  # noqa: F401
+    e4,  # noqa: F401
 )
 from .executors import EXECUTORS, Executor, LocalExecutor, Summary, get_executor, register_executor
+from .pool_executor import PoolExecutor  # noqa: F401  (registers "pool")
 from .ray_executor import RayExecutor  # noqa: F401  (registers "ray"; imports ray lazily)
 from .registry import EXPERIMENTS, PROFILES, Experiment, get_experiment, register_experiment
 from .run import execute

@@ -1,0 +1,170 @@
+"""``t2d reproduce``: the paper's four experiments end to end, then one ``REPORT.md``.
+
+Each experiment is an ordinary experiment folder (``OUT/e1`` ... ``OUT/e4``, the same as
+``t2d run`` writes), so a rerun resumes, and ``t2d report OUT/e1`` rebuilds one of them.
+``OUT/reproduce.json`` accumulates the wall time spent computing each experiment over every
+invocation (a resumed reproduction reports the sum), and ``OUT/REPORT.md`` puts the machine,
+the wall times, the claims C1–C8 with their verdicts and every figure on one page.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ..io import write_json
+from .report import claims_markdown, markdown_table, write_if_changed
+from .store import read_json
+
+EXPERIMENT_ORDER = ("e1", "e2", "e3", "e4")
+DEFAULT_SEEDS = {"smoke": 3, "quick": 3, "paper": 10}  # the claims need >= 3 seeds
+TARGETS = {"quick": "E1 <= 10 min, all four <= 30 min on a 2-core CPU"}
+
+
+def machine() -> dict:
+    """What the wall times were measured on: CPU model and count, GPU, libraries."""
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
+                       cpu)
+    except OSError:
+        pass
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cpus": cpus, "gpu": gpu, "torch": torch.__version__,
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+class Timings:
+    """``OUT/reproduce.json``: per experiment, seconds spent computing (summed over
+    invocations), runs done / total, and the settings of the last invocation."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = Path(root) / "reproduce.json"
+        self.doc = read_json(self.path) or {}
+        self.doc.setdefault("experiments", {})
+
+    def add(self, name: str, seconds: float, done: int, total: int) -> None:
+        e = self.doc["experiments"].setdefault(name, {"wall_s": 0.0})
+        e.update(wall_s=round(e["wall_s"] + seconds, 1), runs_done=done, runs_total=total)
+        write_json(self.path, self.doc)
+
+    def start(self, settings: dict) -> None:
+        self.doc.update(settings=settings, machine=machine(),
+                        last_started=time.strftime("%Y-%m-%d %H:%M:%S %Z"))
+        write_json(self.path, self.doc)
+
+    def finish(self) -> None:
+        self.doc["last_finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+        write_json(self.path, self.doc)
+
+
+def fmt_minutes(s: float | None) -> str:
+    return "-" if s is None else f"{s / 60:.1f} min"
+
+
+def summary_markdown(root: Path, names: Sequence[str]) -> str:
+    """The text of ``OUT/REPORT.md`` from the experiment folders and ``reproduce.json``."""
+    doc = read_json(root / "reproduce.json") or {}
+    st, m = doc.get("settings", {}), doc.get("machine", {})
+    exps = doc.get("experiments", {})
+    profile = st.get("profile")
+    lines = [
+        "# Reproduction of \"Understanding the Role of Invariance in Transfer Learning\"\n",
+        f"Profile `{profile}`, {st.get('seeds')} seeds, executor `{st.get('executor')}`"
+        + (f" ({st.get('workers')} workers)" if st.get("workers") else "")
+        + f", device `{st.get('device')}`. Last run started {doc.get('last_started', '-')}, "
+        f"finished {doc.get('last_finished', 'not yet')}.\n",
+        f"Machine: {m.get('cpu', '?')}, {m.get('cpus', '?')} CPUs"
+        + (f", GPU {m['gpu']}" if m.get("gpu") else ", no GPU")
+        + f"; torch {m.get('torch', '?')}, Python {m.get('python', '?')}.\n",
+    ]
+    if profile in TARGETS:
+        lines.append(f"Targets for this profile: {TARGETS[profile]}.\n")
+    rows, claims, sections = [], [], []
+    total_s = 0.0
+    for name in names:
+        e = exps.get(name, {})
+        total_s += e.get("wall_s", 0.0)
+        rows.append({"experiment": name, "runs done": f"{e.get('runs_done', 0)} of "
+                     f"{e.get('runs_total', '?')}", "wall time (computing)":
+                     fmt_minutes(e.get("wall_s")), "report": f"[{name}/report.md]"
+                     f"({name}/report.md)"})
+        cdoc = read_json(root / name / "claims.json") or {}
+        claims += [{**c, "id": f"{c['id']} ({name})"} for c in cdoc.get("claims", [])]
+        text = _experiment_text(root / name)
+        figs = sorted((root / name / "figures").glob("*.png"))
+        sections.append(f"## {name}\n\n{text}\n" + "".join(
+            f"\n![{p.stem}]({name}/figures/{p.name})\n" for p in figs))
+    rows.append({"experiment": "all", "runs done": "", "wall time (computing)":
+                 fmt_minutes(total_s), "report": ""})
+    lines += ["## Wall time\n", markdown_table(rows)]
+    lines += ["## Claims\n",
+              "Each claim's criterion is stated beside its verdict; `not run` says why. Our "
+              "numbers come from the runs in this folder, the authors' from the paper (SPEC "
+              "§5).\n", claims_markdown(claims) if claims else "No claims computed yet.\n"]
+    lines += sections
+    return "\n".join(ln.rstrip("\n") + "\n" for ln in lines)
+
+
+def _experiment_text(folder: Path) -> str:
+    """The aggregate's own paragraph of an experiment's report.md (sizes, stand-ins)."""
+    try:
+        md = (folder / "report.md").read_text()
+    except OSError:
+        return "Not run yet.\n"
+    body = md.split("\n## ", 1)[0]  # title, header and the aggregate's text
+    return "\n".join(body.splitlines()[1:]).strip() + "\n"
+
+
+def write_summary(root: Path, names: Sequence[str]) -> Path:
+    return write_if_changed(Path(root) / "REPORT.md", summary_markdown(Path(root), names))
+
+
+def reproduce(root: Path, names: Sequence[str], profile: str, seeds: int,
+              run_grid: Callable[[str, list, object], object], settings: dict,
+              write_report: Callable[[object], object]) -> dict:
+    """Run each experiment's grid into ``root/<name>`` with ``run_grid(name, specs, store)``
+    (returns an executor :class:`~.executors.Summary`), write its report, then REPORT.md.
+
+    Returns ``{name: summary}``. Experiments run in order; a failed run does not stop the
+    others (they are listed by the caller)."""
+    from .executors import unique
+    from .registry import get_experiment
+    from .spec import spec_hash
+    from .store import DONE, RunStore, sweep_tmp
+
+    timings = Timings(root)
+    timings.start({**settings, "profile": profile, "seeds": seeds})
+    grids = []
+    for name in names:  # validate everything before computing anything
+        exp = get_experiment(name)
+        specs = unique(exp.specs(profile, seeds))
+        store = RunStore(Path(root) / exp.name)
+        for spec in specs:
+            store.check_spec(spec)
+        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
+        grids.append((exp, specs, store))
+    summaries = {}
+    for exp, specs, store in grids:
+        sweep_tmp(store.root)
+        t0 = time.perf_counter()
+        summaries[exp.name] = run_grid(exp.name, specs, store)
+        done = sum(store.status(spec_hash(s)) == DONE for s in specs)
+        pending = len(specs) - len(summaries[exp.name].reused)
+        timings.add(exp.name, time.perf_counter() - t0 if pending else 0.0, done, len(specs))
+        write_report(store)
+        write_summary(root, [e.name for e, _, _ in grids])
+    timings.finish()
+    write_summary(root, [e.name for e, _, _ in grids])
+    return summaries
+
