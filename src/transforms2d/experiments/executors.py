@@ -56,6 +56,33 @@ def unique(specs: Sequence[RunSpec]) -> list[RunSpec]:
     return list(seen.values())
 
 
+def pending(specs: Sequence[RunSpec], store: RunStore, emit: EventHook
+            ) -> tuple[Summary, list[tuple[int, RunSpec]]]:
+    """For executors that compute in other processes: a summary with the done runs counted as
+    reused (a ``skip`` event each) and ``(index, spec)`` of the runs left to compute."""
+    summary, todo = Summary(total=len(specs)), []
+    for i, spec in enumerate(specs):
+        h = spec_hash(spec)
+        if store.status(h) == DONE:
+            summary.reused.append(h)
+            emit("skip", h, i, len(specs))
+        else:
+            todo.append((i, spec))
+    return summary, todo
+
+
+def settle(summary: Summary, todo: list[tuple[int, RunSpec]], failed: dict[str, str]
+           ) -> Summary:
+    """Record the computed runs of ``todo`` in grid order, whatever order they finished in."""
+    for _, spec in todo:
+        h = spec_hash(spec)
+        if h in failed:
+            summary.failed[h] = failed[h]
+        else:
+            summary.computed.append(h)
+    return summary
+
+
 def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict:
     """Compute one run in ``root/runs/<hash>/`` with ``threads`` torch threads, in a worker
     process (Ray task or pool worker): plain data in, plain data out.

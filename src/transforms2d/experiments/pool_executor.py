@@ -20,9 +20,17 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from pathlib import Path
 
 from ..errors import ConfigError
-from .executors import EventHook, Summary, register_executor, run_in_worker, unique
+from .executors import (
+    EventHook,
+    Summary,
+    pending,
+    register_executor,
+    run_in_worker,
+    settle,
+    unique,
+)
 from .spec import RunSpec, spec_hash
-from .store import DONE, RunStore
+from .store import RunStore
 
 
 def available_cpus() -> int:
@@ -50,26 +58,11 @@ class PoolExecutor:
     def run(self, specs: Sequence[RunSpec], store: RunStore,
             on_event: EventHook | None = None) -> Summary:
         specs = unique(specs)
-        summary = Summary(total=len(specs))
         emit = on_event or (lambda *a: None)
-        todo = []
-        for i, spec in enumerate(specs):
-            h = spec_hash(spec)
-            if store.status(h) == DONE:
-                summary.reused.append(h)
-                emit("skip", h, i, len(specs))
-            else:
-                todo.append((i, spec))
+        summary, todo = pending(specs, store, emit)
         if not todo:
             return summary
-        failed = self._compute(todo, store, len(specs), emit)
-        for _, spec in todo:  # in grid order, whatever order the workers finished in
-            h = spec_hash(spec)
-            if h in failed:
-                summary.failed[h] = failed[h]
-            else:
-                summary.computed.append(h)
-        return summary
+        return settle(summary, todo, self._compute(todo, store, len(specs), emit))
 
     def _compute(self, todo, store: RunStore, total: int, emit) -> dict[str, str]:
         root = str(Path(store.root).resolve())

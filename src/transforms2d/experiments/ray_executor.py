@@ -28,7 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from .executors import EventHook, Summary, register_executor, run_in_worker, unique
+from .executors import (
+    EventHook,
+    Summary,
+    pending,
+    register_executor,
+    run_in_worker,
+    settle,
+    unique,
+)
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
 
@@ -171,30 +179,16 @@ class RayExecutor:
     def run(self, specs: Sequence[RunSpec], store: RunStore,
             on_event: EventHook | None = None) -> Summary:
         specs = unique(specs)
-        summary = Summary(total=len(specs))
         emit = on_event or (lambda *a: None)
-        todo: list[tuple[int, RunSpec]] = []
-        for i, spec in enumerate(specs):
-            h = spec_hash(spec)
-            if store.status(h) == DONE:
-                summary.reused.append(h)
-                emit("skip", h, i, len(specs))
-            else:
-                todo.append((i, spec))
+        summary, todo = pending(specs, store, emit)
         if not todo:
             return summary
         try:
             self.connect()
-            outcome = self._submit_and_wait(todo, store, len(specs), emit)
+            failed = self._submit_and_wait(todo, store, len(specs), emit)
         finally:
             self.close()
-        for _, spec in todo:  # in grid order, whatever order the tasks finished in
-            h = spec_hash(spec)
-            if h in outcome:
-                summary.failed[h] = outcome[h]
-            else:
-                summary.computed.append(h)
-        return summary
+        return settle(summary, todo, failed)
 
     def _submit_and_wait(self, todo, store: RunStore, total: int, emit) -> dict[str, str]:
         """Submit one task per run; wait for all. Returns hash -> error line of failed runs."""
