@@ -34,17 +34,17 @@ Conventions:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 
 from ..errors import ConfigError
 from ..transforms import apply_params, get_transform, sample_params
 from ..transforms._ops import shift_per_sample
+from .batched import BatchedDataset
 from .cifar import FORMATS, default_root, load_cifar, source_split, split_index
 from .render import OBJECT_SCALE
 from .rng import Draws, derive_key
@@ -96,7 +96,7 @@ class CifarSpec:
         return replace(self, **changes)
 
 
-class TransformedCIFAR(Dataset):
+class TransformedCIFAR(BatchedDataset):
     """CIFAR-10/100 images under Transforms-2D transformations; the module docstring has the
     conventions (splits, transforms, normalisation, where the data is found).
 
@@ -167,9 +167,6 @@ class TransformedCIFAR(Dataset):
         self._cache: tuple[torch.Tensor, ...] | None = None
 
     # -- metadata ------------------------------------------------------------------------
-    def __len__(self) -> int:
-        return self.spec.n
-
     def __repr__(self) -> str:
         s = self.spec
         names = "[" + ", ".join(t for t, _ in s.transforms) + "]"
@@ -202,15 +199,7 @@ class TransformedCIFAR(Dataset):
                            self._labels.to(self.device), mean, std)
         return self._cache
 
-    def render(self, index: torch.Tensor | Sequence[int], epoch: int | None = None):
-        """Render samples ``index (B,)`` → ``(B, 3, 32, 32)`` float32, ``(B,)`` int64 on
-        ``self.device``. ``epoch`` (default ``self.epoch``) matters for the train split only."""
-        index = torch.as_tensor(index, dtype=torch.int64)
-        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.spec.n):
-            raise IndexError(f"sample index out of range [0, {self.spec.n})")
-        return self._render(index, self.epoch if epoch is None else epoch)
-
-    def _render(self, index: torch.Tensor, epoch: int):
+    def _render_batch(self, index: torch.Tensor, epoch: int):
         sp = self.spec
         images, select, labels, mean, std = self._data()
         index = index.to(self.device).reshape(-1)
@@ -230,33 +219,6 @@ class TransformedCIFAR(Dataset):
         if sp.normalize == "half":  # bit-identical to the renderer's last step
             return out.mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0), labels.index_select(0, index)
         return out.sub_(mean).div_(std), labels.index_select(0, index)
-
-    def __getitem__(self, i: int):
-        if not -self.spec.n <= int(i) < self.spec.n:
-            raise IndexError(f"index {i} out of range for {self.spec.n} samples")
-        x, y = self.render([int(i) % self.spec.n])
-        return x[0], int(y[0])
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch ``ds[i]`` renders (fresh transform parameters per train epoch)."""
-        self.epoch = int(epoch)
-
-    def loader(self, batch_size: int = 512, shuffle: bool = True, epoch: int | None = None,
-               drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield rendered batches ``(B, 3, 32, 32)``, ``(B,)`` on ``self.device``, in the order
-        :meth:`order` of the epoch when ``shuffle``, else index order."""
-        check_int("batch_size", batch_size, 1)
-        ep = self.epoch if epoch is None else epoch
-        order = (self.order(ep) if shuffle else torch.arange(self.spec.n)).to(self.device)
-        stop = len(order) - (len(order) % batch_size if drop_last else 0)
-        for start in range(0, stop, batch_size):
-            yield self._render(order[start:start + batch_size], ep)
-
-    def order(self, epoch: int) -> torch.Tensor:
-        """``(n,)`` the shuffled sample order of ``epoch`` (as :meth:`Transforms2D.order`)."""
-        index = torch.arange(self.spec.n)
-        d = Draws(derive_key(self.spec.seed, "order", self.spec.split, epoch), index)
-        return torch.argsort(d.bits(1)[:, 0])
 
     # -- variants ------------------------------------------------------------------------
     def with_transform_seed(self, transform_seed: int) -> TransformedCIFAR:

@@ -6,16 +6,15 @@ paths ``ds.render(indices)`` / ``ds.loader(...)``, which render whole batches on
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-from torch.utils.data import Dataset
 
 from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
+from .batched import BatchedDataset
 from .render import Renderer
-from .rng import Draws, derive_key
 from .spec import (
     BACKGROUNDS,
     CLASS_FROM,
@@ -32,7 +31,7 @@ from .spec import (
 TWIN_FACTORS = ("transform", "object", "background")
 
 
-class Transforms2D(Dataset):
+class Transforms2D(BatchedDataset):
     """A Transforms-2D dataset D(O, T): objects O pasted on backgrounds after transforms T.
 
     Args:
@@ -175,9 +174,6 @@ class Transforms2D(Dataset):
             return [self.pack.object_names[i] for i in self.spec.objects]
         return list(self.spec.families)
 
-    def __len__(self) -> int:
-        return self.spec.n
-
     def __repr__(self) -> str:
         s = self.spec
         return (f"Transforms2D(split={s.split!r}, n={s.n}, classes={self.num_classes}, "
@@ -197,45 +193,8 @@ class Transforms2D(Dataset):
             self._renderer = Renderer(self.spec, self.pack, self.device, bpack)
         return self._renderer
 
-    def render(self, index: torch.Tensor | Sequence[int], epoch: int | None = None):
-        """Render samples ``index (B,)`` → ``(B, 3, S, S)`` float32 in [-1, 1], ``(B,)`` int64.
-
-        ``epoch`` (default: ``self.epoch``) changes transform parameters for the train split.
-        """
-        index = torch.as_tensor(index, dtype=torch.int64)
-        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.spec.n):
-            raise IndexError(f"sample index out of range [0, {self.spec.n})")
-        return self.renderer.render(index, self.epoch if epoch is None else epoch)
-
-    def __getitem__(self, i: int):
-        if not -self.spec.n <= int(i) < self.spec.n:
-            raise IndexError(f"index {i} out of range for {self.spec.n} samples")
-        x, y = self.render([int(i) % self.spec.n])
-        return x[0], int(y[0])
-
-    def set_epoch(self, epoch: int) -> None:
-        """Set the epoch ``ds[i]`` renders (fresh transform parameters per train epoch)."""
-        self.epoch = int(epoch)
-
-    def loader(self, batch_size: int = 512, shuffle: bool = True, epoch: int | None = None,
-               drop_last: bool = False) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Yield rendered batches ``(B, 3, S, S)``, ``(B,)`` on ``self.device``.
-
-        The order is :meth:`order` of the epoch when ``shuffle``, else index order.
-        """
-        check_int("batch_size", batch_size, 1)
-        ep = self.epoch if epoch is None else epoch
-        order = (self.order(ep) if shuffle else torch.arange(self.spec.n)).to(self.device)
-        stop = len(order) - (len(order) % batch_size if drop_last else 0)
-        for start in range(0, stop, batch_size):
-            yield self.renderer.render(order[start:start + batch_size], ep)
-
-    def order(self, epoch: int) -> torch.Tensor:
-        """``(n,)`` the shuffled sample order of ``epoch``: a counter-based permutation of
-        (seed, split, epoch), the same on every machine."""
-        index = torch.arange(self.spec.n)
-        d = Draws(derive_key(self.spec.seed, "order", self.spec.split, epoch), index)
-        return torch.argsort(d.bits(1)[:, 0])
+    def _render_batch(self, index: torch.Tensor, epoch: int):
+        return self.renderer.render(index, epoch)
 
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn
