@@ -1,5 +1,6 @@
-"""Scale of the experiment engine: wall time of one grid of runs with the local executor and
-with the Ray executor on 1 and 2 workers (one Ray task per run, 1 CPU and 1 torch thread each).
+"""Scale of the experiment engine: wall time of one grid of runs with the local executor, the
+pool executor (2 spawned one-thread workers) and the Ray executor on 1 and 2 workers (one Ray
+task per run, 1 CPU and 1 torch thread each).
 
 Each configuration runs in a fresh Python process into its own fresh output folder, so every
 one pays the same imports and first-run warm-up. Two times are reported: the grid (the
@@ -28,12 +29,14 @@ CONFIGS = {
     "local-1t": ("local", 0, 1),
     "ray-1w": ("ray", 1, 1),
     "ray-2w": ("ray", 2, 1),
+    "pool-2w": ("pool", 2, 1),
 }
 DESCRIBE = {
     "local-2t": "local executor (1 process, 2 threads)",
     "local-1t": "local executor (1 process, 1 thread)",
     "ray-1w": "ray, 1 worker (1 task at a time)",
     "ray-2w": "ray, 2 workers (2 tasks at once)",
+    "pool-2w": "pool, 2 one-thread worker processes",
 }
 
 
@@ -50,6 +53,8 @@ def child(config: str, experiment: str, profile: str, seeds: int, out: Path) -> 
     if kind == "local":
         torch.set_num_threads(threads)
         ex = get_executor("local")
+    elif kind == "pool":
+        ex = get_executor("pool", workers=workers, threads_per_run=threads)
     else:
         import logging
 
@@ -125,6 +130,10 @@ def main() -> None:
         g = rows["ray-1w"]["grid_s"] / rows["ray-2w"]["grid_s"]
         p = rows["ray-1w"]["process_s"] / rows["ray-2w"]["process_s"]
         print(f"\nray 1 -> 2 workers: grid {g:.2f}x faster, whole process {p:.2f}x faster")
+    if "local-2t" in rows and "pool-2w" in rows:
+        print(f"pool 2 workers vs local (2 threads): grid "
+              f"{rows['local-2t']['grid_s'] / rows['pool-2w']['grid_s']:.2f}x, whole process "
+              f"{rows['local-2t']['process_s'] / rows['pool-2w']['process_s']:.2f}x")
     if "local-2t" in rows and "ray-2w" in rows:
         print(f"ray 2 workers vs local (2 threads): grid "
               f"{rows['local-2t']['grid_s'] / rows['ray-2w']['grid_s']:.2f}x, whole process "

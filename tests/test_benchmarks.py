@@ -39,3 +39,9 @@ def test_bench_models_probe_and_train_run():
     out = _run("bench_train.py", "--models", "convnet_xs", "--batch", "16", "--steps", "1",
                "--small-steps", "1", "--warmup", "1")
     assert "| convnet_xs |" in out and "GFLOP/s" in out
+
+
+def test_bench_engine_scale_pool_equals_local_one_thread():
+    out = _run("bench_engine_scale.py", "--seeds", "1", "--configs", "local-1t,pool-2w")
+    row = next(line for line in out.splitlines() if line.startswith("| pool, 2 one-thread"))
+    assert row.rstrip(" |").endswith("local-1t")  # same result bytes as the local executor
