@@ -44,7 +44,8 @@ SIZES = {  # profile -> sizes; the logic is the same for all three
     # cost), invariance on 128 pairs, l2 only. Measured (one thread, 32 px): ~6 s a run
     # (pretraining 4-6 s, the 54 invariance measurements ~2 s); train accuracy of the none
     # models 0.98 (img) / 0.99 (rand), 0.26-0.95 for the others. CIFAR (where found) adds 36
-    # measurements of 200 pairs a run (n_inv_cifar: at least one image per CIFAR-100 class).
+    # measurements of 200 pairs a run (n_inv_cifar: at least one image per CIFAR-100 class):
+    # ~9 s a run instead of ~6 (synthetic archives, one thread, busy machine).
     "quick": dict(model="convnet_xs", image_size=32, n=3000, epochs=4, batch_size=64,
                   n_inv=128, n_inv_cifar=200, metrics=("l2",), transforms=18),
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
