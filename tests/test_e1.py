@@ -17,6 +17,13 @@ from transforms2d.models import list_models
 from transforms2d.transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
 
 
+@pytest.fixture(autouse=True)
+def _no_cifar(monkeypatch, tmp_path):
+    """An empty CIFAR root: a CIFAR in the user's cache would add the CIFAR cells."""
+    (tmp_path / "no-cifar").mkdir()
+    monkeypatch.setenv("T2D_CIFAR_ROOT", str(tmp_path / "no-cifar"))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_draw_is_deterministic_one_per_group_and_disjoint(seed):
     d = e1_mod.draw(seed)

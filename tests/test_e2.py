@@ -16,6 +16,13 @@ from transforms2d.experiments import e2 as e2_mod
 from transforms2d.experiments.run import build_dataset
 
 
+@pytest.fixture(autouse=True)
+def _no_cifar(monkeypatch, tmp_path):
+    """An empty CIFAR root: a CIFAR in the user's cache would add the CIFAR cells."""
+    (tmp_path / "no-cifar").mkdir()
+    monkeypatch.setenv("T2D_CIFAR_ROOT", str(tmp_path / "no-cifar"))
+
+
 def test_alias_draw_and_grid():
     assert get_experiment("ife").name == "e2"
     assert e2_mod.draw(3) == e2_mod.draw(3) != e2_mod.draw(4)

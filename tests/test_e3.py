@@ -20,6 +20,13 @@ from transforms2d.models import list_models
 from transforms2d.transforms import TRANSFORMS
 
 
+@pytest.fixture(autouse=True)
+def _no_cifar(monkeypatch, tmp_path):
+    """An empty CIFAR root: a CIFAR in the user's cache would add the CIFAR cells."""
+    (tmp_path / "no-cifar").mkdir()
+    monkeypatch.setenv("T2D_CIFAR_ROOT", str(tmp_path / "no-cifar"))
+
+
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_draw_is_deterministic_and_splits_the_first_60(seed):
     d = e3_mod.draw(seed)

@@ -4,7 +4,7 @@ images). CIFAR is read from ``root=`` or ``$T2D_CIFAR_ROOT`` (see :mod:`.cifar`)
 as backgrounds via ``Transforms2D(background_pack="cifar10")``.
 """
 
-from .cifar import load_cifar
+from .cifar import cifar_available, load_cifar
 from .cifar_transformed import CifarSpec, TransformedCIFAR
 from .dataset import Transforms2D
 from .render import Renderer
@@ -13,5 +13,5 @@ from .spec import BACKGROUNDS, SPLITS, DatasetSpec, parse_transforms
 
 __all__ = [
     "BACKGROUNDS", "SPLITS", "CifarSpec", "DatasetSpec", "Draws", "Renderer", "TransformedCIFAR",
-    "Transforms2D", "check_seed", "derive_key", "load_cifar", "parse_transforms",
+    "Transforms2D", "check_seed", "cifar_available", "derive_key", "load_cifar", "parse_transforms",
 ]

@@ -127,6 +127,25 @@ def load_cifar(name: str, split: str, root: str | os.PathLike | None = None,
     return _load(name, split, str(base))
 
 
+def cifar_available(name: str, root: str | os.PathLike | None = None) -> bool:
+    """Whether :func:`load_cifar` would find ``name`` under ``root`` (default: the discovery
+    order of the module docstring). Cheap: looks for the extracted files or the archive, and
+    neither extracts, checksums nor decodes anything (a corrupt archive still counts)."""
+    if name not in FORMATS:
+        raise unknown_name("CIFAR dataset", name, FORMATS)
+    fmt = FORMATS[name]
+    base = Path(root).expanduser() if root is not None else default_root()
+    if base.is_file():
+        return base.name == fmt.archive
+    folder = base / fmt.folder
+    if not folder.is_dir() and base.is_dir() and (
+            base.name == fmt.folder or any((base / f).is_file() for f in fmt.files)):
+        folder = base  # the extracted folder itself
+    if folder.is_dir():
+        return all((folder / f).is_file() for f in fmt.files)
+    return (base / fmt.archive).is_file()
+
+
 def clear_cache() -> None:
     """Drop the decoded tensors kept in memory."""
     _load.cache_clear()

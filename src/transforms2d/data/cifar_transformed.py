@@ -2,7 +2,8 @@
 (SPEC §5 E1 "CIFAR variant", and the CIFAR domains of E3).
 
 It has the API of :class:`~transforms2d.data.Transforms2D` (``render``, ``loader``, ``order``,
-``with_transform_seed``, ``with_split``, ``to``, ``set_epoch``, ``num_classes``, ``spec.n``...),
+``with_transform_seed``, ``twin``, ``with_split``, ``to``, ``set_epoch``, ``num_classes``,
+``spec.n``...),
 so training, linear probes and the invariance metric take it unchanged.
 
 Pointing the package at CIFAR: pass ``root=`` (the folder that holds ``cifar-10-batches-py/`` or
@@ -228,6 +229,12 @@ class TransformedCIFAR(BatchedDataset):
         out = self._copy()
         out.spec = self.spec.with_(transform_seed=transform_seed)
         return out
+
+    def twin(self, factor: str, seed: int) -> TransformedCIFAR:
+        """The invariance twin (as :meth:`Transforms2D.twin`); only ``"transform"`` exists for
+        whole images."""
+        check_choice("factor", factor, ("transform",))
+        return self.with_transform_seed(seed)
 
     def with_split(self, split: str, n: int | None = None) -> TransformedCIFAR:
         """The same definition on another split; ``n`` (total samples) replaces the sample

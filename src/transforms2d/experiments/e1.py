@@ -14,6 +14,13 @@ classes). A configuration reached from two axes is one run spec, computed once.
 
 The default run (both families) is also probed with the largest fine-tuning size and then fully
 fine-tuned from the probed model (claim C5). Profiles change sizes only (``SIZES``).
+
+**CIFAR variant** (cells added only where :func:`~transforms2d.data.cifar.cifar_available` finds
+the data): the seed's same target / disjoint transforms on whole CIFAR-10 / CIFAR-100 images
+(:class:`~transforms2d.data.TransformedCIFAR`); the target task is half of the classes (5 of
+CIFAR-10, 50 of CIFAR-100, a seeded order), models pretrain by default on the other half. Axes
+class relationship, architecture, pretraining samples (``CIFAR_SIZES``); results are the table
+rows ``cifar10:<axis>`` / ``cifar100:<axis>`` and the check ``C1-C3 CIFAR-10`` / ``-100``.
 """
 
 from __future__ import annotations
@@ -66,6 +73,31 @@ AXIS_LABEL = {"classes": "class relationship", "architecture": "architecture",
               "pt_samples": "pretraining samples", "ft_samples": "fine-tuning samples"}
 PROBE_SEED_OFFSET = 10_000  # probe data use their own rendering seeds, never the source's
 
+# -- CIFAR variant sizes. Pretraining samples are totals over the default pretraining classes
+# (half of them) and become a per-class count, which the class-relationship runs keep: CIFAR has
+# 4,500 training images per CIFAR-10 class and 450 per CIFAR-100 class, too few for a fixed
+# total on the 2-class subset. The paper values are all of those images (22,500 = 5 x 4,500 =
+# 50 x 450). Quick, timed on synthetic archives in the real format (one thread, busy machine):
+# convnet_xs 4-5 s a run (superset 10 s), resnet_s 12 s; ~37 CPU-s per dataset, family and
+# seed, so ~7.5 CPU-min for both datasets x 3 seeds. Accuracies there say nothing (noise images).
+CIFAR = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+CIFAR_AXES = ("classes", "architecture", "pt_samples")
+CIFAR_SIZES = {
+    "paper": dict(model="resnet18", n=22500, epochs=50, batch_size=512, n_probe=22500,
+                  n_test=5000, probe_epochs=200, views=2,
+                  classes=("subset", "disjoint", "same", "superset"),
+                  models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
+                  pt_samples=(1000, 5000, 10000, 22500)),
+    "quick": dict(model="convnet_xs", n=2000, epochs=5, batch_size=128, n_probe=1000,
+                  n_test=1000, probe_epochs=100, views=1,
+                  classes=("subset", "disjoint", "same", "superset"),
+                  models=("convnet_xs", "resnet_s"), pt_samples=(500, 2000)),
+    "smoke": dict(model="convnet_xs", n=50, epochs=1, batch_size=32, n_probe=50, n_test=50,
+                  probe_epochs=5, views=1, classes=("disjoint", "same"),
+                  models=("convnet_xs", "convnet_s"), pt_samples=(50, 100)),
+}
+CIFAR_MISSING = "not run: CIFAR not available"
+
 # SPEC §5 E1, the authors' values (ResNet-18, linear probe, 10 seeds).
 AUTHORS = {
     "gap": "0.12 to 0.15 (same ~0.98 vs disjoint ~0.86)",
@@ -74,6 +106,10 @@ AUTHORS = {
     "classes": "same transforms, disjoint classes ~0.98 vs disjoint transforms, same classes "
                "~0.91",
     "finetune": "full fine-tuning on 2000 target samples shrinks the gap to ~0.04",
+}
+AUTHORS_CIFAR = {  # same - disjoint gap per axis (class rel. / architecture / PT samples)
+    "cifar10": "gaps 0.19 / 0.12 / 0.06 (class rel. / architecture / PT samples)",
+    "cifar100": "gaps 0.33 / 0.19 / 0.14 (class rel. / architecture / PT samples)",
 }
 
 
@@ -132,14 +168,54 @@ def _spec(z: dict, d: dict, seed: int, fam: str, classes: str, model: str, n: in
                    train=_train(z, model), probes=probes, seed=seed)
 
 
+def cifar_draw(seed: int, name: str) -> dict:
+    """The seed's CIFAR class split: ``{"target_classes", "other_classes"}``, half of the
+    classes each, from a seeded order (its own generator: :func:`draw` is unchanged)."""
+    from ..data.cifar import FORMATS
+
+    k = FORMATS[name].num_classes
+    perm = [int(c) for c in np.random.default_rng([SEED_TAG, seed, k]).permutation(k)]
+    return {"target_classes": perm[:k // 2], "other_classes": perm[k // 2:]}
+
+
+def _cifar_spec(name: str, z: dict, d: dict, c: dict, seed: int, fam: str, classes: str,
+                model: str, n: int) -> RunSpec:
+    """A CIFAR run: ``fam`` transforms on the ``classes`` pretraining classes, ``n`` samples
+    over the default (other) classes, i.e. ``n / k`` per class; probed on the target task."""
+    def data(cls, transforms, s, **count):
+        return dict(dataset="cifar", name=name, classes=list(cls), transforms=list(transforms),
+                    seed=s, **count)
+
+    test = data(c["target_classes"], d["target"], PROBE_SEED_OFFSET + seed, n=z["n_test"])
+    probe = ProbeTarget(f"n{z['n_probe']}", {**test, "n": z["n_probe"]}, test,
+                        probe=dict(epochs=z["probe_epochs"], views=z["views"]))
+    pretrain = {"subset": c["target_classes"][:round(len(c["target_classes"]) / 3)],
+                "disjoint": c["other_classes"], "same": c["target_classes"],
+                "superset": c["target_classes"] + c["other_classes"]}[classes]
+    transforms = d["target"] if fam == "same" else d["disjoint"]
+    source = data(pretrain, transforms, seed, n_per_class=n // len(c["other_classes"]))
+    return RunSpec(model=model, source=source, train=_train(z, model), probes=(probe,),
+                   seed=seed)
+
+
+def available_cifar() -> tuple[str, ...]:
+    """The CIFAR datasets found on this machine (discovery only)."""
+    from ..data.cifar import cifar_available
+
+    return tuple(name for name in CIFAR if cifar_available(name))
+
+
 def finetune_name(z: dict) -> str:
     """The default run's probe target that is also fully fine-tuned (claim C5)."""
     return f"ft{z['finetune']['n']}"
 
 
-def cells(profile: str, seeds: int) -> list[tuple[str, object, str, int, RunSpec, str]]:
+def cells(profile: str, seeds: int, cifar: tuple[str, ...] | None = None
+          ) -> list[tuple[str, object, str, int, RunSpec, str]]:
     """``(axis, value, family, seed, spec, probe name)`` for every point of the grid; the
-    same spec appears under several axes (the engine computes it once)."""
+    same spec appears under several axes (the engine computes it once). The Transforms-2D cells
+    come first; then those of the CIFAR variant for each of ``cifar`` (default: the datasets
+    found here), on axes ``<name>:<axis>``."""
     z = SIZES[profile]
     default = dict(classes="disjoint", model=z["model"], n=z["n"])
     probe = f"n{z['n_probe']}"
@@ -159,6 +235,20 @@ def cells(profile: str, seeds: int) -> list[tuple[str, object, str, int, RunSpec
                 cell("pt_samples", v, n=v)
             for v in z["ft_samples"]:
                 cell("ft_samples", v, classes="same", probe=f"n{v}")
+    zc = CIFAR_SIZES[profile]
+    for name in available_cifar() if cifar is None else cifar:
+        for seed in range(seeds):
+            d, c = draw(seed, z["n_target"]), cifar_draw(seed, name)
+            for fam in FAMILIES:
+                for axis, values in (("classes", zc["classes"]), ("architecture", zc["models"]),
+                                     ("pt_samples", zc["pt_samples"])):
+                    for v in values:
+                        at = dict(classes="disjoint", model=zc["model"], n=zc["n"])
+                        at[{"classes": "classes", "architecture": "model",
+                            "pt_samples": "n"}[axis]] = v
+                        out.append((f"{name}:{axis}", v, fam, seed,
+                                    _cifar_spec(name, zc, d, c, seed, fam, **at),
+                                    f"n{zc['n_probe']}"))
     return out
 
 
@@ -173,7 +263,7 @@ def _values(records: list[dict]) -> tuple[str | None, dict[tuple[str, str, str],
     seeds = 1 + max((r["spec"].seed for r in records), default=-1)
     for profile in SIZES:
         out: dict[tuple[str, str, str], dict[int, float]] = {}
-        hits = [(c, done[spec_hash(c[4])]) for c in cells(profile, seeds)
+        hits = [(c, done[spec_hash(c[4])]) for c in cells(profile, seeds, tuple(CIFAR))
                 if spec_hash(c[4]) in done]
         if not hits:
             continue
@@ -206,8 +296,27 @@ def _table(profile: str | None, values: dict) -> object:
                 ci = mean_ci(by_seed.values())
                 rows.append({"axis": axis, "value": str(v), "family": fam, "seeds": ci.n,
                              "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high})
+    zc = CIFAR_SIZES.get(profile, CIFAR_SIZES["quick"])
+    for name in cifar_present(values):
+        for axis, key in zip(CIFAR_AXES, ("classes", "models", "pt_samples")):
+            for v in zc[key]:
+                for fam in FAMILIES:
+                    ci = mean_ci(values.get((f"{name}:{axis}", str(v), fam), {}).values())
+                    rows.append({"axis": f"{name}:{axis}", "value": str(v), "family": fam,
+                                 "seeds": ci.n, "mean": ci.mean, "ci95_low": ci.low,
+                                 "ci95_high": ci.high})
     return pd.DataFrame(rows, columns=["axis", "value", "family", "seeds", "mean", "ci95_low",
                                        "ci95_high"])
+
+
+def cifar_present(values: dict) -> list[str]:
+    """The CIFAR datasets with at least one result in ``values``."""
+    return [n for n in CIFAR if any(k[0].startswith(f"{n}:") for k in values)]
+
+
+def _axis_label(axis: str) -> str:
+    name, _, a = axis.rpartition(":")
+    return f"{CIFAR[name]}: {AXIS_LABEL[a]}" if name else AXIS_LABEL[a]
 
 
 def _axis_means(table, axis: str, fam: str) -> list[float]:
@@ -219,25 +328,27 @@ def _spread(xs: list[float]) -> float:
     return max(xs) - min(xs) if xs else math.nan
 
 
-def differences(table) -> dict[str, dict[str, float]]:
+def differences(table, axes=AXES) -> dict[str, dict[str, float]]:
     """Per axis: range of disjoint over the axis, mean same - disjoint gap, range of same."""
     out = {}
-    for axis in AXES:
+    for axis in axes:
         s, d = _axis_means(table, axis, "same"), _axis_means(table, axis, "disjoint")
         gap = (sum(s) / len(s) - sum(d) / len(d)) if s and d else math.nan
         out[axis] = {"disjoint_range": _spread(d), "gap": gap, "same_range": _spread(s)}
     return out
 
 
-def _figure(table, diffs):
+def _figure(table, diffs, axes=AXES, title="E1"):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4 * (len(AXES) + 1), 3.4))
+    fig = Figure(figsize=(4 * (len(axes) + 1), 3.4))
     FigureCanvasAgg(fig)
-    axs = fig.subplots(1, len(AXES) + 1)
+    axs = fig.subplots(1, len(axes) + 1)
+    if axes != AXES:  # the Transforms-2D figure counts seeds over its whole table, as before
+        table = table[table.axis.isin(axes)]
     seeds = int(table.seeds.max()) if len(table) else 0
-    for ax, axis in zip(axs, AXES):
+    for ax, axis in zip(axs, axes):
         sub = table[table.axis == axis]
         labels = list(dict.fromkeys(sub.value))
         for k, fam in enumerate(FAMILIES):
@@ -248,18 +359,18 @@ def _figure(table, diffs):
                         yerr=err, marker="o", capsize=3, label=f"pretrained: {fam}")
         ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
         ax.set_ylim(0, 1.02)
-        ax.set_title(AXIS_LABEL[axis], fontsize=10)
+        ax.set_title(_axis_label(axis), fontsize=10)
         ax.set_ylabel("target transfer accuracy (macro)")
         ax.legend(fontsize=7)
     ax = axs[-1]
     names = ("disjoint_range", "gap", "same_range")
     for k, name in enumerate(names):
-        ax.bar([i + (k - 1) * 0.27 for i in range(len(AXES))],
-               [diffs[a][name] for a in AXES], 0.27, label=name.replace("_", " "))
-    ax.set_xticks(range(len(AXES)), [AXIS_LABEL[a] for a in AXES], rotation=30, fontsize=8)
+        ax.bar([i + (k - 1) * 0.27 for i in range(len(axes))],
+               [diffs[a][name] for a in axes], 0.27, label=name.replace("_", " "))
+    ax.set_xticks(range(len(axes)), [_axis_label(a) for a in axes], rotation=30, fontsize=8)
     ax.set_title("performance differences", fontsize=10)
     ax.legend(fontsize=7)
-    fig.suptitle(f"E1: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
+    fig.suptitle(f"{title}: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
                                                       ", no CI with 1 seed"), fontsize=11)
     fig.tight_layout()
     return fig
@@ -333,14 +444,77 @@ def _claims(values: dict, table, diffs: dict) -> list[dict]:
     return claims
 
 
+def _cifar_claim(name: str, values: dict, table) -> dict:
+    """C1–C3 on one CIFAR dataset: a positive default gap, exceeding the disjoint range over
+    architectures and over pretraining samples."""
+    axes = [f"{name}:{a}" for a in CIFAR_AXES]
+    diffs = differences(table, axes)
+    gaps = _paired(values, (axes[0], "disjoint", "same"), (axes[0], "disjoint", "disjoint"))
+    v1, _, ci1 = positive_effect(gaps, min_n=3)
+    ok = [v1 == "pass"]
+    parts = [f"(C1) default gap {ci1}"]
+    for cid, axis in (("C2", axes[1]), ("C3", axes[2])):
+        d = diffs[axis]
+        ok.append(d["gap"] > d["disjoint_range"])
+        parts.append(f"({cid}) {AXIS_LABEL[axis.split(':')[1]]}: gap {d['gap']:.3f} vs "
+                     f"disjoint range {d['disjoint_range']:.3f}")
+    parts.append("gaps per axis (class rel. / architecture / PT samples): "
+                 + " / ".join(f"{diffs[a]['gap']:.3f}" for a in axes))
+    n = int(table[table.axis.isin(axes)].seeds.min())
+    if n < 3 or any(math.isnan(diffs[a][k]) for a in axes for k in ("gap", "disjoint_range")):
+        verdict, note = "not run", f"needs >= 3 seeds on every {CIFAR[name]} value, got {n}"
+    else:
+        verdict, note = ("pass" if all(ok) else "fail"), None
+    return {
+        "id": f"C1-C3 {CIFAR[name]}",
+        "claim": f"On {CIFAR[name]} (the paper's CIFAR variant) matching invariance beats "
+                 f"mismatching, by more than the spread due to architecture and to the number "
+                 f"of pretraining samples.",
+        "criterion": "C1's criterion on the default configuration, and C2's and C3's (mean "
+                     "gap over the axis > range of the mean disjoint accuracy) on the "
+                     f"{CIFAR[name]} axes; all three must hold, >= 3 seeds",
+        "verdict": verdict, "note": note, "ours": "; ".join(parts),
+        "authors": AUTHORS_CIFAR[name]}
+
+
+def _cifar_markdown(profile: str | None, present: list[str]) -> str:
+    zc = CIFAR_SIZES.get(profile)
+    text = []
+    if present:
+        text.append(
+            f"CIFAR variant ({', '.join(CIFAR[n] for n in present)}): the seed's target and "
+            f"disjoint transforms on whole CIFAR images; target task = half of the classes "
+            f"(5 of CIFAR-10, 50 of CIFAR-100, seeded order), models pretrain by default on the "
+            f"other half; subset = a third of the target classes, superset = all classes. "
+            f"Pretraining samples are totals over the default classes, kept per class on the "
+            f"class-relationship axis. Table rows `<dataset>:<axis>`, figure `e1_cifar`, check "
+            f"`C1-C3 <dataset>`." + (f" Sizes: {zc['model']}, {zc['n']} pretraining samples x "
+                                     f"{zc['epochs']} epochs, batch {zc['batch_size']}; probe "
+                                     f"{zc['n_probe']} samples x {zc['probe_epochs']} epochs, "
+                                     f"test {zc['n_test']}." if zc else ""))
+    missing = [n for n in CIFAR if n not in present]
+    found = available_cifar()
+    if len(missing) == len(CIFAR) and not found:
+        text.append(f"CIFAR-10/100 variant: {CIFAR_MISSING}.")
+    else:
+        text += [f"{CIFAR[n]} variant: " + ("no finished runs yet." if n in found else
+                                             f"{CIFAR_MISSING}.") for n in missing]
+    return "\n".join(text) + "\n"
+
+
 def aggregate(records: list[dict]) -> dict:
-    """Table ``e1_transfer``, figure ``e1_transfer`` and claims C1–C5 from the done runs."""
+    """Table ``e1_transfer``, figure ``e1_transfer`` and claims C1–C5 from the done runs; with
+    CIFAR results also their rows, figure ``e1_cifar`` and one check per dataset."""
     import pandas as pd
 
     profile, values = _values(records)
     table = _table(profile, values)
     diffs = differences(table)
-    diff_table = pd.DataFrame([{"axis": a, **diffs[a]} for a in AXES],
+    present = cifar_present(values)
+    cifar_axes = [f"{n}:{a}" for n in present for a in CIFAR_AXES]
+    diffs_c = differences(table, cifar_axes)
+    diff_table = pd.DataFrame([{"axis": a, **{**diffs, **diffs_c}[a]}
+                               for a in (*AXES, *cifar_axes)],
                               columns=["axis", "disjoint_range", "gap", "same_range"])
     k = SIZES[profile]["n_target"] if profile in SIZES else N_TARGET
     md = (f"E1 (SPEC §5): target task = {k} target objects under the seed's target transforms, "
@@ -348,10 +522,15 @@ def aggregate(records: list[dict]) -> dict:
           f"transforms, `disjoint` with the disjoint ones, by default on the {k} other objects. "
           f"Axes varied one at a time. Sizes: profile `{profile}`"
           + (f" ({_describe(SIZES[profile])})" if profile in SIZES else "") + ".\n")
+    md += "\n" + _cifar_markdown(profile, present)
+    figures = {"e1_transfer": _figure(table, diffs)}
+    if present:
+        figures["e1_cifar"] = _figure(table, diffs_c, cifar_axes, "E1 CIFAR variant")
     return {"markdown": md,
             "tables": {"e1_transfer": table, "e1_differences": diff_table},
-            "figures": {"e1_transfer": _figure(table, diffs)},
-            "claims": _claims(values, table, diffs)}
+            "figures": figures,
+            "claims": _claims(values, table, diffs)
+            + [_cifar_claim(n, values, table) for n in present]}
 
 
 def _describe(z: dict) -> str:

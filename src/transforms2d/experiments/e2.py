@@ -8,10 +8,12 @@ model is pretrained per task and variant, then every model is probed on the four
 and its invariance to the object (same scene, another object) and to the scene (same object,
 another scene) is measured with the normalised l2 metric (SPEC §4).
 
-**Stand-in:** the paper uses CIFAR-10 images as the scenes. Without CIFAR files this module
-uses the builtin pack's procedural backgrounds labelled by their 8 families ("scenes"); every
-output says so. The CIFAR variant needs the CIFAR data (see the CIFAR loader) and reports
-"not run" here.
+**Sources of the scenes.** The paper uses CIFAR-10 images. The ``scenes`` source, always run,
+is a stand-in: the builtin pack's procedural backgrounds labelled by their 8 families; every
+output says so. The ``cifar10`` source (``background_pack="cifar10"``: CIFAR-10 images, label =
+CIFAR class) is added only where :func:`~transforms2d.data.cifar.cifar_available` finds
+CIFAR-10; its tables, figure and claim carry a ``cifar10`` suffix, and without the data the
+report says "not run: CIFAR not available".
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ N_OBJECTS = 10  # the paper's 10 objects
 OBJECT_SCALE = 12 / 32  # ≈12×12 px at 32 px
 PROBE_SEED_OFFSET = 10_000  # probe/invariance data never equal the pretraining data
 SCENES = "scenes (builtin backgrounds, 8 procedural families) standing in for CIFAR-10"
+SOURCES = {"scenes": SCENES, "cifar10": "CIFAR-10 images (label = CIFAR-10 class)"}
+CIFAR_MISSING = "not run: CIFAR not available"
 
 TASKS = ("C/C", "C+O/C", "C+O/O", "O/O")
 TASK_DATA = {  # Transforms2D arguments of each task (objects, sizes and placement added later)
@@ -65,15 +69,18 @@ def draw(seed: int) -> dict:
     return {"objects": [int(o) for o in rng.permutation(60)[:N_OBJECTS]]}
 
 
-def _data(z: dict, objects: list[int], task: str, variant: str, n: int, seed: int) -> dict:
+def _data(z: dict, objects: list[int], task: str, variant: str, n: int, seed: int,
+          source: str = "scenes") -> dict:
     # C/C has no object, so its placement is irrelevant: one spec serves both variants.
     position = "corner" if task == "C/C" else VARIANTS[variant]
+    # the pack name only, never a root: the CIFAR files are found at run time
+    pack = {} if source == "scenes" else dict(background_pack=source)
     return dict(objects=list(objects), n=n, seed=seed, image_size=z["image_size"],
-                object_scale=OBJECT_SCALE, object_position=position, **TASK_DATA[task])
+                object_scale=OBJECT_SCALE, object_position=position, **TASK_DATA[task], **pack)
 
 
-def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str, ...]
-          ) -> RunSpec:
+def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str, ...],
+          source: str = "scenes") -> RunSpec:
     """Pretrain on ``task``; probe on the four tasks and measure invariance to the object and
     to the scene, for each of ``variants`` (the object placements this model serves)."""
     from .e1 import _train
@@ -82,44 +89,55 @@ def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str
     probes, inv = [], []
     for v in variants:
         for t in TASKS:
-            test = _data(z, objects, t, v, z["n_test"], s)
+            test = _data(z, objects, t, v, z["n_test"], s, source)
             probes.append(ProbeTarget(f"{v}.{TASK_ID[t]}", {**test, "n": z["n_probe"]}, test,
                                       probe=dict(epochs=z["probe_epochs"], views=z["views"])))
         # invariance to the object: scene-labelled data, the twin swaps the object; to the
         # scene: object-labelled data, the twin swaps the background (same images otherwise)
         for factor, task_ in (("object", "C+O/C"), ("background", "C+O/O")):
             inv.append(InvarianceTarget(f"{v}.{factor}",
-                                        _data(z, objects, task_, v, z["n_inv"], s),
+                                        _data(z, objects, task_, v, z["n_inv"], s, source),
                                         metrics=("l2",), twin_factor=factor))
-    return RunSpec(model=z["model"], source=_data(z, objects, task, variants[0], z["n"], seed),
+    return RunSpec(model=z["model"],
+                   source=_data(z, objects, task, variants[0], z["n"], seed, source),
                    train=_train(z, z["model"]), probes=tuple(probes), invariance=tuple(inv),
                    seed=seed)
 
 
-def cells(profile: str, seeds: int) -> list[tuple[str, str, int, RunSpec]]:
-    """``(variant, pretraining task, seed, spec)``; the C/C model serves both variants."""
+def sources() -> tuple[str, ...]:
+    """The scene sources that run here: ``scenes``, and ``cifar10`` where CIFAR-10 is found."""
+    from ..data.cifar import cifar_available
+
+    return ("scenes", *(("cifar10",) if cifar_available("cifar10") else ()))
+
+
+def cells(profile: str, seeds: int, source: str = "scenes"
+          ) -> list[tuple[str, str, int, RunSpec]]:
+    """``(variant, pretraining task, seed, spec)`` of one scene source; the C/C model serves
+    both variants."""
     z = SIZES[profile]
     out = []
     for seed in range(seeds):
         objects = draw(seed)["objects"]
-        shared = _spec(z, objects, seed, "C/C", tuple(VARIANTS))
+        shared = _spec(z, objects, seed, "C/C", tuple(VARIANTS), source)
         for v in VARIANTS:
             for task in TASKS:
-                spec = shared if task == "C/C" else _spec(z, objects, seed, task, (v,))
+                spec = shared if task == "C/C" else _spec(z, objects, seed, task, (v,), source)
                 out.append((v, task, seed, spec))
     return out
 
 
 # -- aggregation ------------------------------------------------------------------------------
-def _values(records: list[dict]) -> tuple[str | None, dict]:
+def _values(records: list[dict], source: str = "scenes") -> tuple[str | None, dict]:
     """``("probe", variant, pretrain task, target task) -> {seed: acc}`` and
-    ``("inv", variant, pretrain task, factor) -> {seed: l2}`` from the done runs."""
+    ``("inv", variant, pretrain task, factor) -> {seed: l2}`` from the done runs of
+    ``source``."""
     from .spec import spec_hash
 
     done = {r["hash"]: r for r in records}
     seeds = 1 + max((r["spec"].seed for r in records), default=-1)
     for profile in SIZES:
-        hits = [(c, done[spec_hash(c[3])]) for c in cells(profile, seeds)
+        hits = [(c, done[spec_hash(c[3])]) for c in cells(profile, seeds, source)
                 if spec_hash(c[3]) in done]
         if not hits:
             continue
@@ -158,7 +176,7 @@ def _tables(values: dict):
     return pd.DataFrame(probe_rows), pd.DataFrame(inv_rows)
 
 
-def _figure(probe, inv, seeds: int):
+def _figure(probe, inv, seeds: int, scenes: str = SCENES):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -196,7 +214,7 @@ def _figure(probe, inv, seeds: int):
     ax.set_ylabel("normalised l2 (lower = more invariant)")
     ax.set_title("invariance of each pretrained model", fontsize=10)
     ax.legend(fontsize=7)
-    fig.suptitle(f"E2 on {SCENES}: mean over {seeds} seed(s)"
+    fig.suptitle(f"E2 on {scenes}: mean over {seeds} seed(s)"
                  + (", 95% CI" if seeds >= 2 else ""), fontsize=10)
     fig.tight_layout()
     return fig
@@ -213,7 +231,7 @@ def _pearson(xs: list[float], ys: list[float]) -> float:
     return float(np.corrcoef(xs, ys)[0, 1])
 
 
-def _claims(values: dict) -> list[dict]:
+def _claims(values: dict, source: str = "scenes", cifar_note: str = "") -> list[dict]:
     parts, verdicts, notes = [], [], []
     for v in VARIANTS:
         # (a) the C+O/C model is more invariant to the object than the C/C model
@@ -242,26 +260,37 @@ def _claims(values: dict) -> list[dict]:
     else:
         verdict = "pass" if all(x == "pass" for x in verdicts) else "fail"
     return [{
-        "id": "C6", "claim": "Invariance to irrelevant features harms transfer to tasks that "
-                             "need them.",
+        "id": "C6" if source == "scenes" else "C6 CIFAR-10",
+        "claim": "Invariance to irrelevant features harms transfer to tasks that need them.",
         "criterion": "for both object placements, paired over >= 3 seeds with 95% t-intervals "
                      "excluding 0: (a) the C+O/C model is more invariant to the object than the "
                      "C/C model (lower normalised l2) and (b) it transfers worse to C+O/O than "
-                     "the C/C model. Scenes: " + SCENES + "; the CIFAR-10 version is not run "
-                     "(CIFAR not available)",
+                     "the C/C model. Scenes: " + SOURCES[source] + cifar_note,
         "verdict": verdict, "note": "; ".join(dict.fromkeys(notes)) or None,
         "ours": " | ".join(parts), "authors": AUTHORS}]
 
 
 def aggregate(records: list[dict]) -> dict:
     """Tables ``e2_probe`` (4×4 per variant) and ``e2_invariance``, figure ``e2_transfer``,
-    claim C6."""
+    claim C6, all on the scene stand-in; with CIFAR-10 results the same with a ``_cifar10``
+    suffix (claim ``C6 CIFAR-10``)."""
+    from ..data.cifar import cifar_available
+
     profile, values = _values(records)
     probe, inv = _tables(values)
     seeds = int(probe.seeds.max()) if len(probe) else 0
+    cprofile, cvalues = _values(records, "cifar10")
+    if cvalues:
+        cifar_text = ("the CIFAR-10 version is reported below (tables `e2_probe_cifar10`, "
+                      "`e2_invariance_cifar10`, claim `C6 CIFAR-10`)")
+    elif cifar_available("cifar10"):
+        cifar_text = "CIFAR-10 version: no finished runs yet"
+    else:
+        cifar_text = f"CIFAR-10 version: {CIFAR_MISSING}"
+    profile = profile or cprofile
     z = SIZES.get(profile)
     md = (f"E2 (SPEC §5) on **{SCENES}** — a stand-in: the paper pastes the objects on CIFAR-10 "
-          f"images; the CIFAR-10 version is not run here (CIFAR not available). Tasks "
+          f"images; {cifar_text}. Tasks "
           f"(input/label): C/C scene only, C+O/C scene with object labelled by scene, C+O/O "
           f"labelled by object, O/O object on black. Objects {round(OBJECT_SCALE * 32)} px at "
           f"32 px, fixed in the upper-right corner or anywhere (translated). Invariance: "
@@ -271,16 +300,29 @@ def aggregate(records: list[dict]) -> dict:
              f"{z['epochs']} epochs; probe {z['n_probe']} samples x {z['probe_epochs']} "
              f"epochs, test {z['n_test']}; invariance on {z['n_inv']} pairs)." if z else "")
           + " Not run: the label-correlation and object-availability axes.\n")
-    return {"markdown": md, "tables": {"e2_probe": probe, "e2_invariance": inv},
-            "figures": {"e2_transfer": _figure(probe, inv, seeds)},
-            "claims": _claims(values)}
+    tables = {"e2_probe": probe, "e2_invariance": inv}
+    figures = {"e2_transfer": _figure(probe, inv, seeds)}
+    claims = _claims(values, cifar_note="; the CIFAR-10 version: " + (
+        "claim C6 CIFAR-10" if cvalues else cifar_text.split(": ", 1)[1]))
+    if cvalues:
+        cprobe, cinv = _tables(cvalues)
+        tables.update(e2_probe_cifar10=cprobe, e2_invariance_cifar10=cinv)
+        figures["e2_transfer_cifar10"] = _figure(cprobe, cinv, int(cprobe.seeds.max()),
+                                                 SOURCES["cifar10"])
+        claims += _claims(cvalues, "cifar10")
+        md += (f"\nCIFAR-10 version: the same tasks with the objects on **{SOURCES['cifar10']}** "
+               f"(`background_pack=\"cifar10\"`: train/val from CIFAR-10 train, test from "
+               f"CIFAR-10 test; C/C and C+O/C labelled by the CIFAR-10 class); same sizes. "
+               f"Numbers in the tables and figure with the `cifar10` suffix and in claim "
+               f"`C6 CIFAR-10`; all others are on the stand-in.\n")
+    return {"markdown": md, "tables": tables, "figures": figures, "claims": claims}
 
 
 @register_experiment("e2", aggregate, aliases=("ife",))
 def e2(profile: str, seeds: int) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
     out, seen = [], set()
-    for c in cells(profile, seeds):
+    for c in (c for source in sources() for c in cells(profile, seeds, source)):
         if c[3] not in seen:
             seen.add(c[3])
             out.append(c[3])

@@ -35,10 +35,14 @@ PAUSE_ENV = "T2D_TEST_PAUSE_AT"  # test-only, see pause_for_tests
 
 
 def build_dataset(kwargs: Mapping[str, Any], split: str):
-    """A ``Transforms2D`` from a spec's normalised arguments on ``split``."""
-    from ..data import Transforms2D
+    """A ``Transforms2D`` (or, with ``"dataset": "cifar"``, a ``TransformedCIFAR`` read from
+    where the loader finds CIFAR on this machine) from a spec's normalised arguments on
+    ``split``."""
+    from ..data import TransformedCIFAR, Transforms2D
 
     kw = dict(kwargs)
+    if kw.pop("dataset", "transforms2d") == "cifar":
+        return TransformedCIFAR(**kw, split=split)
     if isinstance(kw.get("transforms"), Mapping):  # JSON keys are strings; classes are ints
         kw["transforms"] = {int(c): v for c, v in kw["transforms"].items()}
     return Transforms2D(**kw, split=split)

@@ -6,8 +6,14 @@ becomes ``["hue", "invert"]``, missing dataset arguments and training settings t
 defaults, integral floats become ints — so that the same run reached from two axes of an
 experiment (or written two ways) has the same :func:`spec_hash` and is computed once.
 
+A data dict describes a ``Transforms2D`` by default; with ``"dataset": "cifar"`` it describes a
+:class:`~transforms2d.data.TransformedCIFAR` (its own arguments, normalised against its own
+defaults). Ordinary Transforms-2D dicts never get a ``dataset`` key, so their hashes do not
+depend on this option.
+
 Execution settings (device, progress bars) are not part of a spec: they do not change what a
-run *is*, so a run done on one machine is reused on another.
+run *is*, so a run done on one machine is reused on another. Likewise where CIFAR lives (``root``)
+is never part of a spec: the loader finds the data at run time (``$T2D_CIFAR_ROOT``...).
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from ..errors import ConfigError
 SPEC_FORMAT = 1  # bump when the meaning of a field changes: old runs then hash differently
 EXECUTION_KEYS = ("device", "progress", "seed")  # set by the run, never by the spec
 DATA_EXCLUDED = ("self", "split", "epoch", "device")  # the split is fixed by the role
+DATASETS = ("transforms2d", "cifar")  # values of a data dict's "dataset" key
+MACHINE_KEYS = ("root", "download")  # where CIFAR is found: per machine, never in a spec
 
 
 def _defaults(cls, excluded: Sequence[str]) -> dict[str, Any]:
@@ -38,6 +46,12 @@ def data_defaults() -> dict[str, Any]:
     """The ``Transforms2D`` constructor arguments a spec may set, with their defaults."""
     from ..data import Transforms2D
     return _defaults(Transforms2D, DATA_EXCLUDED)
+
+
+def cifar_defaults() -> dict[str, Any]:
+    """The ``TransformedCIFAR`` constructor arguments a spec may set, with their defaults."""
+    from ..data import TransformedCIFAR
+    return _defaults(TransformedCIFAR, DATA_EXCLUDED + MACHINE_KEYS)
 
 
 def train_defaults() -> dict[str, Any]:
@@ -88,7 +102,16 @@ def _merge(given: Mapping, defaults: Mapping, where: str) -> dict:
 
 
 def normalize_data(given: Mapping, where: str) -> dict:
-    """Full ``Transforms2D`` arguments (defaults filled in) in their canonical form."""
+    """Full dataset arguments (defaults filled in) in their canonical form: ``Transforms2D``'s,
+    or with ``"dataset": "cifar"`` ``TransformedCIFAR``'s (the key kept)."""
+    kind = given.get("dataset", "transforms2d") if isinstance(given, Mapping) else None
+    if kind == "cifar":
+        return _normalize_cifar(given, where)
+    if kind != "transforms2d" and isinstance(given, Mapping):
+        raise ConfigError(f"The '{where}.dataset' field must be one of {', '.join(DATASETS)}. "
+                          f"Got {kind!r} instead.")
+    if isinstance(given, Mapping) and "dataset" in given:  # the default, left implicit
+        given = {k: v for k, v in given.items() if k != "dataset"}
     d = _merge(given, data_defaults(), where)
     if isinstance(d["objects"], int) and not isinstance(d["objects"], bool):
         d["objects"] = list(range(d["objects"]))
@@ -98,6 +121,34 @@ def normalize_data(given: Mapping, where: str) -> dict:
     if not isinstance(d["assets"], str):
         raise ConfigError(f"The '{where}.assets' field must be a pack name (a string).")
     return d
+
+
+def _normalize_cifar(given: Mapping, where: str) -> dict:
+    """``TransformedCIFAR`` arguments in canonical form, checked without reading any data."""
+    from ..data.cifar import FORMATS
+    from ..data.cifar_transformed import NORMALIZE, _check_counts
+    from ..data.spec import check_choice
+
+    machine = sorted(set(given) & set(MACHINE_KEYS))
+    if machine:
+        raise ConfigError(f"The '{where}.{machine[0]}' field is not part of a spec: the CIFAR "
+                          f"data are found at run time (set T2D_CIFAR_ROOT).")
+    d = _merge({k: v for k, v in given.items() if k != "dataset"}, cifar_defaults(), where)
+    if isinstance(d["transforms"], str):
+        d["transforms"] = [s.strip() for s in d["transforms"].split(",") if s.strip()]
+    try:
+        check_choice(f"{where}.name", d["name"], tuple(FORMATS))
+        check_choice(f"{where}.normalize", d["normalize"], NORMALIZE)
+        _check_counts(d["n"], d["n_per_class"], d["fraction"])
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    c = d["classes"]
+    k = FORMATS[d["name"]].num_classes
+    if c is not None and (not isinstance(c, list) or not c or len(set(map(str, c))) != len(c)
+                          or not all(type(v) is int and 0 <= v < k for v in c)):
+        raise ConfigError(f"The '{where}.classes' field must be null or a list of distinct "
+                          f"class indices in 0..{k - 1}. Got {c!r} instead.")
+    return {"dataset": "cifar", **d}
 
 
 def _config(given: Mapping, defaults: Mapping, cls_name: str, where: str) -> dict:
@@ -175,6 +226,9 @@ class InvarianceTarget:
         if self.twin_factor not in TWIN_FACTORS:
             raise ConfigError(f"The '{w}.twin_factor' field must be one of "
                               f"{', '.join(TWIN_FACTORS)}. Got {self.twin_factor!r} instead.")
+        if self.data.get("dataset") == "cifar" and self.twin_factor != "transform":
+            raise ConfigError(f"The '{w}.twin_factor' field must be 'transform' for CIFAR data "
+                              f"(whole images have no separate object or background).")
 
 
 @dataclass(frozen=True)
