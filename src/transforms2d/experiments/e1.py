@@ -29,8 +29,9 @@ import math
 
 import numpy as np
 
+from .executors import unique
 from .registry import register_experiment
-from .spec import ProbeTarget, RunSpec
+from .spec import ProbeTarget, RunSpec, train_settings
 from .stats import mean_ci, positive_effect
 
 N_OBJECTS, N_TARGET = 60, 30
@@ -130,14 +131,6 @@ def draw(seed: int, n_target: int = N_TARGET) -> dict:
             "target_objects": perm[:n_target], "other_objects": perm[n_target:2 * n_target]}
 
 
-def _train(z: dict, model: str) -> dict:
-    from ..train import recipe_for
-    from .spec import EXECUTION_KEYS
-
-    cfg = recipe_for(model, epochs=z["epochs"], batch_size=z["batch_size"]).to_dict()
-    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
-
-
 def _pretrain_objects(d: dict, classes: str) -> list[int]:
     subset = d["target_objects"][:round(len(d["target_objects"]) / 3)]  # 10 of the paper's 30
     return {"subset": subset, "disjoint": d["other_objects"],
@@ -165,7 +158,7 @@ def _spec(z: dict, d: dict, seed: int, fam: str, classes: str, model: str, n: in
                                              batch_size=ft["batch_size"])),)
     transforms = d["target"] if fam == "same" else d["disjoint"]
     return RunSpec(model=model, source=data(_pretrain_objects(d, classes), transforms, n, seed),
-                   train=_train(z, model), probes=probes, seed=seed)
+                   train=train_settings(model, z), probes=probes, seed=seed)
 
 
 def cifar_draw(seed: int, name: str) -> dict:
@@ -194,7 +187,7 @@ def _cifar_spec(name: str, z: dict, d: dict, c: dict, seed: int, fam: str, class
                 "superset": c["target_classes"] + c["other_classes"]}[classes]
     transforms = d["target"] if fam == "same" else d["disjoint"]
     source = data(pretrain, transforms, seed, n_per_class=n // len(c["other_classes"]))
-    return RunSpec(model=model, source=source, train=_train(z, model), probes=(probe,),
+    return RunSpec(model=model, source=source, train=train_settings(model, z), probes=(probe,),
                    seed=seed)
 
 
@@ -543,9 +536,4 @@ def _describe(z: dict) -> str:
 @register_experiment("e1", aggregate, aliases=("tvo",))
 def e1(profile: str, seeds: int) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
-    out, seen = [], set()
-    for c in cells(profile, seeds):
-        if c[4] not in seen:
-            seen.add(c[4])
-            out.append(c[4])
-    return out
+    return unique(c[4] for c in cells(profile, seeds))

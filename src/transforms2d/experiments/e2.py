@@ -22,8 +22,9 @@ import math
 
 import numpy as np
 
+from .executors import unique
 from .registry import register_experiment
-from .spec import InvarianceTarget, ProbeTarget, RunSpec
+from .spec import InvarianceTarget, ProbeTarget, RunSpec, train_settings
 from .stats import mean_ci, positive_effect
 
 SEED_TAG = 0xE2
@@ -83,8 +84,6 @@ def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str
           source: str = "scenes") -> RunSpec:
     """Pretrain on ``task``; probe on the four tasks and measure invariance to the object and
     to the scene, for each of ``variants`` (the object placements this model serves)."""
-    from .e1 import _train
-
     s = PROBE_SEED_OFFSET + seed
     probes, inv = [], []
     for v in variants:
@@ -100,7 +99,7 @@ def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str
                                         metrics=("l2",), twin_factor=factor))
     return RunSpec(model=z["model"],
                    source=_data(z, objects, task, variants[0], z["n"], seed, source),
-                   train=_train(z, z["model"]), probes=tuple(probes), invariance=tuple(inv),
+                   train=train_settings(z["model"], z), probes=tuple(probes), invariance=tuple(inv),
                    seed=seed)
 
 
@@ -321,9 +320,4 @@ def aggregate(records: list[dict]) -> dict:
 @register_experiment("e2", aggregate, aliases=("ife",))
 def e2(profile: str, seeds: int) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
-    out, seen = [], set()
-    for c in (c for source in sources() for c in cells(profile, seeds, source)):
-        if c[3] not in seen:
-            seen.add(c[3])
-            out.append(c[3])
-    return out
+    return unique(c[3] for source in sources() for c in cells(profile, seeds, source))

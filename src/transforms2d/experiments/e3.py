@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from .registry import register_experiment
-from .spec import InvarianceTarget, RunSpec
+from .spec import InvarianceTarget, RunSpec, train_settings
 from .stats import mean_ci, positive_effect
 
 N_OBJECTS, N_PRIMARY = 60, 30
@@ -102,14 +102,6 @@ def measured(z: dict) -> tuple[str, ...]:
     return TRANSFORMS[:z["transforms"]]
 
 
-def _train(z: dict) -> dict:
-    from ..train import recipe_for
-    from .spec import EXECUTION_KEYS
-
-    cfg = recipe_for(z["model"], epochs=z["epochs"], batch_size=z["batch_size"]).to_dict()
-    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
-
-
 def available_cifar() -> tuple[str, ...]:
     """The CIFAR domains whose data are found on this machine (discovery only)."""
     from ..data.cifar import cifar_available
@@ -138,8 +130,8 @@ def _spec(z: dict, d: dict, seed: int, kind: str, trained: str, cifar: tuple[str
         for dom, how in DOMAINS[kind].items() if not isinstance(how, str) or dom in cifar
         for t in measured(z))
     source = data("id", [] if trained == NONE else [trained], z["n"], seed)
-    return RunSpec(model=z["model"], source=source, train=_train(z), invariance=targets,
-                   seed=seed)
+    return RunSpec(model=z["model"], source=source, train=train_settings(z["model"], z),
+                   invariance=targets, seed=seed)
 
 
 def cells(profile: str, seeds: int, cifar: tuple[str, ...] | None = None
@@ -272,6 +264,10 @@ def _figures(summary, matrix, ts: list[str]) -> dict:
     FigureCanvasAgg(heat)
     for ax, kind in zip(heat.subplots(1, len(KINDS)), KINDS):
         sub = matrix[(matrix.kind == kind) & (matrix.domain == "id")]
+        if sub.empty or not ts:  # nothing finished yet: an empty image would be singular
+            ax.text(0.5, 0.5, f"{kind}: no finished runs", ha="center", va="center")
+            ax.set_axis_off()
+            continue
         im = ax.imshow(sub[ts].to_numpy(float), vmin=0, vmax=1, cmap="viridis_r")
         ax.set_xticks(range(len(ts)), ts, rotation=90, fontsize=7)
         ax.set_yticks(range(len(sub)), list(sub.trained), fontsize=7)

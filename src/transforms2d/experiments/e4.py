@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from .registry import register_experiment
-from .spec import ProbeTarget, RunSpec
+from .spec import ProbeTarget, RunSpec, train_settings
 from .stats import mean_ci, positive_effect
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
@@ -68,14 +68,6 @@ def draw(seed: int) -> dict:
             "objects": [int(o) for o in objects]}
 
 
-def _train(z: dict, model: str) -> dict:
-    from ..train import recipe_for
-    from .spec import EXECUTION_KEYS
-
-    cfg = recipe_for(model, epochs=z["epochs"], batch_size=z["batch_size"]).to_dict()
-    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
-
-
 def probe_name(j: int) -> str:
     return f"t{j}"
 
@@ -91,8 +83,8 @@ def _spec(z: dict, d: dict, seed: int, k: int) -> RunSpec:
     probes = tuple(ProbeTarget(probe_name(j), data(j, z["n_probe"], ps), data(j, z["n_test"], ps),
                                probe=dict(epochs=z["probe_epochs"], views=z["views"]))
                    for j in range(1, z["k"] + 1))
-    return RunSpec(model=z["model"], source=data(k, z["n"], seed), train=_train(z, z["model"]),
-                   probes=probes, seed=seed)
+    return RunSpec(model=z["model"], source=data(k, z["n"], seed),
+                   train=train_settings(z["model"], z), probes=probes, seed=seed)
 
 
 def cells(profile: str, seeds: int) -> list[tuple[int, int, RunSpec]]:

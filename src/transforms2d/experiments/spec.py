@@ -60,6 +60,15 @@ def train_defaults() -> dict[str, Any]:
             if f.name not in EXECUTION_KEYS}
 
 
+def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
+    """A spec's ``train`` field: ``model``'s paper recipe (optimiser, schedule) with the
+    ``"epochs"`` and ``"batch_size"`` of an experiment profile's ``sizes``, without the
+    execution settings the run fills in."""
+    from ..train import recipe_for
+    cfg = recipe_for(model, epochs=sizes["epochs"], batch_size=sizes["batch_size"]).to_dict()
+    return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
+
+
 def probe_defaults() -> dict[str, Any]:
     from ..train import ProbeConfig
     return {f.name: f.default for f in dataclasses.fields(ProbeConfig)
