@@ -38,11 +38,10 @@ def reproduce_cmd(
 
     from .experiments import get_executor, get_experiment
     from .experiments.display import GridProgress
-    from .experiments.executors import unique
     from .experiments.pool_executor import available_cpus
     from .experiments.registry import check_profile
     from .experiments.report import write_report
-    from .experiments.reproduce import DEFAULT_SEEDS, reproduce
+    from .experiments.reproduce import DEFAULT_SEEDS, plan, reproduce
     from .train import resolve_device
 
     try:
@@ -62,11 +61,12 @@ def reproduce_cmd(
         runner = get_executor(executor, device=device, **options)
         if executor != "ray":
             resolve_device(device)
-        total = sum(len(unique(get_experiment(n).specs(profile, seeds))) for n in names)
+        grids = plan(out, names, profile, seeds)
     except ConfigError as e:
         fail(e)
-    settings = {"executor": executor, "workers": getattr(runner, "workers", None),
-                "device": device}
+    total = sum(len(specs) for _, specs, _ in grids)
+    settings = {"profile": profile, "seeds": seeds, "executor": executor,
+                "workers": getattr(runner, "workers", None), "device": device}
     extra_ok = "on_progress" in inspect.signature(runner.run).parameters
     with GridProgress(total, f"reproduce ({profile})", console=console) as display:
         def run_grid(name, specs, store):
@@ -77,7 +77,7 @@ def reproduce_cmd(
             from .experiments import get_experiment as get
             return write_report(store, get(str(store.experiment().get("experiment"))))
         try:
-            summaries = reproduce(out, names, profile, seeds, run_grid, settings, report)
+            summaries = reproduce(out, grids, run_grid, settings, report)
         except ConfigError as e:
             fail(e)
     failed = {h: msg for s in summaries.values() for h, msg in s.failed.items()}

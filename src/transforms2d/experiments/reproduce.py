@@ -130,23 +130,16 @@ def write_summary(root: Path, names: Sequence[str]) -> Path:
     return write_if_changed(Path(root) / "REPORT.md", summary_markdown(Path(root), names))
 
 
-def reproduce(root: Path, names: Sequence[str], profile: str, seeds: int,
-              run_grid: Callable[[str, list, object], object], settings: dict,
-              write_report: Callable[[object], object]) -> dict:
-    """Run each experiment's grid into ``root/<name>`` with ``run_grid(name, specs, store)``
-    (returns an executor :class:`~.executors.Summary`), write its report, then REPORT.md.
-
-    Returns ``{name: summary}``. Experiments run in order; a failed run does not stop the
-    others (they are listed by the caller)."""
+def plan(root: Path, names: Sequence[str], profile: str, seeds: int) -> list[tuple]:
+    """``(experiment, specs, store)`` per experiment, every spec checked against its stored
+    copy and every folder claimed, before anything is computed."""
     from .executors import unique
     from .registry import get_experiment
     from .spec import spec_hash
-    from .store import DONE, RunStore, sweep_tmp
+    from .store import RunStore
 
-    timings = Timings(root)
-    timings.start({**settings, "profile": profile, "seeds": seeds})
     grids = []
-    for name in names:  # validate everything before computing anything
+    for name in names:
         exp = get_experiment(name)
         specs = unique(exp.specs(profile, seeds))
         store = RunStore(Path(root) / exp.name)
@@ -154,6 +147,23 @@ def reproduce(root: Path, names: Sequence[str], profile: str, seeds: int,
             store.check_spec(spec)
         store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
         grids.append((exp, specs, store))
+    return grids
+
+
+def reproduce(root: Path, grids: list[tuple], run_grid: Callable[[str, list, object], object],
+              settings: dict, write_report: Callable[[object], object]) -> dict:
+    """Run each grid of :func:`plan` with ``run_grid(name, specs, store)`` (returns an executor
+    :class:`~.executors.Summary`), write its report, then REPORT.md; ``settings`` (profile,
+    seeds, executor...) go to ``reproduce.json``.
+
+    Returns ``{name: summary}``. Experiments run in order; a failed run does not stop the
+    others (they are listed by the caller)."""
+    from .spec import spec_hash
+    from .store import DONE, sweep_tmp
+
+    names = [exp.name for exp, _, _ in grids]
+    timings = Timings(root)
+    timings.start(settings)
     summaries = {}
     for exp, specs, store in grids:
         sweep_tmp(store.root)
@@ -163,8 +173,7 @@ def reproduce(root: Path, names: Sequence[str], profile: str, seeds: int,
         pending = len(specs) - len(summaries[exp.name].reused)
         timings.add(exp.name, time.perf_counter() - t0 if pending else 0.0, done, len(specs))
         write_report(store)
-        write_summary(root, [e.name for e, _, _ in grids])
+        write_summary(root, names)
     timings.finish()
-    write_summary(root, [e.name for e, _, _ in grids])
+    write_summary(root, names)
     return summaries
-

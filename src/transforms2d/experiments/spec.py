@@ -19,6 +19,7 @@ is never part of a spec: the loader finds the data at run time (``$T2D_CIFAR_ROO
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import inspect
 import json
@@ -37,27 +38,30 @@ DATASETS = ("transforms2d", "cifar")  # values of a data dict's "dataset" key
 MACHINE_KEYS = ("root", "download")  # where CIFAR is found: per machine, never in a spec
 
 
-def _defaults(cls, excluded: Sequence[str]) -> dict[str, Any]:
+def _defaults(cls, excluded: Sequence[str]) -> Mapping[str, Any]:
     params = inspect.signature(cls).parameters
-    return {k: p.default for k, p in params.items() if k not in excluded}
+    return MappingProxyType({k: p.default for k, p in params.items() if k not in excluded})
 
 
-def data_defaults() -> dict[str, Any]:
+@functools.cache  # read-only; a grid normalises thousands of dicts
+def data_defaults() -> Mapping[str, Any]:
     """The ``Transforms2D`` constructor arguments a spec may set, with their defaults."""
     from ..data import Transforms2D
     return _defaults(Transforms2D, DATA_EXCLUDED)
 
 
-def cifar_defaults() -> dict[str, Any]:
+@functools.cache
+def cifar_defaults() -> Mapping[str, Any]:
     """The ``TransformedCIFAR`` constructor arguments a spec may set, with their defaults."""
     from ..data import TransformedCIFAR
     return _defaults(TransformedCIFAR, DATA_EXCLUDED + MACHINE_KEYS)
 
 
-def train_defaults() -> dict[str, Any]:
+@functools.cache
+def train_defaults() -> Mapping[str, Any]:
     from ..train import TrainConfig
-    return {f.name: f.default for f in dataclasses.fields(TrainConfig)
-            if f.name not in EXECUTION_KEYS}
+    return MappingProxyType({f.name: f.default for f in dataclasses.fields(TrainConfig)
+                             if f.name not in EXECUTION_KEYS})
 
 
 def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,10 +73,11 @@ def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
 
-def probe_defaults() -> dict[str, Any]:
+@functools.cache
+def probe_defaults() -> Mapping[str, Any]:
     from ..train import ProbeConfig
-    return {f.name: f.default for f in dataclasses.fields(ProbeConfig)
-            if f.name not in EXECUTION_KEYS}
+    return MappingProxyType({f.name: f.default for f in dataclasses.fields(ProbeConfig)
+                             if f.name not in EXECUTION_KEYS})
 
 
 def plain(obj: Any, where: str = "spec") -> Any:
