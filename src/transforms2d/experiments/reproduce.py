@@ -9,7 +9,6 @@ the wall times, the claims C1–C8 with their verdicts and every figure on one p
 
 from __future__ import annotations
 
-import os
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +27,8 @@ def machine() -> dict:
     """What the wall times were measured on: CPU model and count, GPU, libraries."""
     import torch
 
+    from .pool_executor import available_cpus
+
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -35,12 +36,8 @@ def machine() -> dict:
                        cpu)
     except OSError:
         pass
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": cpu, "cpus": cpus, "gpu": gpu, "torch": torch.__version__,
+    return {"cpu": cpu, "cpus": available_cpus(), "gpu": gpu, "torch": torch.__version__,
             "python": platform.python_version(), "platform": platform.platform()}
 
 
