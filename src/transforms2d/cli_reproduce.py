@@ -14,7 +14,7 @@ from .errors import ConfigError
 
 @app.command("reproduce")
 def reproduce_cmd(
-    profile: Annotated[str, typer.Option(help="quick (2-core CPU, ~30 min), smoke (seconds, "
+    profile: Annotated[str, typer.Option(help="quick (~22 min on a 2-core CPU), smoke (seconds, "
                                          "for tests) or paper (the authors' sizes; GPUs).")]
     = "quick",
     out: Annotated[Path, typer.Option(help="Output folder: one experiment folder per "
