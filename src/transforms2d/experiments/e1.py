@@ -515,6 +515,8 @@ def aggregate(records: list[dict]) -> dict:
           f"transforms, `disjoint` with the disjoint ones, by default on the {k} other objects. "
           f"Axes varied one at a time. Sizes: profile `{profile}`"
           + (f" ({_describe(SIZES[profile])})" if profile in SIZES else "") + ".\n")
+    if profile not in (None, "paper"):
+        md += f"\nReduced from the paper's sizes: {_describe(SIZES['paper'])}.\n"
     md += "\n" + _cifar_markdown(profile, present)
     figures = {"e1_transfer": _figure(table, diffs)}
     if present:

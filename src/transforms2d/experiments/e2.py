@@ -295,9 +295,9 @@ def aggregate(records: list[dict]) -> dict:
           f"32 px, fixed in the upper-right corner or anywhere (translated). Invariance: "
           f"normalised l2 between images that differ only in the object (same scene) or only "
           f"in the scene (same object); lower = more invariant."
-          + (f" Sizes: profile `{profile}` ({z['model']}, {z['n']} pretraining samples x "
-             f"{z['epochs']} epochs; probe {z['n_probe']} samples x {z['probe_epochs']} "
-             f"epochs, test {z['n_test']}; invariance on {z['n_inv']} pairs)." if z else "")
+          + (f" Sizes: profile `{profile}` ({_describe(z)})." if z else "")
+          + (f" Reduced from the paper's sizes: {_describe(SIZES['paper'])}."
+             if z and profile != "paper" else "")
           + " Not run: the label-correlation and object-availability axes.\n")
     tables = {"e2_probe": probe, "e2_invariance": inv}
     figures = {"e2_transfer": _figure(probe, inv, seeds)}
@@ -315,6 +315,12 @@ def aggregate(records: list[dict]) -> dict:
                f"Numbers in the tables and figure with the `cifar10` suffix and in claim "
                f"`C6 CIFAR-10`; all others are on the stand-in.\n")
     return {"markdown": md, "tables": tables, "figures": figures, "claims": claims}
+
+
+def _describe(z: dict) -> str:
+    return (f"{z['model']}, {z['n']} pretraining samples x {z['epochs']} epochs; probe "
+            f"{z['n_probe']} samples x {z['probe_epochs']} epochs, test {z['n_test']}; "
+            f"invariance on {z['n_inv']} pairs")
 
 
 @register_experiment("e2", aggregate, aliases=("ife",))

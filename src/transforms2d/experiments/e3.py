@@ -372,7 +372,9 @@ def aggregate(records: list[dict]) -> dict:
           f"backgrounds); normalised-l2 invariance to every measured transform on each domain. "
           f"Same = the model trained on τ, Other = mean of those trained on the other "
           f"transforms, None = trained on none; means over τ, then over seeds. Sizes: profile "
-          f"`{profile}`" + (f" ({_describe(z)})" if z else "") + f". Measured transforms: "
+          f"`{profile}`" + (f" ({_describe(z)})" if z else "")
+          + (f"; reduced from the paper's {_describe(SIZES['paper'])}"
+             if z and profile != "paper" else "") + f". Measured transforms: "
           f"{len(ts)}. Pretraining train accuracy of the `none` models: {none_acc} (chance "
           f"{1 / N_PRIMARY:.3f}).\n\n{cifar_md}\n")
     return {"markdown": md,
