@@ -26,7 +26,7 @@ class BatchedDataset(Dataset):
 
     def _render_batch(self, index: torch.Tensor, epoch: int):
         """Samples ``index (B,)`` (valid) → ``(B, 3, S, S)`` float32, ``(B,)`` int64."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _render_batch()")  # abstract
 
     def __len__(self) -> int:
         return self.spec.n
