@@ -44,7 +44,8 @@ def child(config: str, experiment: str, profile: str, seeds: int, out: Path) -> 
     """Compute the grid in this (fresh) process with one configuration; return timings."""
     import torch
 
-    from transforms2d.experiments import RunStore, get_executor, get_experiment
+    import transforms2d.study  # noqa: F401  (registers the experiments)
+    from transforms2d.engine import RunStore, get_executor, get_experiment
 
     kind, workers, threads = CONFIGS[config]
     specs = get_experiment(experiment).specs(profile, seeds)

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 import torch
 
-from transforms2d.data import cifar
-from transforms2d.data.cifar import CifarData, class_subset, load_cifar
+from transforms2d.assets import cifar
+from transforms2d.assets.cifar import CifarData, class_subset, load_cifar
 from transforms2d.errors import ConfigError
 
 C10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",

@@ -20,21 +20,22 @@ import torch
 from test_cifar_transformed import write_cifar
 from typer.testing import CliRunner
 
+from transforms2d.assets import cifar, cifar_available
 from transforms2d.cli import app
-from transforms2d.data import TransformedCIFAR, cifar, cifar_available
-from transforms2d.errors import ConfigError
-from transforms2d.experiments import EXPERIMENTS, spec_hash
-from transforms2d.experiments import e1 as e1_mod
-from transforms2d.experiments import e2 as e2_mod
-from transforms2d.experiments import e3 as e3_mod
-from transforms2d.experiments.run import build_dataset, measure
-from transforms2d.experiments.spec import (
+from transforms2d.data import TransformedCIFAR
+from transforms2d.engine import EXPERIMENTS, spec_hash
+from transforms2d.engine.run import build_dataset, measure
+from transforms2d.engine.spec import (
     InvarianceTarget,
     ProbeTarget,
     RunSpec,
     canonical_json,
 )
+from transforms2d.errors import ConfigError
 from transforms2d.models import create_model
+from transforms2d.study import e1 as e1_mod
+from transforms2d.study import e2 as e2_mod
+from transforms2d.study import e3 as e3_mod
 
 MISSING = "not run: CIFAR not available"
 
@@ -269,7 +270,7 @@ def e1_records(seeds: int, names=("cifar10",)) -> list[dict]:
 
 
 def test_e1_report_with_and_without_cifar():
-    out = e1_mod.aggregate(e1_records(3))
+    out = e1_mod.aggregate(e1_records(3), "smoke")
     ids = [c["id"] for c in out["claims"]]
     assert ids == ["C1", "C2", "C3", "C4", "C5", "C1-C3 CIFAR-10"]
     c = out["claims"][-1]
@@ -283,7 +284,7 @@ def test_e1_report_with_and_without_cifar():
     assert f"CIFAR-100 variant: {MISSING}" in out["markdown"]
     # the Transforms-2D part is the report it was without CIFAR runs
     t2d = [r for r in e1_records(3) if r["spec"].source.get("dataset") != "cifar"]
-    base = e1_mod.aggregate(t2d)
+    base = e1_mod.aggregate(t2d, "smoke")
     assert base["claims"] == out["claims"][:5]
     pd.testing.assert_frame_equal(base["tables"]["e1_transfer"],
                                   t[~t.axis.str.contains(":")].reset_index(drop=True))
@@ -301,10 +302,10 @@ def test_e2_report_with_and_without_cifar():
                                            + 0.01 * seed} for t in spec.invariance}}
             out.append({"hash": spec_hash(spec), "spec": spec, "result": res})
         return out
-    scenes = e2_mod.aggregate(records("scenes"))
+    scenes = e2_mod.aggregate(records("scenes"), "smoke")
     assert [c["id"] for c in scenes["claims"]] == ["C6"]
     assert MISSING in scenes["markdown"] and MISSING in scenes["claims"][0]["criterion"]
-    both = e2_mod.aggregate(records("scenes") + records("cifar10"))
+    both = e2_mod.aggregate(records("scenes") + records("cifar10"), "smoke")
     assert [c["id"] for c in both["claims"]] == ["C6", "C6 CIFAR-10"]
     assert both["claims"][0] == {**scenes["claims"][0],
                                  "criterion": both["claims"][0]["criterion"]}
@@ -315,7 +316,7 @@ def test_e2_report_with_and_without_cifar():
 
 
 def test_e3_report_without_cifar_says_so():
-    out = e3_mod.aggregate([])
+    out = e3_mod.aggregate([], "smoke")
     assert MISSING in out["markdown"]
     s = out["tables"]["e3_summary"]
     assert (s[s.domain.str.startswith("cifar")].note == MISSING).all()

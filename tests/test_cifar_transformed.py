@@ -16,11 +16,12 @@ from test_cifar import C10_NAMES, C100_NAMES, dump
 
 import transforms2d as t2d
 from transforms2d import ConfigError, Transforms2D
-from transforms2d.assets import load_background_pack
-from transforms2d.data import TransformedCIFAR, cifar, load_cifar
-from transforms2d.data.cifar_transformed import CIFAR_STATS, max_shift
+from transforms2d.assets import cifar, load_background_pack, load_cifar
+from transforms2d.data import TransformedCIFAR
+from transforms2d.data.cifar import CIFAR_STATS, max_shift
 from transforms2d.metrics import invariance
 from transforms2d.models import create_model
+from transforms2d.rng import Draws, derive_key
 from transforms2d.train import ProbeConfig, TrainConfig, linear_probe, train
 from transforms2d.transforms import apply_params, get_transform, sample_params
 
@@ -175,7 +176,7 @@ def test_transform_loop_matches_the_renderer_convention(root):
     idx = torch.arange(30)
     img = load_cifar("cifar10", "train", root).images[ds.source_index[idx]].float().mul(1 / 255)
     x = torch.cat([img, torch.ones_like(img[:, :1])], 1)
-    d = t2d.data.Draws(t2d.data.derive_key(4, "transform", "train", 2, 6), idx)
+    d = Draws(derive_key(4, "transform", "train", 2, 6), idx)
     for k, name in enumerate(lst):
         info = get_transform(name)
         x = apply_params(info, x, sample_params(info, d.child(f"{k}:{name}"), 32))
@@ -240,7 +241,7 @@ def test_registry_translate_cannot_move_a_full_canvas():
     within the free room, and an opaque image leaves none (on objects it is symmetric)."""
     info = get_transform("translate")
     idx = torch.arange(4000)
-    params = sample_params(info, t2d.data.Draws(5, idx), 32)
+    params = sample_params(info, Draws(5, idx), 32)
     full = torch.rand(len(idx), 4, 32, 32)
     full[:, 3] = 1.0
     assert torch.equal(apply_params(info, full, params), full)

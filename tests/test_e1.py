@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from transforms2d.cli import app
-from transforms2d.experiments import EXPERIMENTS, spec_hash
-from transforms2d.experiments import e1 as e1_mod
+from transforms2d.engine import EXPERIMENTS, spec_hash
 from transforms2d.models import list_models
+from transforms2d.study import e1 as e1_mod
 from transforms2d.transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
 
 
@@ -131,8 +131,8 @@ def test_aggregate_verdicts_with_three_fake_seeds():
                 p.name: {"test_acc": acc, **({"finetune": ft} if p.finetune else {})}
                 for p in spec.probes}}})
         return out
-    out = e1_mod.aggregate(records(0.02))
+    out = e1_mod.aggregate(records(0.02), "smoke")
     verdicts = {c["id"]: c["verdict"] for c in out["claims"]}
     assert verdicts == {"C1": "pass", "C2": "pass", "C3": "pass", "C4": "pass", "C5": "pass"}
-    out = e1_mod.aggregate(records(0.3))
+    out = e1_mod.aggregate(records(0.3), "smoke")
     assert {c["id"]: c["verdict"] for c in out["claims"]}["C5"] == "fail"

@@ -11,9 +11,9 @@ import torch
 from typer.testing import CliRunner
 
 from transforms2d.cli import app
-from transforms2d.experiments import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.experiments import e2 as e2_mod
-from transforms2d.experiments.run import build_dataset
+from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
+from transforms2d.engine.run import build_dataset
+from transforms2d.study import e2 as e2_mod
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +74,7 @@ def test_claim_passes_and_fails_on_fake_results():
 
     def inv(task, seed):
         return 0.08 + 0.001 * seed if task == "C+O/C" else 0.21 + 0.002 * seed
-    out = e2_mod.aggregate(fake(acc, inv))
+    out = e2_mod.aggregate(fake(acc, inv), "smoke")
     (c6,) = out["claims"]
     assert c6["id"] == "C6" and c6["verdict"] == "pass", c6
     assert "stand" in c6["criterion"] and "CIFAR" in c6["criterion"]
@@ -82,10 +82,10 @@ def test_claim_passes_and_fails_on_fake_results():
     row = probe[(probe.variant == "fixed") & (probe.pretrained_on == "C+O/C") &
                 (probe.probed_on == "C+O/O")].iloc[0]
     assert row["seeds"] == 3 and row["mean"] == pytest.approx(0.51)
-    out = e2_mod.aggregate(fake(lambda *a: 0.7 + 0.01 * a[2], inv))  # no harm to transfer
+    out = e2_mod.aggregate(fake(lambda *a: 0.7 + 0.01 * a[2], inv), "smoke")  # no harm
     assert out["claims"][0]["verdict"] == "fail"
     two = [r for r in fake(acc, inv) if r["spec"].seed < 2]
-    assert e2_mod.aggregate(two)["claims"][0]["verdict"] == "not run"
+    assert e2_mod.aggregate(two, "smoke")["claims"][0]["verdict"] == "not run"
 
 
 def test_smoke_run_end_to_end(tmp_path):

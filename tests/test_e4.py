@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from transforms2d.cli import app
-from transforms2d.experiments import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.experiments import e4 as e4_mod
-from transforms2d.experiments.report import check_outputs
+from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
+from transforms2d.engine.report import check_outputs
 from transforms2d.models import list_models
+from transforms2d.study import e4 as e4_mod
 from transforms2d.transforms import TRANSFORMS
 
 
@@ -90,12 +90,12 @@ def _ideal(k, j, seed):
 
 
 def test_aggregate_verdicts_on_fake_grids():
-    out = e4_mod.aggregate(_records("smoke", 3, _ideal))
+    out = e4_mod.aggregate(_records("smoke", 3, _ideal), "smoke")
     check_outputs(out, "e4")
     assert [c["verdict"] for c in out["claims"]] == ["pass"]
-    flat = e4_mod.aggregate(_records("smoke", 3, lambda k, j, s: 0.5 + 0.01 * s))
+    flat = e4_mod.aggregate(_records("smoke", 3, lambda k, j, s: 0.5 + 0.01 * s), "smoke")
     assert [c["verdict"] for c in flat["claims"]] == ["fail"]
-    two = e4_mod.aggregate(_records("smoke", 2, _ideal))
+    two = e4_mod.aggregate(_records("smoke", 2, _ideal), "smoke")
     assert [c["verdict"] for c in two["claims"]] == ["not run"]
     table = out["tables"]["e4_transfer"]
     assert len(table) == 9 and (table.seeds == 3).all()
@@ -105,7 +105,7 @@ def test_aggregate_tolerates_missing_runs_and_probes():
     records = _records("smoke", 3, _ideal)
     del records[4]  # one whole run
     del records[0]["result"]["probes"]["t2"]  # one probe of another
-    out = check_outputs(e4_mod.aggregate(records), "e4")
+    out = check_outputs(e4_mod.aggregate(records, "smoke"), "e4")
     assert out["claims"][0]["verdict"] == "not run"
     table = out["tables"]["e4_transfer"].set_index(["pretrain_k", "target_j"])
     assert table.loc[(2, 1), "seeds"] == 2 and table.loc[(1, 2), "seeds"] == 2

@@ -18,8 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from transforms2d.cli import app
-from transforms2d.errors import ConfigError
-from transforms2d.experiments import (
+from transforms2d.engine import (
     EXPERIMENTS,
     Experiment,
     InvarianceTarget,
@@ -30,8 +29,9 @@ from transforms2d.experiments import (
     execute,
     spec_hash,
 )
-from transforms2d.experiments import executors as executors_mod
-from transforms2d.experiments import run as run_mod
+from transforms2d.engine import executors as executors_mod
+from transforms2d.engine import run as run_mod
+from transforms2d.errors import ConfigError
 
 runner = CliRunner()
 SMOKE = ["--profile", "smoke", "--seeds", "1"]
@@ -187,7 +187,7 @@ def test_run_end_to_end_then_rerun_is_a_no_op(reference, tmp_path):
 def test_failed_run_is_recorded_the_rest_go_on_and_rerun_retries_it(tmp_path, monkeypatch):
     good, bad = tiny(), tiny(model="no_such_model")
     monkeypatch.setitem(EXPERIMENTS, "broken", Experiment(
-        "broken", lambda profile, seeds: [bad, good], lambda recs: {"markdown": "ok\n"}))
+        "broken", lambda profile, seeds: [bad, good], lambda recs, profile: {"markdown": "ok\n"}))
     calls = []
     real = executors_mod.execute
     monkeypatch.setattr(executors_mod, "execute",

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from transforms2d.experiments import (
+from transforms2d.engine import (
     EXPERIMENTS,
     Experiment,
     ProbeTarget,
@@ -24,11 +24,11 @@ from transforms2d.experiments import (
     mean_ci,
     spec_hash,
 )
-from transforms2d.experiments import demo as demo_mod
-from transforms2d.experiments.display import GridProgress, fmt_seconds
-from transforms2d.experiments.report import write_report
-from transforms2d.experiments.stats import positive_effect, t_quantile
-from transforms2d.experiments.store import marker_alive, sweep_tmp
+from transforms2d.engine.display import GridProgress, fmt_seconds
+from transforms2d.engine.report import write_report
+from transforms2d.engine.stats import positive_effect, t_quantile
+from transforms2d.engine.store import marker_alive, sweep_tmp
+from transforms2d.study import demo as demo_mod
 
 
 def tiny(seed: int = 0) -> RunSpec:
@@ -156,7 +156,7 @@ def fake_records(seeds: int, same: float, disjoint: float) -> list[dict]:
 @pytest.mark.parametrize("seeds,same,disjoint,verdict", [
     (3, 0.8, 0.6, "pass"), (3, 0.6, 0.8, "fail"), (2, 0.8, 0.6, "not run")])
 def test_demo_claim_table_and_figure(seeds, same, disjoint, verdict):
-    out = demo_mod.aggregate(fake_records(seeds, same, disjoint))
+    out = demo_mod.aggregate(fake_records(seeds, same, disjoint), "smoke")
     (claim,) = out["claims"]
     assert claim["verdict"] == verdict and claim["id"] == "D1"
     assert f"n={seeds}" in claim["ours"] and claim["authors"]
@@ -180,7 +180,7 @@ def stored(tmp_path, n_done: int) -> tuple[RunStore, list[str]]:
     return store, hashes
 
 
-def fake_aggregate(records: list[dict], tables=("t1", "t2")) -> dict:
+def fake_aggregate(records: list[dict], profile=None, tables=("t1", "t2")) -> dict:
     df = pd.DataFrame({"seed": [r["result"]["x"] for r in records], "acc": 0.5})
     fig = Figure()
     fig.add_subplot().plot([0, 1])
@@ -204,7 +204,7 @@ def test_report_writes_tables_figures_claims_and_embeds_them(tmp_path):
     assert "![f](figures/f.png)" in md and "(tables/t1.parquet)" in md
     stamp = (tmp_path / "figures/f.png").stat().st_mtime_ns
     write_report(store, Experiment("fake", lambda p, s: [],
-                                   lambda r: fake_aggregate(r, tables=("t1",))))
+                                   lambda r, p: fake_aggregate(r, tables=("t1",))))
     assert not (tmp_path / "tables/t2.parquet").exists()  # stale outputs are removed
     assert (tmp_path / "figures/f.png").stat().st_mtime_ns == stamp  # unchanged: untouched
 
@@ -219,7 +219,7 @@ def test_report_writes_tables_figures_claims_and_embeds_them(tmp_path):
 def test_malformed_aggregate_is_a_clear_error(tmp_path, change, message):
     store, _ = stored(tmp_path, 1)
 
-    def aggregate(records):
+    def aggregate(records, profile):
         out = fake_aggregate(records)
         change(out)
         return out

@@ -24,8 +24,7 @@ from typer.testing import CliRunner
 ray = pytest.importorskip("ray")
 
 from transforms2d.cli import app  # noqa: E402
-from transforms2d.errors import ConfigError  # noqa: E402
-from transforms2d.experiments import (  # noqa: E402
+from transforms2d.engine import (  # noqa: E402
     EXPERIMENTS,
     Experiment,
     LocalExecutor,
@@ -35,7 +34,8 @@ from transforms2d.experiments import (  # noqa: E402
     get_executor,
     spec_hash,
 )
-from transforms2d.experiments import ray_executor as ray_mod  # noqa: E402
+from transforms2d.engine import ray_executor as ray_mod  # noqa: E402
+from transforms2d.errors import ConfigError  # noqa: E402
 
 runner = CliRunner()
 SMOKE = ["--profile", "smoke", "--seeds", "1"]
@@ -109,7 +109,7 @@ def tiny(model: str = "convnet_xs") -> RunSpec:
 def test_failing_run_recorded_by_worker_others_go_on(ray_instance, tmp_path, monkeypatch):
     good, bad = tiny(), tiny(model="no_such_model")
     monkeypatch.setitem(EXPERIMENTS, "broken", Experiment(
-        "broken", lambda profile, seeds: [bad, good], lambda recs: {"markdown": "ok\n"}))
+        "broken", lambda profile, seeds: [bad, good], lambda recs, profile: {"markdown": "ok\n"}))
     out, hb, hg = tmp_path / "broken", spec_hash(bad), spec_hash(good)
     args = ["run", "broken", *SMOKE, "--out", str(out), "--executor", "ray"]
     r = runner.invoke(app, args)

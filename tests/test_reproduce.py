@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from transforms2d.cli import app
-from transforms2d.experiments.reproduce import summary_markdown
+from transforms2d.study.reproduce import summary_markdown
 
 runner = CliRunner()
 

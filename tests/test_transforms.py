@@ -8,7 +8,7 @@ import torch
 from PIL import Image, ImageEnhance
 
 from transforms2d import TRANSFORMS, ConfigError
-from transforms2d.data.rng import Draws
+from transforms2d.rng import Draws
 from transforms2d.transforms import REGISTRY, apply_params, get_transform, sample_params
 
 ALL = (*TRANSFORMS, "none")
@@ -91,7 +91,8 @@ def test_bad_override_is_one_line_error():
         draw("rotate", 2, angel=(0, 1))
     with pytest.raises(ConfigError, match="low <= high"):
         draw("rotate", 2, angle=(90, 0))
-    with pytest.raises(ConfigError, match=r"p must be in \[0, 1\]"):
+    with pytest.raises(ConfigError, match=r"'p' parameter of transform 'invert' must be a "
+                                          r"number in \[0, 1\]"):
         draw("invert", 2, p=1.5)
 
 

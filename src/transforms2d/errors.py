@@ -14,13 +14,17 @@ class ConfigError(ValueError):
     """Invalid user input: the message is a single line naming the fix."""
 
 
-def unknown_name(kind: str, name: str, valid: Iterable[str]) -> ConfigError:
+def unknown_name(kind: str, name: str, valid: Iterable[str],
+                 owner: str | None = None) -> ConfigError:
     """Build the error for an unknown registry name, suggesting the closest valid one.
 
     >>> str(unknown_name("transform", "rotat", ["rotate", "scale"]))
     "Unknown transform 'rotat'; did you mean 'rotate'? Valid: rotate, scale."
+    >>> str(unknown_name("profile", "huge", ["smoke", "quick"], owner="e1"))
+    "Unknown profile 'huge' for e1. Valid: smoke, quick."
     """
     valid = list(valid)
-    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
     hint = f"; did you mean '{close[0]}'?" if close else "."
-    return ConfigError(f"Unknown {kind} '{name}'{hint} Valid: {', '.join(valid)}.")
+    whose = f" for {owner}" if owner else ""
+    return ConfigError(f"Unknown {kind} '{name}'{whose}{hint} Valid: {', '.join(valid)}.")

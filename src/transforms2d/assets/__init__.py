@@ -2,7 +2,8 @@
 ``hub`` (the authors' images, optional extra) and ``folder`` (a user's directory).
 
 Background-only packs, per split, for ``Transforms2D(background_pack=...)``: ``cifar10`` and
-``cifar100`` (``:<root>`` optional; see :mod:`.cifar`), resolved by :func:`load_background_pack`.
+``cifar100`` (``:<root>`` optional; see :mod:`.cifar_backgrounds`), resolved by
+:func:`load_background_pack`. The CIFAR archives themselves are read by :mod:`.cifar`.
 
 >>> pack = load_assets("builtin")
 >>> pack.objects_at(32).shape[1:]
@@ -18,14 +19,16 @@ from dataclasses import dataclass
 from ..errors import ConfigError, unknown_name
 from .base import AssetPack
 from .builtin import load_builtin
-from .cifar import CIFAR_PACKS, CifarBackgrounds, load_cifar_backgrounds
+from .cifar import CifarData, cifar_available, class_subset, load_cifar
+from .cifar_backgrounds import CIFAR_PACKS, CifarBackgrounds, load_cifar_backgrounds
 from .folder import load_folder
 from .hub import DEFAULT_SOURCE, load_hub
 from .random import load_random
 
-__all__ = ["ASSET_PACKS", "BACKGROUND_PACKS", "AssetPack", "CifarBackgrounds", "PackInfo",
-           "list_asset_packs", "load_assets", "load_background_pack", "load_builtin",
-           "load_cifar_backgrounds", "load_folder", "load_hub", "load_random"]
+__all__ = ["ASSET_PACKS", "BACKGROUND_PACKS", "AssetPack", "CifarBackgrounds", "CifarData",
+           "PackInfo", "cifar_available", "class_subset", "list_asset_packs", "load_assets",
+           "load_background_pack", "load_builtin", "load_cifar", "load_cifar_backgrounds",
+           "load_folder", "load_hub", "load_random"]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import torch
 
-from ..errors import ConfigError
+from ..validation import check_int
 from .base import AssetPack
 
 
@@ -32,8 +32,7 @@ def load_random(num_objects: int = 61, size: int = 32, seed: int = 0) -> AssetPa
     """
     for what, value, low in (("num_objects", num_objects, 1), ("size", size, 1),
                              ("seed", seed, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < low:
-            raise ConfigError(f"random pack: {what} must be an integer >= {low}, got {value!r}.")
+        check_int(what, value, low, owner="the random pack")
     return AssetPack(
         name="random",
         objects=[random_object(k, size, seed) for k in range(num_objects)],

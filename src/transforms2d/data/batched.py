@@ -13,8 +13,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch.utils.data import Dataset
 
-from .rng import Draws, derive_key
-from .spec import check_int
+from ..rng import Draws, derive_key
+from ..validation import check_int
 
 
 class BatchedDataset(Dataset):

@@ -1,375 +1,339 @@
-"""CIFAR-10 and CIFAR-100 from the standard python-pickle archives.
+"""``TransformedCIFAR``: the Transforms-2D transformations applied to whole CIFAR images
+(SPEC §5 E1 "CIFAR variant", and the CIFAR domains of E3).
 
-Where the data comes from, first match wins: the ``root`` argument, ``$T2D_CIFAR_ROOT``,
-``$T2D_CACHE/cifar``, ``~/.cache/transforms2d/cifar``. The root may hold the extracted folder
-(``cifar-10-batches-py/``, ``cifar-100-python/``), hold the archive (``cifar-10-python.tar.gz``,
-``cifar-100-python.tar.gz``; extracted next to it on first use after an MD5 check), or be the
-extracted folder itself. With ``download=True`` a missing archive is fetched from the official
-URL into the root. Decoded tensors are kept in memory (:func:`clear_cache` drops them); nothing
-but the archive and its extracted folder is written to disk.
+It has the API of :class:`~transforms2d.data.Transforms2D` (``render``, ``loader``, ``order``,
+``with_transform_seed``, ``twin``, ``with_split``, ``to``, ``set_epoch``, ``num_classes``,
+``spec.n``...),
+so training, linear probes and the invariance metric take it unchanged.
 
-Our three splits (:func:`split_index`): ``train`` and ``val`` are carved from CIFAR train (val =
-the last 10% of each class, in archive order), ``test`` is CIFAR test. They are used by
-:class:`~transforms2d.data.TransformedCIFAR` and by the ``cifar10``/``cifar100`` background
-packs (:mod:`transforms2d.assets.cifar`).
+Pointing the package at CIFAR: pass ``root=`` (the folder that holds ``cifar-10-batches-py/`` or
+``cifar-10-python.tar.gz``, likewise for CIFAR-100), or set ``$T2D_CIFAR_ROOT``; otherwise
+``$T2D_CACHE/cifar`` and ``~/.cache/transforms2d/cifar`` are searched, and ``download=True``
+fetches the official archive there (see :mod:`transforms2d.assets.cifar`).
+
+Conventions:
+- Splits: ``train`` and ``val`` are disjoint parts of CIFAR train (``val`` = the last 10% of
+  each class in archive order: 4,500 + 500 per CIFAR-10 class, 450 + 50 per CIFAR-100 class),
+  ``test`` is CIFAR test (:func:`~transforms2d.assets.cifar.split_index`).
+- Transforms: each image gets an opaque alpha channel and the transform list is applied exactly
+  as the Transforms-2D renderer applies it to an object canvas (same samplers, appliers and
+  random streams), then composited onto black: pixels that geometric transforms bring in from
+  outside the image, and erased squares, are black. ``translate`` cannot move a box that fills
+  the canvas, so on whole images it shifts the image by integers uniform in ``[-r, r]`` along
+  each axis, ``r = round(0.15 * 32) = 5`` px: the shifts a Transforms-2D object gets about the
+  centre, symmetric (the original code shifted CIFAR images right/down only, SPEC §7).
+- Sample ``i`` is a pure function of (dataset definition, split, i, epoch for train, transform
+  seed), whatever the batch size, order, worker count or device.
+- Normalisation ``"cifar"`` (default): per-channel ``(x - mean) / std`` with the pixel statistics
+  of the 50,000 training images, CIFAR-10 mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435,
+  0.2616); CIFAR-100 mean (0.5071, 0.4865, 0.4409), std (0.2673, 0.2564, 0.2762). (The original
+  code used std (0.2023, 0.1994, 0.2010) for CIFAR-10, the mean of per-image stds.) ``"half"``
+  is Transforms-2D's mean 0.5 / std 0.5 to [-1, 1]: use it to feed CIFAR to models trained on
+  Transforms-2D (E3).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
-import shutil
-import tarfile
-import tempfile
-import urllib.request
-import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 
-from ..errors import ConfigError, unknown_name
-from ..io import atomic_write
+from ..assets.cifar import FORMATS, default_root, load_cifar, source_split, split_index
+from ..errors import ConfigError
+from ..rng import Draws, derive_key
+from ..transforms import apply_params, get_transform, sample_params
+from ..transforms.ops import shift_per_sample
+from ..validation import check_choice, check_int, check_number
+from .batched import BatchedDataset
+from .render import OBJECT_SCALE
+from .spec import SPLITS, TransformLike, TransformList, parse_transforms
 
-SPLITS = ("train", "test")
-#: Share of each class's CIFAR training images (the last ones, in archive order) that form our
-#: validation split; the rest is our train split, and our test split is CIFAR's test set.
-VAL_FRACTION = 0.1
+__all__ = ["CIFAR_STATS", "NORMALIZE", "CifarSpec", "TransformedCIFAR", "max_shift",
+           "translate_whole"]
 
-
-@dataclass(frozen=True)
-class _Format:
-    title: str
-    url: str
-    folder: str
-    splits: dict[str, tuple[str, ...]]
-    meta: str
-    names_key: str
-    labels_key: str
-    num_classes: int
-
-    @property
-    def archive(self) -> str:
-        return self.url.rsplit("/", 1)[1]
-
-    @property
-    def files(self) -> tuple[str, ...]:
-        return (*self.splits["train"], *self.splits["test"], self.meta)
-
-
-FORMATS = {
-    "cifar10": _Format("CIFAR-10", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-                       "cifar-10-batches-py",
-                       {"train": tuple(f"data_batch_{i}" for i in range(1, 6)),
-                        "test": ("test_batch",)},
-                       "batches.meta", "label_names", "labels", 10),
-    "cifar100": _Format("CIFAR-100", "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz",
-                        "cifar-100-python", {"train": ("train",), "test": ("test",)},
-                        "meta", "fine_label_names", "fine_labels", 100),
+NORMALIZE = ("cifar", "half")
+#: Per-channel (mean, std) of the training pixels, in [0, 1] units.
+CIFAR_STATS = {
+    "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
+    "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
 }
-#: Expected MD5 of each archive (module level so that tests can substitute their own).
-MD5 = {"cifar10": "c58f30108f718f92721af3b95e74349a",
-       "cifar100": "eb9058c3a382ffc7106e4002c42a8d85"}
+
+
+def max_shift(size: int) -> int:
+    """Largest shift (px) of ``translate`` on whole images: half the free room of a
+    Transforms-2D object box (5 at 32 px)."""
+    return round((1.0 - OBJECT_SCALE) * size / 2)
+
+
+def translate_whole(x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
+    """Shift ``x (B, C, S, S)`` by ``floor(position * (2r + 1)) - r`` px (rows, columns;
+    ``position (B, 2)`` in [0, 1) from the registry's translate sampler); zeros fill in."""
+    r = max_shift(x.shape[-1])
+    d = (position.double() * (2 * r + 1)).floor().long().clamp_(max=2 * r) - r
+    return shift_per_sample(x, d[:, 0], d[:, 1])
 
 
 @dataclass(frozen=True)
-class CifarData:
-    """One split of CIFAR, decoded.
+class CifarSpec:
+    """Everything that defines a :class:`TransformedCIFAR` (``n`` is the realised size)."""
 
-    Attributes:
-        images: ``(N, 3, 32, 32)`` uint8 RGB. Shared with the in-memory cache: do not modify
-            it in place (clone first).
-        labels: ``(N,)`` int64 in ``0..len(class_names)-1``.
-        class_names: the name of each label (fine labels for CIFAR-100).
-        name: ``"cifar10"`` or ``"cifar100"``.
-        split: ``"train"`` or ``"test"``.
-    """
-
-    images: torch.Tensor
-    labels: torch.Tensor
-    class_names: tuple[str, ...]
     name: str
-    split: str
+    transforms: TransformList
+    classes: tuple[int, ...]
+    n: int
+    split: str = "train"
+    seed: int = 0
+    image_size: int = 32
+    n_per_class: int | None = None
+    fraction: float | None = None
+    total: int | None = None
+    normalize: str = "cifar"
+    transform_seed: int = 0
 
-    def __len__(self) -> int:
-        return len(self.labels)
+    def with_(self, **changes: Any) -> CifarSpec:
+        return replace(self, **changes)
 
 
-def default_root() -> Path:
-    """The root used when ``load_cifar`` gets none (see the module docstring)."""
-    env = os.environ.get("T2D_CIFAR_ROOT")
-    if env:
-        return Path(env).expanduser()
-    cache = os.environ.get("T2D_CACHE")
-    base = Path(cache).expanduser() if cache else Path.home() / ".cache" / "transforms2d"
-    return base / "cifar"
+class TransformedCIFAR(BatchedDataset):
+    """CIFAR-10/100 images under Transforms-2D transformations; the module docstring has the
+    conventions (splits, transforms, normalisation, where the data is found).
 
+    Args:
+        name: ``"cifar10"`` or ``"cifar100"``.
+        transforms: transform names in application order (``"rotate,hue"``, a list, entries
+            may be ``(name, {param: value})``); ``"none"`` or empty for plain images.
+        split: ``"train"``, ``"val"`` or ``"test"``.
+        classes: CIFAR labels to keep, relabelled ``classes[i] -> i`` (default: all).
+        n: total samples, spread over the classes as evenly as possible (±1).
+        n_per_class: samples per class.
+        fraction: share of each class's images, in (0, 1] (at least 1 per class).
+            At most one of ``n``, ``n_per_class``, ``fraction``; default: every image. A subset
+            is the first images of each class in a fixed order drawn from (seed, split), so a
+            smaller subset is contained in a larger one; samples stay in archive order.
+        seed: seeds the subset and the transform parameters.
+        transform_seed: seed of the transform parameters only (see :meth:`with_transform_seed`).
+        normalize: ``"cifar"`` (per-channel CIFAR statistics) or ``"half"`` (to [-1, 1]).
+        root: where the data is (default: ``$T2D_CIFAR_ROOT``, then the cache folders).
+        download: fetch the official archive into the root if it is missing.
+        epoch: epoch used by ``ds[i]`` (train split only; see :meth:`set_epoch`).
+        device: where the images live and batches are rendered.
 
-def load_cifar(name: str, split: str, root: str | os.PathLike | None = None,
-               download: bool = False) -> CifarData:
-    """Load one split of CIFAR-10 (``"cifar10"``) or CIFAR-100 (``"cifar100"``).
-
-    Returns images ``(N, 3, 32, 32)`` uint8 and labels ``(N,)`` int64, N = 50000 (train) or
-    10000 (test) for the official archives; the train batches are concatenated in order.
-    Raises :class:`ConfigError` (one line) when the data is missing or malformed.
+    Items are ``(image (3, 32, 32) float32, label int in [0, num_classes))``.
     """
-    if name not in FORMATS:
-        raise unknown_name("CIFAR dataset", name, FORMATS)
-    if split not in SPLITS:
-        raise unknown_name("CIFAR split", split, SPLITS)
-    base = (Path(root).expanduser() if root is not None else default_root()).resolve()
-    if download:
-        _locate(name, base, download=True)
-    return _load(name, split, str(base))
+
+    def __init__(
+        self,
+        name: str = "cifar10",
+        transforms: Sequence[TransformLike] | str = (),
+        split: str = "train",
+        classes: Sequence[int] | None = None,
+        n: int | None = None,
+        n_per_class: int | None = None,
+        fraction: float | None = None,
+        seed: int = 0,
+        transform_seed: int = 0,
+        normalize: str = "cifar",
+        root: str | os.PathLike | None = None,
+        download: bool = False,
+        epoch: int = 0,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        check_choice("name", name, tuple(FORMATS))
+        check_choice("split", split, SPLITS)
+        check_choice("normalize", normalize, NORMALIZE)
+        check_int("seed", seed, 0)
+        check_int("transform_seed", transform_seed, 0)
+        if isinstance(transforms, Mapping):
+            raise ConfigError("Per-class transforms are not supported for CIFAR; pass one list "
+                              "of transform names.")
+        check_counts(n, n_per_class, fraction)
+        base = Path(root).expanduser() if root is not None else default_root()
+        self.root = str(base.resolve())
+        data = load_cifar(name, source_split(split), self.root, download)
+        k = len(data.class_names)
+        classes = tuple(range(k)) if classes is None else _check_classes(classes, k, name)
+        self.class_names = [data.class_names[c] for c in classes]
+        spec = CifarSpec(name=name, transforms=parse_transforms(transforms), classes=classes,
+                         n=0, split=split, seed=seed, n_per_class=n_per_class,
+                         fraction=None if fraction is None else float(fraction), total=n,
+                         normalize=normalize, transform_seed=transform_seed)
+        self._select, self._labels = _select(data.labels, spec, self.class_names)
+        self.spec = spec.with_(n=len(self._select))
+        self.num_classes = len(classes)
+        self.epoch = epoch
+        self.device = torch.device(device)
+        self._cache: tuple[torch.Tensor, ...] | None = None
+
+    # -- metadata ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        s = self.spec
+        names = "[" + ", ".join(t for t, _ in s.transforms) + "]"
+        return (f"TransformedCIFAR({s.name!r}, split={s.split!r}, n={s.n}, "
+                f"classes={self.num_classes}, transforms={names}, seed={s.seed})")
+
+    @property
+    def labels(self) -> torch.Tensor:
+        """``(n,)`` int64 labels in index order (CPU)."""
+        return self._labels
+
+    @property
+    def source_index(self) -> torch.Tensor:
+        """``(n,)`` int64: which image of the CIFAR split (train or test) each sample shows."""
+        return self._select
+
+    # -- rendering -----------------------------------------------------------------------
+    def _data(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Device-resident source images, selection, labels and normalisation constants."""
+        if self._cache is None:
+            sp = self.spec
+            images = load_cifar(sp.name, source_split(sp.split), self.root).images
+            if sp.normalize == "cifar":
+                mean, std = (torch.tensor(v, device=self.device).view(1, 3, 1, 1)
+                             for v in CIFAR_STATS[sp.name])
+            else:
+                mean = torch.full((1, 3, 1, 1), 0.5, device=self.device)
+                std = mean.clone()
+            self._cache = (images.to(self.device), self._select.to(self.device),
+                           self._labels.to(self.device), mean, std)
+        return self._cache
+
+    def _render_batch(self, index: torch.Tensor, epoch: int):
+        sp = self.spec
+        images, select, labels, mean, std = self._data()
+        index = index.to(self.device).reshape(-1)
+        rgb = images.index_select(0, select.index_select(0, index)).float().mul_(1.0 / 255.0)
+        x = torch.cat([rgb, torch.ones_like(rgb[:, :1])], 1)  # opaque RGBA, as an object canvas
+        # The renderer's transform loop (Renderer.objects), with its keys and child streams.
+        ep = epoch if sp.split == "train" else 0
+        d = Draws(derive_key(sp.seed, "transform", sp.split, sp.transform_seed, ep), index)
+        for k, (name, overrides) in enumerate(sp.transforms):
+            info = get_transform(name)
+            params = sample_params(info, d.child(f"{k}:{name}"), sp.image_size, dict(overrides))
+            if name == "translate":
+                x = translate_whole(x, params["position"])
+            else:
+                x = apply_params(info, x, params)
+        out = x[:, :3].mul_(x[:, 3:4])  # composited onto black
+        if sp.normalize == "half":  # bit-identical to the renderer's last step
+            return out.mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0), labels.index_select(0, index)
+        return out.sub_(mean).div_(std), labels.index_select(0, index)
+
+    # -- variants ------------------------------------------------------------------------
+    def with_transform_seed(self, transform_seed: int) -> TransformedCIFAR:
+        """A twin: the same image and label at every index, independently drawn transform
+        parameters (the pairs of the invariance metric, SPEC §4)."""
+        check_int("transform_seed", transform_seed, 0)
+        out = self._copy()
+        out.spec = self.spec.with_(transform_seed=transform_seed)
+        return out
+
+    def twin(self, factor: str, seed: int) -> TransformedCIFAR:
+        """The invariance twin (as :meth:`Transforms2D.twin`); only ``"transform"`` exists for
+        whole images."""
+        check_choice("factor", factor, ("transform",))
+        return self.with_transform_seed(seed)
+
+    def with_split(self, split: str, n: int | None = None) -> TransformedCIFAR:
+        """The same definition on another split; ``n`` (total samples) replaces the sample
+        count, else the count option (``n``, ``n_per_class`` or ``fraction``) carries over."""
+        check_choice("split", split, SPLITS)
+        sp = self.spec
+        counts = dict(n=sp.total, n_per_class=sp.n_per_class, fraction=sp.fraction) \
+            if n is None else dict(n=n)
+        return TransformedCIFAR(sp.name, sp.transforms, split, sp.classes, **counts,
+                                seed=sp.seed, transform_seed=sp.transform_seed,
+                                normalize=sp.normalize, root=self.root, epoch=self.epoch,
+                                device=self.device)
+
+    def to(self, device: str | torch.device) -> TransformedCIFAR:
+        """The same dataset rendering on ``device``."""
+        out = self._copy()
+        out.device, out._cache = torch.device(device), None
+        return out
+
+    def _copy(self) -> TransformedCIFAR:
+        out = object.__new__(TransformedCIFAR)
+        out.__dict__.update(self.__dict__)
+        return out
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_cache"] = None  # images are re-read from the root (in-memory cache) on demand
+        return state
 
 
-def cifar_available(name: str, root: str | os.PathLike | None = None) -> bool:
-    """Whether :func:`load_cifar` would find ``name`` under ``root`` (default: the discovery
-    order of the module docstring). Cheap: looks for the extracted files or the archive, and
-    neither extracts, checksums nor decodes anything (a corrupt archive still counts)."""
-    if name not in FORMATS:
-        raise unknown_name("CIFAR dataset", name, FORMATS)
-    fmt = FORMATS[name]
-    base = Path(root).expanduser() if root is not None else default_root()
-    if base.is_file():
-        return base.name == fmt.archive
-    folder = base / fmt.folder
-    if not folder.is_dir() and base.is_dir() and (
-            base.name == fmt.folder or any((base / f).is_file() for f in fmt.files)):
-        folder = base  # the extracted folder itself
-    if folder.is_dir():
-        return all((folder / f).is_file() for f in fmt.files)
-    return (base / fmt.archive).is_file()
+def check_counts(n: Any, n_per_class: Any, fraction: Any) -> None:
+    given = [k for k, v in (("n", n), ("n_per_class", n_per_class), ("fraction", fraction))
+             if v is not None]
+    if len(given) > 1:
+        raise ConfigError(f"Pass at most one of n, n_per_class and fraction (got "
+                          f"{' and '.join(given)}).")
+    if n is not None:
+        check_int("n", n, 1)
+    if n_per_class is not None:
+        check_int("n_per_class", n_per_class, 1)
+    if fraction is not None:
+        check_number("fraction", fraction, 0.0, 1.0, low_open=True)
 
 
-def clear_cache() -> None:
-    """Drop the decoded tensors kept in memory."""
-    _load.cache_clear()
-
-
-def class_subset(data: CifarData, classes: Sequence[int]) -> CifarData:
-    """Keep the samples of ``classes`` (original order kept), labels remapped so that
-    ``classes[i]`` becomes ``i``; images ``(M, 3, 32, 32)``, labels ``(M,)`` in ``0..k-1``."""
-    k = len(data.class_names)
-    if len(classes) == 0:
-        raise ConfigError(f"Empty class subset for {data.name}; give class indices in 0..{k - 1}.")
-    seen: set[int] = set()
+def _check_classes(classes: Sequence[int], k: int, name: str) -> tuple[int, ...]:
+    title = FORMATS[name].title
+    if isinstance(classes, str | bytes) or len(classes) == 0:
+        raise ConfigError(f"classes must be a non-empty list of {title} labels in 0..{k - 1}.")
+    out: list[int] = []
     for c in classes:
-        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < k:
-            raise ConfigError(f"Class {c!r} is out of range for {data.name} "
-                              f"(valid: 0..{k - 1}).")
-        if int(c) in seen:
-            raise ConfigError(f"Class {int(c)} appears twice in the subset for {data.name}; "
-                              f"list each class once.")
-        seen.add(int(c))
-    lut = torch.full((k,), -1, dtype=torch.int64)
-    lut[torch.tensor([int(c) for c in classes])] = torch.arange(len(classes))
-    new = lut[data.labels]
+        if isinstance(c, bool) or not isinstance(c, int) or not 0 <= c < k:
+            raise ConfigError(f"Class {c!r} is out of range for {title} (valid: 0..{k - 1}).")
+        if c in out:
+            raise ConfigError(f"Class {c} appears twice in classes; list each {title} class "
+                              f"once.")
+        out.append(int(c))
+    return tuple(out)
+
+
+def _select(labels: torch.Tensor, sp: CifarSpec, names: list[str]):
+    """Source indices ``(M,)`` (ascending) and remapped labels ``(M,)`` of the samples."""
+    title, k = FORMATS[sp.name].title, len(sp.classes)
+    base = split_index(labels, sp.split)
+    lut = torch.full((FORMATS[sp.name].num_classes,), -1, dtype=torch.int64)
+    lut[torch.tensor(sp.classes)] = torch.arange(k)
+    new = lut[labels[base]]
     keep = new >= 0
-    return CifarData(images=data.images[keep], labels=new[keep],
-                     class_names=tuple(data.class_names[int(c)] for c in classes),
-                     name=data.name, split=data.split)
-
-
-def split_index(labels: torch.Tensor, split: str) -> torch.Tensor:
-    """Indices ``(M,)`` of our ``split`` (``"train"``, ``"val"`` or ``"test"``) into the CIFAR
-    split it is carved from (:func:`source_split`), ascending.
-
-    ``val`` is the last ``count // 10`` images of every class of CIFAR train (archive order:
-    500 per class for CIFAR-10, 50 for CIFAR-100), ``train`` the rest of CIFAR train, ``test``
-    all of CIFAR test; ``labels`` are the labels of the source split.
-    """
-    if split not in ("train", "val", "test"):
-        raise unknown_name("split", split, ("train", "val", "test"))
-    if split == "test":
-        return torch.arange(len(labels))
-    counts = torch.bincount(labels)
-    order = torch.argsort(labels, stable=True)  # grouped by class, archive order inside
-    starts = torch.cumsum(counts, 0) - counts
-    rank = torch.empty_like(labels)
-    rank[order] = torch.arange(len(labels)) - starts[labels[order]]
-    n_val = (counts.double() * VAL_FRACTION).floor().long()
-    is_val = rank >= (counts - n_val)[labels]
-    return torch.nonzero(is_val if split == "val" else ~is_val).squeeze(1)
-
-
-def source_split(split: str) -> str:
-    """The CIFAR split our ``split`` is carved from: ``"test"`` for test, else ``"train"``."""
-    return "test" if split == "test" else "train"
-
-
-# --------------------------------------------------------------------------- finding the data
-def _locate(name: str, base: Path, download: bool) -> Path:
-    """The extracted folder of ``name`` under ``base``, extracting or downloading if needed."""
-    fmt = FORMATS[name]
-    if base.is_file():
-        if base.name != fmt.archive:
-            raise ConfigError(f"{fmt.title} root {base} is a file; point it at the folder that "
-                              f"holds {fmt.folder}/ or {fmt.archive}.")
-        base = base.parent
-    if (base / fmt.folder).is_dir():
-        return base / fmt.folder
-    if base.is_dir() and (base.name == fmt.folder or any((base / f).is_file()
-                                                         for f in fmt.files)):
-        return base  # the extracted folder itself
-    archive = base / fmt.archive
-    if not archive.is_file() and download:
-        _download(fmt.url, archive)
-    if archive.is_file():
-        _check_md5(name, archive)
-        return _extract(fmt, archive)
-    raise ConfigError(f"{fmt.title} not found in {base} (looked for {fmt.folder}/ and "
-                      f"{fmt.archive}); pass root=<folder>, set T2D_CIFAR_ROOT, or use "
-                      f"download=True.")
-
-
-def _download(url: str, path: Path) -> None:
-    """Fetch ``url`` to ``path`` atomically (temporary file, then rename)."""
-    def write(tmp: str) -> None:
-        with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as f:
-            shutil.copyfileobj(response, f, length=1 << 20)
-    try:
-        atomic_write(path, write)
-    except OSError as e:  # URLError, timeouts, refused connections are all OSErrors
-        raise ConfigError(f"Could not download {url} ({_reason(e)}); check the "
-                          f"network, or fetch it by hand into {path.parent}.") from e
-
-
-def _check_md5(name: str, archive: Path) -> None:
-    expected = MD5.get(name)
-    if not expected:
-        return
-    digest = hashlib.md5(usedforsecurity=False)  # an integrity check, not security
-    with open(archive, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    got = digest.hexdigest()
-    if got != expected:
-        raise ConfigError(f"Checksum mismatch for {archive}: expected MD5 {expected}, got {got}; "
-                          f"delete the file and download it again.")
-
-
-def _extract(fmt: _Format, archive: Path) -> Path:
-    """Extract ``archive`` into its folder, refusing unsafe members; returns the data folder."""
-    target = archive.parent / fmt.folder
-    tmp = Path(tempfile.mkdtemp(prefix=".extract-", dir=archive.parent))
-    try:
-        try:
-            with tarfile.open(archive, "r:gz") as tar:
-                members = tar.getmembers()  # reads the whole stream: finds truncation early
-                for m in members:
-                    parts = PurePosixPath(m.name).parts
-                    if m.name.startswith(("/", "\\")) or ".." in parts or ":" in m.name:
-                        raise ConfigError(f"Archive {archive} has an unsafe member path "
-                                          f"'{m.name}'; refusing to extract it.")
-                    if not (m.isfile() or m.isdir()):
-                        raise ConfigError(f"Archive {archive} has a link or special file "
-                                          f"'{m.name}'; refusing to extract it.")
-                extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-                tar.extractall(tmp, members=members, **extra)
-        except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
-            raise ConfigError(f"Archive {archive} is corrupt or truncated ({_reason(e)}); "
-                              f"delete it and download it again.") from e
-        if not (tmp / fmt.folder).is_dir():
-            found = sorted(p.name for p in tmp.iterdir())
-            raise ConfigError(f"Archive {archive} has no top folder {fmt.folder}/ (found: "
-                              f"{', '.join(found) or 'nothing'}); it is not the {fmt.title} "
-                              f"python archive.")
-        try:
-            os.replace(tmp / fmt.folder, target)
-        except OSError:
-            if not target.is_dir():  # else another process extracted it first: use theirs
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-
-# --------------------------------------------------------------------------- decoding
-@lru_cache(maxsize=8)
-def _load(name: str, split: str, base: str) -> CifarData:
-    fmt = FORMATS[name]
-    folder = _locate(name, Path(base), download=False)
-    missing = [f for f in fmt.files if not (folder / f).is_file()]
-    if missing:
-        raise ConfigError(f"{fmt.title} folder {folder} lacks {', '.join(missing)} (expected "
-                          f"{', '.join(fmt.files)}); re-extract {fmt.archive} or download again.")
-    meta = _read_pickle(folder / fmt.meta, (fmt.names_key,))
-    names = tuple(_text(n) for n in meta[fmt.names_key])
-    if len(names) != fmt.num_classes:
-        raise ConfigError(f"{folder / fmt.meta}: '{fmt.names_key}' has {len(names)} names, "
-                          f"expected {fmt.num_classes}.")
-    images, labels = [], []
-    for file in fmt.splits[split]:
-        path = folder / file
-        batch = _read_pickle(path, ("data", fmt.labels_key))
-        data = np.asarray(batch["data"])
-        label = np.asarray(batch[fmt.labels_key])
-        if data.ndim != 2 or data.shape[1] != 3 * 32 * 32 or data.dtype != np.uint8:
-            raise ConfigError(f"{path}: 'data' is {data.dtype} of shape {data.shape}, expected "
-                              f"uint8 of shape (N, 3072).")
-        if label.shape != (len(data),) or (len(label) and not np.issubdtype(label.dtype,
-                                                                              np.integer)):
-            raise ConfigError(f"{path}: '{fmt.labels_key}' has shape {label.shape}, expected "
-                              f"{len(data)} integer labels.")
-        if len(label) and (label.min() < 0 or label.max() >= fmt.num_classes):
-            raise ConfigError(f"{path}: labels outside 0..{fmt.num_classes - 1}.")
-        images.append(data.reshape(-1, 3, 32, 32))  # rows are R, G, B planes, each 32x32
-        labels.append(label.astype(np.int64))
-    return CifarData(images=torch.from_numpy(np.concatenate(images)),
-                     labels=torch.from_numpy(np.concatenate(labels)),
-                     class_names=names, name=name, split=split)
-
-
-def _reason(e: BaseException) -> str:
-    """``Type: first line of the message`` (at most 200 characters)."""
-    text = str(getattr(e, "reason", None) or e).strip()
-    return f"{type(e).__name__}: {(text.splitlines() or ['no detail'])[0][:200]}"
-
-
-def _text(value: object) -> str:
-    return value.decode("latin1") if isinstance(value, bytes) else str(value)
-
-
-class _Unpickler(pickle.Unpickler):
-    """Unpickles only what CIFAR files hold (dicts, lists, bytes and numpy arrays)."""
-
-    _ALLOWED = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        ("numpy.core.multiarray", "_reconstruct"): np.ndarray((0,)).__reduce__()[0],
-        ("numpy._core.multiarray", "_reconstruct"): np.ndarray((0,)).__reduce__()[0],
-        ("numpy.core.multiarray", "scalar"): np.int64(0).__reduce__()[0],
-        ("numpy._core.multiarray", "scalar"): np.int64(0).__reduce__()[0],
-        ("_codecs", "encode"): __import__("codecs").encode,
-    }
-
-    def find_class(self, module: str, name: str):
-        try:
-            return self._ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"unexpected object {module}.{name}") from None
-
-
-def _read_pickle(path: Path, keys: tuple[str, ...]) -> dict:
-    """A CIFAR pickle as a dict with str keys (bytes keys, as in the originals, are decoded)."""
-    try:
-        with open(path, "rb") as f:
-            obj = _Unpickler(f, encoding="bytes").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError,
-            IndexError, KeyError) as e:
-        raise ConfigError(f"{path} is not a valid CIFAR pickle ({_reason(e)}); re-extract the "
-                          f"archive.") from e
-    if not isinstance(obj, dict):
-        raise ConfigError(f"{path} holds a {type(obj).__name__}, expected a dict; re-extract "
-                          f"the archive.")
-    obj = {_text(k): v for k, v in obj.items()}
-    missing = [k for k in keys if k not in obj]
-    if missing:
-        raise ConfigError(f"{path} lacks key(s) {', '.join(missing)} (has: "
-                          f"{', '.join(sorted(obj))}); is this the right CIFAR file?")
-    return obj
+    base, new = base[keep], new[keep]
+    have = torch.bincount(new, minlength=k)
+    if bool((have == 0).any()):
+        c = int(torch.nonzero(have == 0)[0, 0])
+        raise ConfigError(f"{title} has no {sp.split} image of class {sp.classes[c]} "
+                          f"('{names[c]}'); the data looks incomplete: re-extract the archive.")
+    if sp.total is None and sp.n_per_class is None and sp.fraction is None:
+        return base, new
+    if sp.fraction is not None:
+        want = (have.double() * sp.fraction + 0.5).floor().long().clamp_(min=1)
+    elif sp.n_per_class is not None:
+        want = torch.full((k,), sp.n_per_class, dtype=torch.int64)
+    else:
+        if sp.total < k:
+            raise ConfigError(f"n={sp.total} is smaller than the number of classes ({k}); use "
+                              f"n >= {k} so every class has a sample.")
+        want = torch.full((k,), sp.total // k, dtype=torch.int64)
+        want[:sp.total % k] += 1
+    short = torch.nonzero(want > have)
+    if short.numel():
+        c = int(short[0, 0])
+        what = f"n_per_class={sp.n_per_class}" if sp.n_per_class is not None else \
+            f"n={sp.total} ({int(want[c])} for class {sp.classes[c]})"
+        raise ConfigError(f"{what} but {title} class {sp.classes[c]} ('{names[c]}') has only "
+                          f"{int(have[c])} {sp.split} images; use at most {int(have.min())} "
+                          f"per class, or fraction=.")
+    # A fixed random rank inside each class: subsets of the same seed are nested.
+    rank_key = Draws(derive_key(sp.seed, "cifar-subset", sp.split), base).bits(1)[:, 0]
+    order = torch.argsort(new * (1 << 32) + rank_key)
+    starts = torch.cumsum(have, 0) - have
+    rank = torch.empty_like(new)
+    rank[order] = torch.arange(len(new)) - starts[new[order]]
+    keep = rank < want[new]
+    return base[keep], new[keep]

@@ -13,6 +13,7 @@ import torch
 
 from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
+from ..validation import check_choice, check_fraction, check_int
 from .batched import BatchedDataset
 from .render import Renderer
 from .spec import (
@@ -22,9 +23,6 @@ from .spec import (
     SPLITS,
     DatasetSpec,
     TransformLike,
-    check_choice,
-    check_fraction,
-    check_int,
     parse_transforms,
 )
 

@@ -14,9 +14,9 @@ import torch.nn.functional as F
 from .._malloc import tune_malloc
 from ..assets import AssetPack
 from ..assets.base import resize_uint8
+from ..rng import Draws, derive_key
 from ..transforms import apply_params, get_transform, sample_params
-from ..transforms._ops import shift_per_sample
-from .rng import Draws, derive_key
+from ..transforms.ops import shift_per_sample
 from .spec import DatasetSpec
 
 OBJECT_SCALE = 0.7  # the object box is 70% of the canvas side (SPEC §1.1)

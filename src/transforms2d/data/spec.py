@@ -77,21 +77,3 @@ class DatasetSpec:
     def with_(self, **changes: Any) -> DatasetSpec:
         return replace(self, **changes)
 
-
-def check_choice(name: str, value: str, choices: Sequence[str]) -> None:
-    if value not in choices:
-        raise ConfigError(
-            f"The '{name}' parameter must be one of {', '.join(choices)}. Got {value!r} instead."
-        )
-
-
-def check_fraction(name: str, value: float) -> None:
-    if not 0.0 <= float(value) <= 1.0:
-        raise ConfigError(f"The '{name}' parameter must be in [0, 1]. Got {value} instead.")
-
-
-def check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(
-            f"The '{name}' parameter must be an int in [{low}, inf). Got {value!r} instead."
-        )

@@ -12,9 +12,9 @@ from collections.abc import Iterator, Mapping, Sequence
 import torch
 from torch import nn
 
-from ..data.rng import check_seed, derive_key
-from ..data.spec import check_int
 from ..errors import ConfigError, unknown_name
+from ..rng import check_seed, derive_key
+from ..validation import check_int
 from .functional import METRICS, PAIR_SCORES, RatioAccumulator, derangement, linear_cka
 
 

@@ -8,14 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
-
-
-def check_positive_int(name: str, value: object) -> int:
-    """Validate a size argument at the boundary (one-line :class:`ConfigError` if invalid)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"The '{name}' parameter must be an int >= 1. Got {value!r} instead.")
-    return value
+from ..validation import check_int
 
 
 class T2DModel(nn.Module):
@@ -38,7 +31,7 @@ class T2DModel(nn.Module):
 
     def __init__(self, image_size: int = 32) -> None:
         super().__init__()
-        self.image_size = check_positive_int("image_size", image_size)
+        self.image_size = check_int("image_size", image_size, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate representation: ``(B, C, H, W) -> (B, num_features)``."""
@@ -53,7 +46,7 @@ class T2DModel(nn.Module):
 
         The new head takes the device and dtype of the old one. Returns the new head.
         """
-        check_positive_int("num_classes", num_classes)
+        check_int("num_classes", num_classes, 1)
         old = getattr(self, "head", None)
         head = nn.Linear(self.num_features, num_classes)
         if isinstance(old, nn.Linear):

@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import T2DModel, check_positive_int, global_pool, init_cnn_
+from ..validation import check_int
+from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
 
 
@@ -62,8 +63,8 @@ class DenseNet(T2DModel):
                  num_classes: int = 10, in_chans: int = 3, image_size: int = 32,
                  stem_pool: bool = False) -> None:
         super().__init__(image_size)
-        check_positive_int("in_chans", in_chans)
-        c = 2 * check_positive_int("growth", growth)
+        check_int("in_chans", in_chans, 1)
+        c = 2 * check_int("growth", growth, 1)
         layers: list[nn.Module] = [nn.Conv2d(in_chans, c, 3, padding=1, bias=False)]
         if stem_pool:
             layers.append(nn.MaxPool2d(2))

@@ -11,7 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import T2DModel, check_positive_int, global_pool, init_cnn_
+from ..validation import check_int
+from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
 
 
@@ -83,7 +84,7 @@ class ResNet(T2DModel):
                  widths: Sequence[int] = (64, 128, 256, 512), num_classes: int = 10,
                  in_chans: int = 3, image_size: int = 32, stem_pool: bool = False) -> None:
         super().__init__(image_size)
-        check_positive_int("in_chans", in_chans)
+        check_int("in_chans", in_chans, 1)
         self.conv1, self.bn1 = _conv_bn(in_chans, widths[0], 3)
         self.pool = nn.MaxPool2d(2) if stem_pool else nn.Identity()
         cin, stages = widths[0], []

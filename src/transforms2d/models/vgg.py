@@ -11,7 +11,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .base import T2DModel, check_positive_int, global_pool, init_cnn_
+from ..validation import check_int
+from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
 
 VGG11 = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
@@ -27,7 +28,7 @@ class VGG(T2DModel):
     def __init__(self, cfg: Sequence[int | str], num_classes: int = 10, in_chans: int = 3,
                  image_size: int = 32, conv_bias: bool = True) -> None:
         super().__init__(image_size)
-        cin, layers = check_positive_int("in_chans", in_chans), []
+        cin, layers = check_int("in_chans", in_chans, 1), []
         for v in cfg:
             if v == "M":
                 layers.append(nn.MaxPool2d(2))

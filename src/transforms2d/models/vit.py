@@ -10,7 +10,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import ConfigError
-from .base import T2DModel, check_positive_int
+from ..validation import check_int
+from .base import T2DModel
 from .registry import register_model
 
 
@@ -67,7 +68,7 @@ class ViT(T2DModel):
         super().__init__(image_size)
         for name, v in [("patch_size", patch_size), ("embed_dim", embed_dim), ("depth", depth),
                         ("num_heads", num_heads), ("mlp_dim", mlp_dim), ("in_chans", in_chans)]:
-            check_positive_int(name, v)
+            check_int(name, v, 1)
         if image_size % patch_size:
             raise ConfigError(f"ViT image_size {image_size} must be divisible by the patch size "
                               f"{patch_size}; use e.g. {image_size - image_size % patch_size}.")

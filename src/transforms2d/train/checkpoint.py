@@ -11,6 +11,7 @@ from torch import nn
 
 from ..errors import ConfigError
 from ..io import atomic_write
+from ..models import create_model
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, model_name: str,
@@ -32,8 +33,6 @@ def load_checkpoint(path: str | os.PathLike, model: str | None = None,
 
     ``model`` / ``num_classes``, when given, must match the checkpoint (one-line error if not).
     """
-    from ..models import create_model
-
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Checkpoint '{path}' does not exist.")

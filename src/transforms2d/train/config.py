@@ -1,4 +1,5 @@
-"""Hyper-parameters of pretraining, probing and fine-tuning (SPEC §3), one dataclass each."""
+"""Hyper-parameters of pretraining, probing and fine-tuning, one dataclass each (the paper's
+recipes: docs/protocol.md, "Training and transfer")."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..errors import ConfigError
+from ..models import model_info
+from ..validation import check_choice, check_int, check_number
 
 SCHEDULES = ("constant", "warmup_cosine", "linear_decay")
 
@@ -31,13 +34,9 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(f"The '{name}' parameter must be an int >= 1. "
-                                  f"Got {getattr(self, name)!r} instead.")
-        if self.schedule not in SCHEDULES:
-            raise ConfigError(f"Unknown schedule '{self.schedule}'. Valid: {', '.join(SCHEDULES)}.")
-        if not self.lr > 0:
-            raise ConfigError(f"The 'lr' parameter must be > 0. Got {self.lr} instead.")
+            check_int(name, getattr(self, name), 1)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_number("lr", self.lr, 0.0, low_open=True)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -46,8 +45,6 @@ class TrainConfig:
 def recipe_for(model_name: str, **overrides) -> TrainConfig:
     """The paper's pretraining recipe for ``model_name``: :func:`vit_config` for ViTs, the
     plain Adam recipe otherwise; ``overrides`` win."""
-    from ..models import model_info
-
     if model_info(model_name).family == "vit":
         return vit_config(**overrides)
     return TrainConfig(**overrides)
@@ -77,9 +74,7 @@ class ProbeConfig:
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "views", "eval_batch_size"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                raise ConfigError(f"The '{name}' parameter must be an int >= 1. "
-                                  f"Got {getattr(self, name)!r} instead.")
+            check_int(name, getattr(self, name), 1)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
+from .._lazy import lazy_import
+from ..rng import Draws
+from .ops import gaussian_kernels, luminance, rgb_copy, separable_filter
+from .registry import register, sample_factor
 
-from ..data.rng import Draws
-from ._ops import gaussian_kernels, luminance, separable_filter
-from .photometric import _factor_sampler, _rgb_copy
-from .registry import register
+torch = lazy_import("torch")
 
 REF_SIZE = 32  # the paper's resolution, at which pixel-valued parameters are given
 
@@ -48,7 +47,7 @@ def sample_noise(d: Draws, size: int, std: float = 1.0) -> dict:
           p=0.5, std=1.0)
 def apply_noise(x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """Add ``noise (B, 3, H, W)`` to RGB and clip to [0, 1] (the original wrapped around)."""
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     rgb.add_(noise).clamp_(0.0, 1.0)
     return out
 
@@ -63,8 +62,8 @@ def sample_pixelate(d: Draws, size: int, ratio: float = 0.3) -> dict:
 def apply_pixelate(x: torch.Tensor, small: int) -> torch.Tensor:
     """Box-average down to ``small × small``, then nearest-neighbour back up (RGBA)."""
     h, w = x.shape[-2:]
-    down = F.adaptive_avg_pool2d(x, (small, small))
-    return F.interpolate(down, size=(h, w), mode="nearest")
+    down = torch.nn.functional.adaptive_avg_pool2d(x, (small, small))
+    return torch.nn.functional.interpolate(down, size=(h, w), mode="nearest")
 
 
 def sample_elastic(d: Draws, size: int, alpha: float = 150.0, sigma: float = 5.0) -> dict:
@@ -90,7 +89,8 @@ def apply_elastic(x: torch.Tensor, field: torch.Tensor, alpha: float, sigma: flo
     gx = (xs[None, None, :] + disp[:, 0] + 0.5) * (2.0 / w) - 1.0
     gy = (ys[None, :, None] + disp[:, 1] + 0.5) * (2.0 / h) - 1.0
     grid = torch.stack([gx, gy], -1)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
+                                           align_corners=False)
 
 
 def sample_erasing(d: Draws, size: int, side: int = 14) -> dict:
@@ -121,11 +121,11 @@ def contrast_degenerate(x: torch.Tensor) -> torch.Tensor:
     return (torch.floor(num / den * 255.0 + 0.5) / 255.0)[:, None, None, None]
 
 
-@register("contrast", "corruption", _factor_sampler, "contrast factor ~ U[0, 2], object only",
+@register("contrast", "corruption", sample_factor, "contrast factor ~ U[0, 2], object only",
           factor=(0.0, 2.0))
 def apply_contrast(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Pillow's Contrast about the object's mean luma, factor ``(B,)``, clipped to [0, 1]."""
     mean = contrast_degenerate(x)
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     rgb.sub_(mean).mul_(factor[:, None, None, None]).add_(mean).clamp_(0.0, 1.0)
     return out

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 
-import torch
+from .._lazy import lazy_import
+from ..rng import Draws
+from .ops import alpha_bbox, rotation_inverse, shift_per_sample, warp_affine
+from .registry import register, sample_nothing
 
-from ..data.rng import Draws
-from ._ops import alpha_bbox, rotation_inverse, shift_per_sample, warp_affine
-from .registry import register
+torch = lazy_import("torch")
 
 
 def sample_scale(d: Draws, size: int, factor=(0.4, 1.0)) -> dict:
@@ -46,11 +47,6 @@ def apply_translate(x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
     new_y = (position[:, 0].double() * (room_y + 1)).floor().long()
     new_x = (position[:, 1].double() * (room_x + 1)).floor().long()
     return shift_per_sample(x, new_y - y0, new_x - x0)
-
-
-def sample_nothing(d: Draws, size: int) -> dict:
-    """No per-sample parameters (the registry draws which samples it applies to)."""
-    return {}
 
 
 @register("v_flip", "geometric", sample_nothing, "vertical flip, p=0.5", True, p=0.5)

@@ -7,31 +7,13 @@ Pillow's ``ImageEnhance`` (``out = degenerate + factor * (image - degenerate)``,
 
 from __future__ import annotations
 
-import torch
+from .._lazy import lazy_import
+from ..rng import Draws
+from ..validation import check_int
+from .ops import luminance, rgb_copy, with_rgb
+from .registry import register, sample_factor, sample_nothing
 
-from ..data.rng import Draws
-from ._ops import luminance
-from .geometric import sample_nothing
-from .registry import register
-
-
-def _rgb_copy(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A copy of ``x`` and a view of its RGB channels, to be changed in place."""
-    out = x.clone()
-    return out, out[:, :3]
-
-
-def _with_rgb(x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
-    """``x`` with its RGB replaced by ``rgb (B, 3, H, W)``; alpha copied."""
-    out = torch.empty_like(x)
-    out[:, :3] = rgb
-    out[:, 3] = x[:, 3]
-    return out
-
-
-def _factor_sampler(d: Draws, size: int, factor=(0.0, 2.0)) -> dict:
-    """Returns ``factor (n,)`` ~ U[factor]."""
-    return {"factor": d.uniform(1, *factor)[:, 0]}
+torch = lazy_import("torch")
 
 
 def sample_hue(d: Draws, size: int, shift=(-0.5, 0.5)) -> dict:
@@ -59,7 +41,7 @@ def apply_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     h6 = num.div_(delta.clamp_min(1e-12)).add_(mg * 2.0).add_(mb * 4.0)
     h6 = torch.remainder(h6.add_(shift[:, None, None, None] * 6.0), 6.0)  # [0, 6)
     # HSV → RGB per channel n ∈ (5, 3, 1): c = v − Δ · clamp(min(k, 4 − k), 0, 1), k = h6 + n mod 6.
-    k = h6 + _HUE_OFFSETS.to(x.device)  # [1, 11)
+    k = h6 + torch.tensor(HUE_OFFSETS, device=x.device).view(1, 3, 1, 1)  # [1, 11)
     k.sub_((k >= 6.0).float().mul_(6.0))
     t = torch.minimum(k, 4.0 - k).clamp_(0.0, 1.0)
     out = torch.empty_like(x)
@@ -68,14 +50,14 @@ def apply_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     return out
 
 
-_HUE_OFFSETS = torch.tensor([5.0, 3.0, 1.0]).view(1, 3, 1, 1)
+HUE_OFFSETS = (5.0, 3.0, 1.0)  # n of the HSV -> RGB formula, per channel
 
 
-@register("brightness", "photometric", _factor_sampler, "brightness factor ~ U[0, 2]",
+@register("brightness", "photometric", sample_factor, "brightness factor ~ U[0, 2]",
           factor=(0.0, 2.0))
 def apply_brightness(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Multiply RGB by ``factor (B,)`` (Pillow's Brightness), clipped to [0, 1]."""
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     rgb.mul_(factor[:, None, None, None]).clamp_(0.0, 1.0)
     return out
 
@@ -83,14 +65,12 @@ def apply_brightness(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
 @register("grayscale", "photometric", sample_nothing, "to grayscale, p=0.5", p=0.5)
 def apply_grayscale(x: torch.Tensor) -> torch.Tensor:
     """Replace RGB by Pillow's luma in all three channels."""
-    return _with_rgb(x, luminance(x[:, :3]).expand(-1, 3, -1, -1))
+    return with_rgb(x, luminance(x[:, :3]).expand(-1, 3, -1, -1))
 
 
 def sample_posterize(d: Draws, size: int, bits: int = 1) -> dict:
     """Returns the static ``bits`` kept per channel."""
-    if not 1 <= int(bits) <= 8:
-        raise ValueError("posterize bits must be in [1, 8]")
-    return {"bits": int(bits)}
+    return {"bits": check_int("bits", bits, 1, 8, owner="transform 'posterize'")}
 
 
 @register("posterize", "photometric", sample_posterize, "keep 1 bit per channel, p=0.5",
@@ -98,7 +78,7 @@ def sample_posterize(d: Draws, size: int, bits: int = 1) -> dict:
 def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Keep the top ``bits`` of each 8-bit channel (Pillow's posterize): 2**bits levels."""
     step = float(1 << (8 - bits))
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     rgb.mul_(255.0).add_(0.5).floor_().div_(step).floor_().mul_(step / 255.0)
     return out
 
@@ -106,7 +86,7 @@ def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
 @register("invert", "photometric", sample_nothing, "invert colours, p=0.5", p=0.5)
 def apply_invert(x: torch.Tensor) -> torch.Tensor:
     """RGB → 1 − RGB."""
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     rgb.neg_().add_(1.0)
     return out
 
@@ -121,7 +101,7 @@ def sample_sharpen(d: Draws, size: int, factor: float = 7.0) -> dict:
 def apply_sharpen(x: torch.Tensor, factor: float) -> torch.Tensor:
     """Pillow's Sharpness: blend with the SMOOTH-filtered image (3×3 kernel, centre weight 5,
     total 13; border pixels unfiltered; the blurred image rounded to 8 bits as Pillow does)."""
-    out, rgb = _rgb_copy(x)
+    out, rgb = rgb_copy(x)
     h, w = rgb.shape[-2:]
     b3 = rgb.shape[0] * 3
     tri_w, tri_h = _ones_tridiagonal(w, x.device), _ones_tridiagonal(h, x.device)

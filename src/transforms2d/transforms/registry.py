@@ -1,4 +1,5 @@
-"""One registry for the 18 transformations (plus ``none``) and the generic sample/apply steps.
+"""One registry for the transformations (the paper's 18, ``none`` and any registered later) and
+the generic sample/apply steps.
 
 Each entry pairs a pure sampler ``sample(draws, size, **hyper) -> params`` with a pure applier
 ``apply(x, **params) -> x`` (kornia's split). ``hyper`` are the paper's distribution parameters
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import torch
-
-from ..data.rng import Draws
+from .._lazy import lazy_import
 from ..errors import ConfigError, unknown_name
+from ..rng import Draws
+from ..validation import check_fraction
 
-GROUPS = ("geometric", "photometric", "corruption")
+torch = lazy_import("torch")  # deferred: listing the registry needs no tensors
+
+GROUPS = ("geometric", "photometric", "corruption")  # "none" is the identity's own group
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,7 @@ class TransformInfo:
     """A registered transformation.
 
     Attributes:
-        name: registry name (SPEC §1.2).
+        name: registry name.
         group: ``geometric``, ``photometric``, ``corruption`` or ``none``.
         sample: ``(draws, size, **hyper) -> dict`` of per-sample tensors (first dim = number of
             samples it applies to) and static values.
@@ -47,12 +50,18 @@ class TransformInfo:
     changes_alpha: bool = False
 
 
-REGISTRY: dict[str, TransformInfo] = {}
+REGISTRY: dict[str, TransformInfo] = {}  # name -> entry; see transform_names() for the order
 
 
 def register(name: str, group: str, sampler: Callable, summary: str,
              changes_alpha: bool = False, **defaults: Any):
-    """Decorator for an applier: registers it with its sampler and the paper's defaults."""
+    """Decorator for an applier: registers it under ``name`` in ``group`` (one of
+    :data:`GROUPS`) with its sampler and default hyper-parameters. This is all it takes to add
+    a transform: datasets, ``t2d transforms`` and the contract tests then include it."""
+    if name in REGISTRY:
+        raise ValueError(f"transform {name!r} is already registered")
+    if group not in (*GROUPS, "none"):
+        raise ValueError(f"transform group must be one of {', '.join(GROUPS)}; got {group!r}")
 
     def deco(applier: Callable) -> Callable:
         REGISTRY[name] = TransformInfo(
@@ -62,6 +71,29 @@ def register(name: str, group: str, sampler: Callable, summary: str,
         return applier
 
     return deco
+
+
+def unregister(name: str) -> TransformInfo:
+    """Remove a transform registered at run time (e.g. by a test); returns its entry."""
+    return REGISTRY.pop(get_transform(name).name)
+
+
+def transform_names(group: str | None = None) -> tuple[str, ...]:
+    """The registered transforms (``none`` excluded), optionally of one ``group``: by group in
+    :data:`GROUPS` order, then in registration order (the paper's 18 thus in paper order)."""
+    names = [n for n, info in REGISTRY.items()
+             if info.group != "none" and (group is None or info.group == group)]
+    return tuple(sorted(names, key=lambda n: GROUPS.index(REGISTRY[n].group)))
+
+
+def sample_nothing(d: Draws, size: int) -> dict:
+    """No per-sample parameters (the registry draws which samples a ``p`` transform hits)."""
+    return {}
+
+
+def sample_factor(d: Draws, size: int, factor=(0.0, 2.0)) -> dict:
+    """Returns ``factor (n,)`` ~ U[factor] (brightness, contrast)."""
+    return {"factor": d.uniform(1, *factor)[:, 0]}
 
 
 def get_transform(name: str) -> TransformInfo:
@@ -81,9 +113,8 @@ def resolve_hyper(info: TransformInfo, overrides: Mapping[str, Any]) -> dict[str
             f"Transform '{info.name}' has no parameter {sorted(bad)[0]!r}; valid: {valid}."
         )
     hyper = {**info.defaults, **overrides}
-    p = hyper.get("p")
-    if p is not None and not 0.0 <= float(p) <= 1.0:
-        raise ConfigError(f"Transform '{info.name}': p must be in [0, 1]. Got {p}.")
+    if hyper.get("p") is not None:
+        check_fraction("p", hyper["p"], owner=f"transform '{info.name}'")
     for key, value in hyper.items():
         if isinstance(value, tuple | list) and len(value) == 2 and value[0] > value[1]:
             raise ConfigError(
@@ -122,3 +153,9 @@ def apply_params(info: TransformInfo, x: torch.Tensor, params: Mapping[str, Any]
     if index.numel() == 0:
         return x
     return x.index_copy(0, index, info.apply(x.index_select(0, index), **rest))
+
+
+@register("none", "none", sample_nothing, "identity")
+def apply_none(x: torch.Tensor) -> torch.Tensor:
+    """Identity."""
+    return x

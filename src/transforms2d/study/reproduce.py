@@ -14,21 +14,20 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..io import write_json
-from .report import claims_markdown, markdown_table, write_if_changed
-from .store import read_json
+import torch
 
-EXPERIMENT_ORDER = ("e1", "e2", "e3", "e4")
+from ..engine import RunStore, get_experiment, spec_hash, unique
+from ..engine.pool_executor import available_cpus
+from ..engine.report import claims_markdown, markdown_table, write_if_changed
+from ..engine.store import DONE, read_json, sweep_tmp
+from ..io import write_json
+
 DEFAULT_SEEDS = {"smoke": 3, "quick": 3, "paper": 10}  # the claims need >= 3 seeds
 TARGETS = {"quick": "E1 <= 10 min, all four <= 30 min on a 2-core CPU"}
 
 
 def machine() -> dict:
     """What the wall times were measured on: CPU model and count, GPU, libraries."""
-    import torch
-
-    from .pool_executor import available_cpus
-
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
@@ -107,8 +106,9 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
     lines += ["## Wall time\n", markdown_table(rows)]
     lines += ["## Claims\n",
               "Each claim's criterion is stated beside its verdict; `not run` says why. Our "
-              "numbers come from the runs in this folder, the authors' from the paper (SPEC "
-              "§5).\n", claims_markdown(claims) if claims else "No claims computed yet.\n"]
+              "numbers come from the runs in this folder, the authors' from the paper "
+              "(docs/protocol.md).\n",
+              claims_markdown(claims) if claims else "No claims computed yet.\n"]
     lines += sections
     return "\n".join(ln.rstrip("\n") + "\n" for ln in lines)
 
@@ -130,11 +130,6 @@ def write_summary(root: Path, names: Sequence[str]) -> Path:
 def plan(root: Path, names: Sequence[str], profile: str, seeds: int) -> list[tuple]:
     """``(experiment, specs, store)`` per experiment, every spec checked against its stored
     copy and every folder claimed, before anything is computed."""
-    from .executors import unique
-    from .registry import get_experiment
-    from .spec import spec_hash
-    from .store import RunStore
-
     grids = []
     for name in names:
         exp = get_experiment(name)
@@ -150,14 +145,11 @@ def plan(root: Path, names: Sequence[str], profile: str, seeds: int) -> list[tup
 def reproduce(root: Path, grids: list[tuple], run_grid: Callable[[str, list, object], object],
               settings: dict, write_report: Callable[[object], object]) -> dict:
     """Run each grid of :func:`plan` with ``run_grid(name, specs, store)`` (returns an executor
-    :class:`~.executors.Summary`), write its report, then REPORT.md; ``settings`` (profile,
+    :class:`~transforms2d.engine.Summary`), write its report, then REPORT.md; ``settings`` (profile,
     seeds, executor...) go to ``reproduce.json``.
 
     Returns ``{name: summary}``. Experiments run in order; a failed run does not stop the
     others (they are listed by the caller)."""
-    from .spec import spec_hash
-    from .store import DONE, sweep_tmp
-
     names = [exp.name for exp, _, _ in grids]
     timings = Timings(root)
     timings.start(settings)

@@ -1,5 +1,5 @@
-"""``t2d reproduce``: the four experiments of the paper, resumable, under one progress display,
-then ``OUT/REPORT.md`` (see :mod:`transforms2d.experiments.reproduce`)."""
+"""``t2d reproduce``: the paper's experiments, resumable, under one progress display, then
+``OUT/REPORT.md`` (see :mod:`transforms2d.study.reproduce`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from .cli import app, console, err, fail
-from .errors import ConfigError
+from ..errors import ConfigError
+from .app import app, console, err, fail
 
 
 @app.command("reproduce")
@@ -21,8 +21,9 @@ def reproduce_cmd(
                                       "experiment and REPORT.md.")] = Path("results"),
     seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; "
                                               "10 for paper).")] = None,
-    experiments: Annotated[str, typer.Option(help="Comma-separated experiments to run.")]
-    = "e1,e2,e3,e4",
+    experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
+                                                    "(default: every registered paper "
+                                                    "experiment, e1,e2,e3,e4).")] = None,
     executor: Annotated[str | None, typer.Option(help="local, pool or ray (default: pool on a "
                                                  "CPU with several cores, else local).")]
     = None,
@@ -36,20 +37,23 @@ def reproduce_cmd(
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
     import inspect
 
-    from .experiments import get_executor, get_experiment
-    from .experiments.display import GridProgress
-    from .experiments.pool_executor import available_cpus
-    from .experiments.registry import check_profile
-    from .experiments.report import write_report
-    from .experiments.reproduce import DEFAULT_SEEDS, plan, reproduce
-    from .train import resolve_device
+    from ..engine import get_executor
+    from ..engine.display import GridProgress
+    from ..engine.pool_executor import available_cpus
+    from ..engine.report import write_report
+    from ..study import get_experiment, paper_experiments
+    from ..study.reproduce import DEFAULT_SEEDS, plan, reproduce
+    from ..train import resolve_device
 
     try:
-        check_profile(profile)
-        seeds = seeds if seeds is not None else DEFAULT_SEEDS[profile]
-        names = [get_experiment(n.strip()).name for n in experiments.split(",") if n.strip()]
-        if not names:
+        listed = paper_experiments() if experiments is None else experiments.split(",")
+        exps = [get_experiment(n.strip()) for n in listed if n.strip()]
+        if not exps:
             raise ConfigError("--experiments is empty; pass e.g. e1,e2,e3,e4.")
+        for exp in exps:
+            exp.check_profile(profile)
+        names = [exp.name for exp in exps]
+        seeds = seeds if seeds is not None else DEFAULT_SEEDS.get(profile, 3)
         if executor is None:
             executor = "pool" if device == "cpu" and available_cpus() > 1 else "local"
         if ray_address is not None and executor != "ray":
@@ -74,8 +78,7 @@ def reproduce_cmd(
             return runner.run(specs, store, display.on_event, **extra)
 
         def report(store):
-            from .experiments import get_experiment as get
-            return write_report(store, get(str(store.experiment().get("experiment"))))
+            return write_report(store, get_experiment(str(store.experiment().get("experiment"))))
         try:
             summaries = reproduce(out, grids, run_grid, settings, report)
         except ConfigError as e:

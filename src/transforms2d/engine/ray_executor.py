@@ -27,7 +27,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..errors import ConfigError
+from ..validation import check_number
 from .executors import (
     EventHook,
     Summary,
@@ -107,8 +110,6 @@ class RayExecutor:
     def __init__(self, device: str = "cpu", progress: bool = False, address: str | None = None,
                  num_cpus: int | None = None, num_gpus: int | None = None,
                  cpus_per_run: float = 1, gpus_per_run: float = 1) -> None:
-        import torch
-
         try:
             kind = torch.device(device).type if isinstance(device, str) else None
         except RuntimeError:
@@ -116,8 +117,7 @@ class RayExecutor:
         if kind not in ("cpu", "cuda"):
             raise ConfigError(f"Unknown device '{device}' for the ray executor; use cpu, cuda "
                               f"or cuda:N.")
-        if not cpus_per_run > 0:
-            raise ConfigError(f"cpus_per_run must be > 0. Got {cpus_per_run!r} instead.")
+        check_number("cpus_per_run", cpus_per_run, 0.0, low_open=True)
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         if self.address is not None:
             _host_port(self.address)  # a malformed address is refused before anything runs

@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import torch
+
 from ..errors import unknown_name
 from .run import ProgressHook, execute
 from .spec import RunSpec, spec_hash
@@ -89,8 +91,6 @@ def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict
 
     Returns ``{"ok": True}`` or ``{"ok": False, "message": ...}`` after writing error.json.
     """
-    import torch
-
     torch.set_num_threads(max(1, int(threads)))
     spec = RunSpec.from_dict(spec_dict)
     store = RunStore(root)

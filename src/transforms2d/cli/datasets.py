@@ -1,4 +1,4 @@
-"""The ``t2d`` command."""
+"""``t2d preview``, ``t2d transforms`` and ``t2d assets``: the data and what it is made of."""
 
 from __future__ import annotations
 
@@ -6,27 +6,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import ConfigError
-
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Transforms-2D datasets and the invariance-transfer study.")
-console = Console()
-err = Console(stderr=True)
-
-
-def fail(exc: Exception) -> None:
-    """Print a one-line error and exit with status 2 (no traceback for user errors)."""
-    err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+from ..errors import ConfigError
+from .app import app, console, fail
 
 
 @app.command()
 def preview(
-    transforms: Annotated[str, typer.Option(help="Comma-separated transforms, one per row.")] =
+    transforms: Annotated[str, typer.Option(help="Comma-separated transforms, one per row, or "
+                                            "'all' (every registered one).")] =
         "rotate,hue,blur,translate",
     per_row: Annotated[int, typer.Option(help="Samples per row.")] = 8,
     out: Annotated[Path, typer.Option(help="PNG file to write.")] = Path("fig1.png"),
@@ -37,11 +27,14 @@ def preview(
     backgrounds: Annotated[str, typer.Option(help="images, random or black.")] = "images",
 ) -> None:
     """Write a preview grid like the paper's Figure 1 (one row per transformation)."""
-    from .preview import preview_grid, save_atomic
+    from ..data.preview import preview_grid, save_atomic
+    from ..transforms import transform_names
 
     names = [t.strip() for t in transforms.split(",") if t.strip()]
+    if names == ["all"]:
+        names = list(transform_names())
     if not names:
-        fail(ConfigError("--transforms is empty; pass e.g. --transforms rotate,hue."))
+        fail(ConfigError("--transforms is empty; pass e.g. --transforms rotate,hue or all."))
     try:
         grid = preview_grid(names, per_row=per_row, image_size=image_size, upscale=upscale,
                             seed=seed, assets=assets, backgrounds=backgrounds)
@@ -53,16 +46,17 @@ def preview(
 
 @app.command("transforms")
 def list_transforms() -> None:
-    """List the 18 transformations with their default (paper) parameters."""
-    from .transforms import TRANSFORMS, get_transform
+    """List the registered transformations with their default (paper) parameters."""
+    from ..transforms import PAPER_TRANSFORMS, get_transform, transform_names
 
-    table = Table(title="Transforms-2D transformations (SPEC order)")
+    table = Table(title="Transforms-2D transformations (registry order)")
     for col in ("#", "name", "group", "parameters", "description"):
         table.add_column(col)
-    for i, name in enumerate(TRANSFORMS, 1):
+    for i, name in enumerate(transform_names(), 1):
         info = get_transform(name)
         params = ", ".join(f"{k}={v}" for k, v in info.defaults.items()) or "-"
-        table.add_row(str(i), name, info.group, escape(params), escape(info.summary))
+        extra = "" if name in PAPER_TRANSFORMS else " (not in the paper)"
+        table.add_row(str(i), name, info.group, escape(params), escape(info.summary + extra))
     console.print(table)
     console.print("Pixel-valued parameters are given at 32 px and scale with the image size.")
 
@@ -72,7 +66,7 @@ def list_assets(
     pack: Annotated[str | None, typer.Argument(help="Show this pack's contents.")] = None,
 ) -> None:
     """List the asset packs, or one pack's objects and background families."""
-    from .assets import list_asset_packs, load_assets
+    from ..assets import list_asset_packs, load_assets
 
     if pack is None:
         table = Table(title="Asset packs")
@@ -92,7 +86,3 @@ def list_assets(
     if p.num_backgrounds:
         counts = {f: p.background_families.count(f) for f in p.families}
         console.print("background families: " + ", ".join(f"{f} ({c})" for f, c in counts.items()))
-
-
-# Subcommand modules register themselves on `app`.
-from . import cli_reproduce, cli_run, cli_train  # noqa: E402,F401  (register their commands)

@@ -9,9 +9,10 @@ from pathlib import Path
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .data import Transforms2D, parse_transforms
-from .errors import ConfigError
-from .io import atomic_write
+from ..io import atomic_write
+from ..validation import check_int
+from .dataset import Transforms2D
+from .spec import parse_transforms
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -34,10 +35,8 @@ def preview_grid(
     Each column shows another object (the pack's first ``per_row`` objects by default), so a
     row reads as "this transformation on several objects"; rows share objects and backgrounds.
     """
-    if per_row < 1:
-        raise ConfigError(f"per_row must be >= 1. Got {per_row}.")
-    if upscale < 1:
-        raise ConfigError(f"upscale must be >= 1. Got {upscale}.")
+    check_int("per_row", per_row, 1)
+    check_int("upscale", upscale, 1)
     rows = []
     for name in transforms:
         parse_transforms([name])  # validates the name before any rendering

@@ -1,4 +1,5 @@
-"""Shared tensor helpers for the transforms: affine warps, shifts, small filters.
+"""Public tensor helpers of the transforms (also used by the renderers): affine warps, shifts,
+small filters.
 
 Images are ``(B, C, H, W)`` float32 in [0, 1]; RGBA canvases have straight alpha in channel 3.
 Per-sample parameter math (sin, cos, exp) runs in float64 and is rounded to float32 so that a
@@ -9,11 +10,26 @@ from __future__ import annotations
 
 import math
 
-import torch
-import torch.nn.functional as F
+from .._lazy import lazy_import
+
+torch = lazy_import("torch")  # deferred: listing the registry needs no tensors
 
 # ITU-R 601-2 luma, as Pillow's "L" conversion.
 LUMA = (0.299, 0.587, 0.114)
+
+
+def rgb_copy(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """A copy of RGBA ``x`` and a view of its RGB channels, to be changed in place."""
+    out = x.clone()
+    return out, out[:, :3]
+
+
+def with_rgb(x: torch.Tensor, rgb: torch.Tensor) -> torch.Tensor:
+    """RGBA ``x`` with its RGB replaced by ``rgb (B, 3, H, W)``; alpha copied."""
+    out = torch.empty_like(x)
+    out[:, :3] = rgb
+    out[:, 3] = x[:, 3]
+    return out
 
 
 def luminance(rgb: torch.Tensor) -> torch.Tensor:
@@ -49,7 +65,8 @@ def warp_affine(x: torch.Tensor, inv: torch.Tensor) -> torch.Tensor:
     """Warp ``x (B, C, H, W)`` by per-sample 2×2 matrices ``inv (B, 2, 2)`` (see
     :func:`affine_grid`) about the image centre; bilinear, zeros (transparent) outside."""
     grid = affine_grid(inv, x.shape[-2], x.shape[-1])
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros",
+                                           align_corners=False)
 
 
 def shift_per_sample(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> torch.Tensor:
@@ -61,7 +78,8 @@ def shift_per_sample(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor) -> tor
     eye = torch.eye(2, device=x.device).expand(b, 2, 2)
     shift = torch.stack([-dx * (2.0 / w), -dy * (2.0 / h)], 1)
     grid = affine_grid(eye, h, w, shift)
-    return F.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="nearest", padding_mode="zeros",
+                                           align_corners=False)
 
 
 def rotation_inverse(angle_deg: torch.Tensor) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Reports: an experiment's aggregation of its stored runs, written as files (computes nothing).
 
-``Experiment.aggregate(records)`` returns a dict with any of these entries:
+``Experiment.aggregate(records, profile)`` returns a dict with any of these entries:
 
 ``"markdown"``  text placed at the top of ``report.md``;
 ``"tables"``    ``{name: pandas.DataFrame}`` -> ``tables/<name>.parquet`` and ``tables/<name>.md``;
@@ -187,7 +187,8 @@ def write_report(store, experiment) -> Report:
               f"runs done. `t2d report` on this folder regenerates it (computes nothing).\n")
     if done < total:
         header += f"\n**{total - done} of {total} runs are not done yet**; numbers use the rest.\n"
-    out = check_outputs(experiment.aggregate(records), experiment.name) if records else {
+    out = check_outputs(experiment.aggregate(records, rec.get("profile")),
+                        experiment.name) if records else {
         "markdown": "No finished runs yet.\n"}
     files = write_outputs(store.root, out)
     claims = [{k: _json_value(v) for k, v in c.items()} for c in out.get("claims", [])]

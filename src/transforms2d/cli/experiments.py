@@ -1,4 +1,5 @@
-"""``t2d run``, ``t2d status`` and ``t2d report``: experiments as grids of stored runs."""
+"""``t2d experiments``, ``t2d run``, ``t2d status`` and ``t2d report``: experiments as grids of
+stored runs."""
 
 from __future__ import annotations
 
@@ -6,17 +7,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from .cli import app, console, err, fail
-from .errors import ConfigError
+from ..errors import ConfigError
+from .app import app, console, err, fail
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 
 
 def _write_report(store):
     """Tables, figures, claims.json and report.md from the stored runs (computes nothing)."""
-    from .experiments import get_experiment
-    from .experiments.report import write_report
+    from ..engine.report import write_report
+    from ..study import get_experiment
 
     store.hashes()  # first: a folder without experiment.json is the error to report
     return write_report(store, get_experiment(str(store.experiment().get("experiment"))))
@@ -27,7 +30,7 @@ def _run_grid(runner, specs, store, title: str):
     reports it: only executors whose ``run`` takes ``on_progress`` do)."""
     import inspect
 
-    from .experiments.display import GridProgress
+    from ..engine.display import GridProgress
 
     with GridProgress(len(specs), title, console=console) as display:
         extra = ({"on_progress": display.on_progress}
@@ -35,10 +38,25 @@ def _run_grid(runner, specs, store, title: str):
         return runner.run(specs, store, display.on_event, **extra)
 
 
+@app.command("experiments")
+def list_experiments() -> None:
+    """List the registered experiments with their aliases and profiles."""
+    from ..study import EXPERIMENTS
+
+    table = Table(title="Experiments (registry)")
+    for col in ("name", "aliases", "profiles", "paper", "description"):
+        table.add_column(col)
+    for exp in EXPERIMENTS.values():
+        table.add_row(exp.name, ", ".join(exp.aliases), ", ".join(exp.profiles),
+                      "yes" if exp.paper else "", escape(exp.description))
+    console.print(table)
+
+
 @app.command("run")
 def run_cmd(
-    experiment: Annotated[str, typer.Argument(help="Experiment name (e.g. demo).")],
-    profile: Annotated[str, typer.Option(help="smoke, quick or paper.")] = "quick",
+    experiment: Annotated[str, typer.Argument(help="Experiment name (see `t2d experiments`).")],
+    profile: Annotated[str, typer.Option(help="Size profile, e.g. smoke, quick or paper "
+                                         "(`t2d experiments` lists each one's).")] = "quick",
     seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
                                              "results/EXPERIMENT).")] = None,
@@ -55,10 +73,10 @@ def run_cmd(
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
-    from .experiments import RunStore, get_executor, get_experiment, spec_hash
-    from .experiments.executors import unique
-    from .experiments.store import sweep_tmp
-    from .train import resolve_device
+    from ..engine import RunStore, get_executor, spec_hash, unique
+    from ..engine.store import sweep_tmp
+    from ..study import get_experiment
+    from ..train import resolve_device
 
     try:
         exp = get_experiment(experiment)  # a name or an alias (e1 or tvo)
@@ -103,7 +121,7 @@ def run_cmd(
 def status_cmd(folder: Folder) -> None:
     """Count an experiment folder's runs by status (done / running / failed / pending); a run
     whose process was killed counts as pending."""
-    from .experiments import FAILED, RUNNING, STATUSES, RunStore
+    from ..engine import FAILED, RUNNING, STATUSES, RunStore
 
     store = RunStore(folder)
     try:
@@ -131,7 +149,7 @@ def status_cmd(folder: Folder) -> None:
 def report_cmd(folder: Folder) -> None:
     """Rebuild FOLDER/report.md, tables/, figures/ and claims.json from the stored results
     (computes nothing)."""
-    from .experiments import RunStore
+    from ..engine import RunStore
 
     store = RunStore(folder)
     try:

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ..assets.cifar import FORMATS
+from ..data import TWIN_FACTORS, TransformedCIFAR, Transforms2D
+from ..data.cifar import NORMALIZE, check_counts
 from ..errors import ConfigError
+from ..metrics import METRICS
+from ..train import ProbeConfig, TrainConfig, recipe_for
+from ..validation import check_choice, check_int
 
 SPEC_FORMAT = 1  # bump when the meaning of a field changes: old runs then hash differently
 EXECUTION_KEYS = ("device", "progress", "seed")  # set by the run, never by the spec
@@ -46,20 +52,17 @@ def _defaults(cls, excluded: Sequence[str]) -> Mapping[str, Any]:
 @functools.cache  # read-only; a grid normalises thousands of dicts
 def data_defaults() -> Mapping[str, Any]:
     """The ``Transforms2D`` constructor arguments a spec may set, with their defaults."""
-    from ..data import Transforms2D
     return _defaults(Transforms2D, DATA_EXCLUDED)
 
 
 @functools.cache
 def cifar_defaults() -> Mapping[str, Any]:
     """The ``TransformedCIFAR`` constructor arguments a spec may set, with their defaults."""
-    from ..data import TransformedCIFAR
     return _defaults(TransformedCIFAR, DATA_EXCLUDED + MACHINE_KEYS)
 
 
 @functools.cache
 def train_defaults() -> Mapping[str, Any]:
-    from ..train import TrainConfig
     return MappingProxyType({f.name: f.default for f in dataclasses.fields(TrainConfig)
                              if f.name not in EXECUTION_KEYS})
 
@@ -68,14 +71,12 @@ def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
     """A spec's ``train`` field: ``model``'s paper recipe (optimiser, schedule) with the
     ``"epochs"`` and ``"batch_size"`` of an experiment profile's ``sizes``, without the
     execution settings the run fills in."""
-    from ..train import recipe_for
     cfg = recipe_for(model, epochs=sizes["epochs"], batch_size=sizes["batch_size"]).to_dict()
     return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
 
 @functools.cache
 def probe_defaults() -> Mapping[str, Any]:
-    from ..train import ProbeConfig
     return MappingProxyType({f.name: f.default for f in dataclasses.fields(ProbeConfig)
                              if f.name not in EXECUTION_KEYS})
 
@@ -139,10 +140,6 @@ def normalize_data(given: Mapping, where: str) -> dict:
 
 def _normalize_cifar(given: Mapping, where: str) -> dict:
     """``TransformedCIFAR`` arguments in canonical form, checked without reading any data."""
-    from ..data.cifar import FORMATS
-    from ..data.cifar_transformed import NORMALIZE, _check_counts
-    from ..data.spec import check_choice
-
     machine = sorted(set(given) & set(MACHINE_KEYS))
     if machine:
         raise ConfigError(f"The '{where}.{machine[0]}' field is not part of a spec: the CIFAR "
@@ -153,7 +150,7 @@ def _normalize_cifar(given: Mapping, where: str) -> dict:
     try:
         check_choice(f"{where}.name", d["name"], tuple(FORMATS))
         check_choice(f"{where}.normalize", d["normalize"], NORMALIZE)
-        _check_counts(d["n"], d["n_per_class"], d["fraction"])
+        check_counts(d["n"], d["n_per_class"], d["fraction"])
     except ConfigError as e:
         raise ConfigError(f"{where}: {e}") from None
     c = d["classes"]
@@ -165,11 +162,10 @@ def _normalize_cifar(given: Mapping, where: str) -> dict:
     return {"dataset": "cifar", **d}
 
 
-def _config(given: Mapping, defaults: Mapping, cls_name: str, where: str) -> dict:
-    from .. import train
+def _config(given: Mapping, defaults: Mapping, cls: type, where: str) -> dict:
     d = _merge(given, defaults, where)
     try:  # validates values with the config's own checks; seed/device filled by the run
-        getattr(train, cls_name)(**d)
+        cls(**d)
     except TypeError as e:
         raise ConfigError(f"The '{where}' field is invalid: {e}.") from None
     except ConfigError as e:
@@ -205,11 +201,11 @@ class ProbeTarget:
         for role in ("train", "test", "val"):
             if getattr(self, role) is not None:
                 _set(self, role, freeze(normalize_data(getattr(self, role), f"{w}.{role}")))
-        _set(self, "probe", freeze(_config(self.probe, probe_defaults(), "ProbeConfig",
+        _set(self, "probe", freeze(_config(self.probe, probe_defaults(), ProbeConfig,
                                            f"{w}.probe")))
         if self.finetune is not None:
             _set(self, "finetune", freeze(_config(self.finetune, train_defaults(),
-                                                  "TrainConfig", f"{w}.finetune")))
+                                                  TrainConfig, f"{w}.finetune")))
 
 
 @dataclass(frozen=True)
@@ -225,7 +221,6 @@ class InvarianceTarget:
     twin_factor: str = "transform"
 
     def __post_init__(self) -> None:
-        from ..metrics import METRICS
         w = f"invariance.{self.name}"
         _set(self, "name", _name(self.name, "invariance[].name"))
         _set(self, "data", freeze(normalize_data(self.data, f"{w}.data")))
@@ -236,10 +231,7 @@ class InvarianceTarget:
                               f"{', '.join(METRICS)}. Got {list(metrics)!r} instead.")
         _set(self, "metrics", metrics)
         _int(self.twin_seed, f"{w}.twin_seed")
-        from ..data.dataset import TWIN_FACTORS
-        if self.twin_factor not in TWIN_FACTORS:
-            raise ConfigError(f"The '{w}.twin_factor' field must be one of "
-                              f"{', '.join(TWIN_FACTORS)}. Got {self.twin_factor!r} instead.")
+        check_choice(f"{w}.twin_factor", self.twin_factor, TWIN_FACTORS, kind="field")
         if self.data.get("dataset") == "cifar" and self.twin_factor != "transform":
             raise ConfigError(f"The '{w}.twin_factor' field must be 'transform' for CIFAR data "
                               f"(whole images have no separate object or background).")
@@ -269,7 +261,7 @@ class RunSpec:
         _set(self, "source", freeze(normalize_data(self.source, "source")))
         if self.source_test is not None:
             _set(self, "source_test", freeze(normalize_data(self.source_test, "source_test")))
-        _set(self, "train", freeze(_config(self.train, train_defaults(), "TrainConfig",
+        _set(self, "train", freeze(_config(self.train, train_defaults(), TrainConfig,
                                            "train")))
         _set(self, "model_kwargs", freeze(plain(self.model_kwargs, "model_kwargs")))
         for key, cls in (("probes", ProbeTarget), ("invariance", InvarianceTarget)):
@@ -336,8 +328,7 @@ def _set(obj, name: str, value: Any) -> None:
 
 
 def _int(value: Any, where: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"The '{where}' field must be an int >= 0. Got {value!r} instead.")
+    check_int(where, value, 0, kind="field")
 
 
 def canonical_json(spec: RunSpec) -> str:

@@ -25,7 +25,9 @@ from __future__ import annotations
 import functools
 import zlib
 
-import torch
+from ._lazy import lazy_import
+
+torch = lazy_import("torch")  # deferred: `t2d transforms` lists the registry without it
 
 MASK32 = 0xFFFFFFFF
 GOLDEN = 0x9E3779B9

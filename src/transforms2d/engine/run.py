@@ -25,7 +25,20 @@ from typing import Any
 
 import torch
 
+from ..data import TransformedCIFAR, Transforms2D
 from ..io import atomic_write, write_json
+from ..metrics import invariance
+from ..models import create_model
+from ..train import (
+    EvalSet,
+    ProbeConfig,
+    TrainConfig,
+    finetune,
+    linear_probe,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
 from .provenance import write_provenance
 from .spec import RunSpec, plain, spec_hash
 from .store import RESULT_FORMAT, log, read_json, running_marker
@@ -38,8 +51,6 @@ def build_dataset(kwargs: Mapping[str, Any], split: str):
     """A ``Transforms2D`` (or, with ``"dataset": "cifar"``, a ``TransformedCIFAR`` read from
     where the loader finds CIFAR on this machine) from a spec's normalised arguments on
     ``split``."""
-    from ..data import TransformedCIFAR, Transforms2D
-
     kw = dict(kwargs)
     if kw.pop("dataset", "transforms2d") == "cifar":
         return TransformedCIFAR(**kw, split=split)
@@ -51,9 +62,6 @@ def build_dataset(kwargs: Mapping[str, Any], split: str):
 def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "cpu",
              on_epoch: Callable[[int, dict], None] | None = None) -> None:
     """Train ``spec.model`` on the source's train split; save it (and its history) to ``path``."""
-    from ..models import create_model
-    from ..train import EvalSet, TrainConfig, save_checkpoint, train
-
     cfg = TrainConfig(**spec.train, seed=spec.seed, device=device, progress=progress)
     data = build_dataset(spec.source, "train")
     test = None if spec.source_test is None else EvalSet.render(
@@ -69,8 +77,6 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
 def probe(net, target, seed: int, progress: bool = False, device: str = "cpu") -> dict:
     """Linear probe of the frozen ``net`` on one :class:`ProbeTarget` (then full fine-tuning
     from the probed model when the target asks for it); accuracies only."""
-    from ..train import EvalSet, ProbeConfig, TrainConfig, finetune, linear_probe
-
     cfg = ProbeConfig(**target.probe, seed=seed, device=device, progress=progress)
     sets = {role: None if getattr(target, role) is None else
             build_dataset(getattr(target, role), split)
@@ -91,8 +97,6 @@ def probe(net, target, seed: int, progress: bool = False, device: str = "cpu") -
 def measure(net, target, seed: int) -> dict:
     """Invariance metrics of ``net`` on one :class:`InvarianceTarget` (test split vs the twin
     that redraws its ``twin_factor``)."""
-    from ..metrics import invariance
-
     ds = build_dataset(target.data, "test")
     return invariance(net, ds, ds.twin(target.twin_factor, target.twin_seed),
                       metrics=target.metrics, seed=seed)
@@ -133,8 +137,6 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
 def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
                 report: ProgressHook):
     """The pretrained model, loaded back from ``pretrain.pt`` (trained first if missing)."""
-    from ..train import load_checkpoint
-
     ckpt, n = run_dir / "pretrain.pt", spec.train["epochs"]
     if ckpt.exists():
         log(run_dir, "pretrain: reusing pretrain.pt")

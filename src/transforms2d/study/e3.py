@@ -22,10 +22,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
-from .registry import register_experiment
-from .spec import InvarianceTarget, RunSpec, train_settings
-from .stats import mean_ci, positive_effect
+from ..assets.cifar import cifar_available
+from ..engine import InvarianceTarget, RunSpec, register_experiment
+from ..engine.spec import train_settings
+from ..engine.stats import mean_ci, positive_effect
+from ..transforms import PAPER_TRANSFORMS
+from .common import claim, describe_sizes, new_figure, seeds_title, sizes_markdown
 
 N_OBJECTS, N_PRIMARY = 60, 30
 SEED_TAG = 0xE3  # mixed into the per-seed generator that draws the object split
@@ -37,8 +41,7 @@ CIFAR_MISSING = "not run: CIFAR not available"
 
 SIZES = {  # profile -> sizes; the logic is the same for all three
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=50, batch_size=512,
-                  n_inv=10000, n_inv_cifar=10000, metrics=("l2", "cos", "dot", "cka"),
-                  transforms=18),
+                  n_inv=10000, n_inv_cifar=10000, metrics=("l2", "cos", "dot", "cka")),
     # quick: 114 runs (3 seeds) in ~7 min on 2 one-thread workers leaves ~7 CPU-s a run:
     # convnet_xs, 3000 samples x 4 epochs (batch 64 learns much faster than 128 at the same
     # cost), invariance on 128 pairs, l2 only. Measured (one thread, 32 px): ~6 s a run
@@ -47,7 +50,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all three
     # measurements of 200 pairs a run (n_inv_cifar: at least one image per CIFAR-100 class):
     # ~9 s a run instead of ~6 (synthetic archives, one thread, busy machine).
     "quick": dict(model="convnet_xs", image_size=32, n=3000, epochs=4, batch_size=64,
-                  n_inv=128, n_inv_cifar=200, metrics=("l2",), transforms=18),
+                  n_inv=128, n_inv_cifar=200, metrics=("l2",)),
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
                   n_inv=60, n_inv_cifar=100, metrics=("l2",), transforms=3),
 }
@@ -96,16 +99,13 @@ def object_sets(d: dict) -> dict[str, list[int]]:
 
 
 def measured(z: dict) -> tuple[str, ...]:
-    """The transforms measured (and trained on, besides ``none``) with sizes ``z``."""
-    from ..transforms import TRANSFORMS
-
-    return TRANSFORMS[:z["transforms"]]
+    """The transforms measured (and trained on, besides ``none``) with sizes ``z``: the first
+    ``z["transforms"]`` of the paper's fixed 18 (all of them unless a profile says fewer)."""
+    return PAPER_TRANSFORMS[:z.get("transforms", len(PAPER_TRANSFORMS))]
 
 
 def available_cifar() -> tuple[str, ...]:
     """The CIFAR domains whose data are found on this machine (discovery only)."""
-    from ..data.cifar import cifar_available
-
     return tuple(name for name in CIFAR_DOMAINS if cifar_available(name))
 
 
@@ -147,16 +147,14 @@ def cells(profile: str, seeds: int, cifar: tuple[str, ...] | None = None
 
 
 # -- aggregation ------------------------------------------------------------------------------
-def _parse(records: list[dict]) -> tuple[dict, dict, list[str], str | None]:
+def _parse(records: list[dict]) -> tuple[dict, dict, list[str]]:
     """From the done runs' specs and results: ``(kind, domain, trained, measured) -> {seed:
-    l2}``, ``(kind, trained) -> {seed: pretraining train accuracy}``, the measured transforms
-    (in TRANSFORMS order) and the profile whose sizes the runs have (None if no match)."""
-    from ..transforms import TRANSFORMS
-
+    l2}``, ``(kind, trained) -> {seed: pretraining train accuracy}`` and the measured
+    transforms (in the paper's order)."""
     kind_of = {DOMAINS[k]["id"][1]: k for k in KINDS}  # the pretraining pack names the kind
     inv: dict[tuple, dict[int, float]] = {}
     acc: dict[tuple, dict[int, float]] = {}
-    seen, profile = set(), None
+    seen = set()
     for r in records:
         spec, res = r["spec"], r["result"]
         kind = kind_of.get(spec.source.get("assets"))
@@ -172,11 +170,7 @@ def _parse(records: list[dict]) -> tuple[dict, dict, list[str], str | None]:
             if m.get(METRIC) is not None:
                 inv.setdefault((kind, domain, trained, t), {})[spec.seed] = m[METRIC]
                 seen.add(t)
-        profile = profile or next(
-            (p for p, z in SIZES.items() if (z["model"], z["n"], z["epochs"], z["image_size"])
-             == (spec.model, spec.source["n"], spec.train["epochs"],
-                 spec.source["image_size"])), None)
-    return inv, acc, [t for t in TRANSFORMS if t in seen], profile
+    return inv, acc, [t for t in PAPER_TRANSFORMS if t in seen]
 
 
 def per_seed(inv: dict, kind: str, domain: str, ts: list[str]) -> dict[int, tuple]:
@@ -208,9 +202,7 @@ def measured_domains(inv: dict) -> dict[str, dict[str, object]]:
                 for d, how in DOMAINS[k].items()} for k in KINDS}
 
 
-def _summary(inv: dict, ts: list[str]):
-    import pandas as pd
-
+def _summary(inv: dict, ts: list[str]) -> pd.DataFrame:
     rows = []
     domains = measured_domains(inv)
     for kind in KINDS:
@@ -231,8 +223,6 @@ def _summary(inv: dict, ts: list[str]):
 
 def _matrix(inv: dict, ts: list[str]):
     """Wide table: one row per (kind, domain, trained), one column of mean l2 per measured τ."""
-    import pandas as pd
-
     rows = []
     domains = measured_domains(inv)
     for kind in KINDS:
@@ -247,9 +237,7 @@ def _matrix(inv: dict, ts: list[str]):
     return pd.DataFrame(rows, columns=["kind", "domain", "trained", "seeds", *ts])
 
 
-def _pretrain_table(acc: dict, ts: list[str]):
-    import pandas as pd
-
+def _pretrain_table(acc: dict, ts: list[str]) -> pd.DataFrame:
     rows = [{"trained": tr, **{f"{k}_train_acc": mean_ci(acc.get((k, tr), {}).values()).mean
                                for k in KINDS},
              "seeds": min(len(acc.get((k, tr), {})) for k in KINDS)} for tr in (*ts, NONE)]
@@ -257,11 +245,7 @@ def _pretrain_table(acc: dict, ts: list[str]):
 
 
 def _figures(summary, matrix, ts: list[str]) -> dict:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    heat = Figure(figsize=(13, 6.2))
-    FigureCanvasAgg(heat)
+    heat = new_figure((13, 6.2))
     for ax, kind in zip(heat.subplots(1, len(KINDS)), KINDS):
         sub = matrix[(matrix.kind == kind) & (matrix.domain == "id")]
         if sub.empty or not ts:  # nothing finished yet: an empty image would be singular
@@ -278,8 +262,7 @@ def _figures(summary, matrix, ts: list[str]) -> dict:
         heat.colorbar(im, ax=ax, shrink=0.8)
     heat.tight_layout()
 
-    bars = Figure(figsize=(12, 3.8))
-    FigureCanvasAgg(bars)
+    bars = new_figure((12, 3.8))
     for ax, kind in zip(bars.subplots(1, len(KINDS)), KINDS):
         sub = summary[summary.kind == kind].reset_index(drop=True)
         for k, role in enumerate(ROLES):
@@ -294,8 +277,7 @@ def _figures(summary, matrix, ts: list[str]) -> dict:
         ax.set_title(f"{kind} models: invariance to the measured τ", fontsize=10)
         ax.legend(fontsize=7)
     seeds = int(summary.seeds.max()) if len(summary) else 0
-    bars.suptitle(f"E3: mean over τ and {seeds} seed(s)" +
-                  (", 95% CI over seeds" if seeds >= 2 else ""), fontsize=11)
+    bars.suptitle(seeds_title("E3", seeds, over="τ and "), fontsize=11)
     bars.tight_layout()
     return {"e3_heatmap": heat, "e3_summary": bars}
 
@@ -333,26 +315,23 @@ def _claim(inv: dict, ts: list[str], summary) -> dict:
     auth = "; ".join(f"{k} ({' / '.join(AUTHORS[k])}): " + ", ".join(
         f"{role.title()} " + "/".join(f"{v[i]:.2f}" for v in AUTHORS[k].values())
         for i, role in enumerate(ROLES)) for k in KINDS)
-    return {
-        "id": "C7", "claim": "Invariance learned to τ transfers to new objects and new domains, "
-                             "weakening with the shift; other transforms give no more "
-                             "invariance to τ than none.",
-        "criterion": "normalised l2, mean over the measured τ; all three parts on every "
-                     "runnable domain of img and rand models, >= 3 seeds: (a) transfer: "
-                     "None - Same > 0 with its 95% t-interval over seeds excluding 0; (b) "
-                     "weakening: mean None - Same strictly decreases along "
-                     + "; ".join(f"{k}: {' > '.join(o)}" for k, o in SHIFT_ORDER.items())
-                     + f"; (c) mean None - Other <= {OTHER_MARGIN} (other transforms are no "
-                     "more invariant than none). CIFAR domains: "
-                     + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else
-                        "not run") + ".",
-        "verdict": verdict, "note": note, "ours": " | ".join(text), "authors": auth}
+    return claim(
+        "C7", "Invariance learned to τ transfers to new objects and new domains, weakening with "
+              "the shift; other transforms give no more invariance to τ than none.",
+        "normalised l2, mean over the measured τ; all three parts on every runnable domain of "
+        "img and rand models, >= 3 seeds: (a) transfer: None - Same > 0 with its 95% t-interval "
+        "over seeds excluding 0; (b) weakening: mean None - Same strictly decreases along "
+        + "; ".join(f"{k}: {' > '.join(o)}" for k, o in SHIFT_ORDER.items())
+        + f"; (c) mean None - Other <= {OTHER_MARGIN} (other transforms are no more invariant "
+        "than none). CIFAR domains: "
+        + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else "not run") + ".",
+        verdict, " | ".join(text), auth, note)
 
 
-def aggregate(records: list[dict]) -> dict:
+def aggregate(records: list[dict], profile: str | None) -> dict:
     """Tables ``e3_summary``, ``e3_matrix``, ``e3_pretrain``; figures ``e3_heatmap`` and
     ``e3_summary``; claim C7 (from the done runs; missing ones are left out)."""
-    inv, acc, ts, profile = _parse(records)
+    inv, acc, ts = _parse(records)
     summary, matrix = _summary(inv, ts), _matrix(inv, ts)
     pre = _pretrain_table(acc, ts)
     z = SIZES.get(profile)
@@ -367,16 +346,14 @@ def aggregate(records: list[dict]) -> dict:
             f"{d}: " + ("measured on TransformedCIFAR test images (all classes, "
                         f"{z['n_inv_cifar'] if z else '?'} per transform, inputs in [-1, 1])."
                         if d in done else f"{domains['img'][d]}.") for d in CIFAR_DOMAINS)
-    md = (f"E3 (SPEC §5): one model per training transform (and `none`), `img` (30 primary "
-          f"builtin objects on image backgrounds) and `rand` (30 random-pixel objects on random "
-          f"backgrounds); normalised-l2 invariance to every measured transform on each domain. "
-          f"Same = the model trained on τ, Other = mean of those trained on the other "
-          f"transforms, None = trained on none; means over τ, then over seeds. Sizes: profile "
-          f"`{profile}`" + (f" ({_describe(z)})" if z else "")
-          + (f"; reduced from the paper's {_describe(SIZES['paper'])}"
-             if z and profile != "paper" else "") + f". Measured transforms: "
-          f"{len(ts)}. Pretraining train accuracy of the `none` models: {none_acc} (chance "
-          f"{1 / N_PRIMARY:.3f}).\n\n{cifar_md}\n")
+    md = (f"E3 (docs/protocol.md, E3): one model per training transform (and `none`), `img` "
+          f"(30 primary builtin objects on image backgrounds) and `rand` (30 random-pixel "
+          f"objects on random backgrounds); normalised-l2 invariance to every measured "
+          f"transform on each domain. Same = the model trained on τ, Other = mean of those "
+          f"trained on the other transforms, None = trained on none; means over τ, then over "
+          f"seeds. Measured transforms: {len(ts)}. Pretraining train accuracy of the `none` "
+          f"models: {none_acc} (chance {1 / N_PRIMARY:.3f}).\n\n"
+          + sizes_markdown(profile, SIZES, _describe) + f"\n{cifar_md}\n")
     return {"markdown": md,
             "tables": {"e3_summary": summary, "e3_matrix": matrix, "e3_pretrain": pre},
             "figures": _figures(summary, matrix, ts),
@@ -384,12 +361,10 @@ def aggregate(records: list[dict]) -> dict:
 
 
 def _describe(z: dict) -> str:
-    return (f"{z['model']}, {z['image_size']} px, {z['n']} pretraining samples x "
-            f"{z['epochs']} epochs, batch {z['batch_size']}; invariance on {z['n_inv']} test "
-            f"samples per domain and transform")
+    return describe_sizes(z) + " per domain and transform"
 
 
-@register_experiment("e3", aggregate, aliases=("it",))
+@register_experiment("e3", aggregate, aliases=("it",), paper=True)
 def e3(profile: str, seeds: int) -> list[RunSpec]:
     """E3 how transferable is invariance: one img and one rand model per transform and none."""
     return [c[3] for c in cells(profile, seeds)]

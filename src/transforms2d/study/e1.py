@@ -28,11 +28,27 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
-from .executors import unique
-from .registry import register_experiment
-from .spec import ProbeTarget, RunSpec, train_settings
-from .stats import mean_ci, positive_effect
+from ..assets.cifar import FORMATS, cifar_available
+from ..engine import ProbeTarget, RunSpec, register_experiment, unique
+from ..engine.spec import train_settings
+from ..engine.stats import mean_ci, positive_effect
+from ..transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
+from .common import (
+    CI_COLUMNS,
+    ci_row,
+    claim,
+    describe_sizes,
+    half_width,
+    match,
+    new_figure,
+    paired,
+    put,
+    seeds_in,
+    seeds_title,
+    sizes_markdown,
+)
 
 N_OBJECTS, N_TARGET = 60, 30
 SEED_TAG = 0xE1  # mixed into the per-seed generator that draws transforms and objects
@@ -117,9 +133,8 @@ AUTHORS_CIFAR = {  # same - disjoint gap per axis (class rel. / architecture / P
 def draw(seed: int, n_target: int = N_TARGET) -> dict:
     """The seed's transform sets and object split: ``{"target", "disjoint"}`` (one transform
     per group each, in group order) and ``{"target_objects", "other_objects"}`` (``n_target``
-    each, the first of a seeded order of the pack's first 60 objects)."""
-    from ..transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
-
+    each, the first of a seeded order of the pack's first 60 objects). The transforms come
+    from the paper's fixed 18, so registering more never changes a draw."""
     rng = np.random.default_rng([SEED_TAG, seed])
     target, disjoint = [], []
     for group in (GEOMETRIC, PHOTOMETRIC, CORRUPTION):
@@ -164,8 +179,6 @@ def _spec(z: dict, d: dict, seed: int, fam: str, classes: str, model: str, n: in
 def cifar_draw(seed: int, name: str) -> dict:
     """The seed's CIFAR class split: ``{"target_classes", "other_classes"}``, half of the
     classes each, from a seeded order (its own generator: :func:`draw` is unchanged)."""
-    from ..data.cifar import FORMATS
-
     k = FORMATS[name].num_classes
     perm = [int(c) for c in np.random.default_rng([SEED_TAG, seed, k]).permutation(k)]
     return {"target_classes": perm[:k // 2], "other_classes": perm[k // 2:]}
@@ -193,8 +206,6 @@ def _cifar_spec(name: str, z: dict, d: dict, c: dict, seed: int, fam: str, class
 
 def available_cifar() -> tuple[str, ...]:
     """The CIFAR datasets found on this machine (discovery only)."""
-    from ..data.cifar import cifar_available
-
     return tuple(name for name in CIFAR if cifar_available(name))
 
 
@@ -246,60 +257,41 @@ def cells(profile: str, seeds: int, cifar: tuple[str, ...] | None = None
 
 
 # -- aggregation ------------------------------------------------------------------------------
-def _values(records: list[dict]) -> tuple[str | None, dict[tuple[str, str, str], dict]]:
-    """The profile and ``(axis, value, family) -> {seed: target test accuracy}`` of the done
-    runs: each profile's grid is rebuilt and matched by hash against the records (a spec's
-    hash names it exactly); the first profile with a match wins."""
-    from .spec import spec_hash
-
-    done = {r["hash"]: r for r in records}
-    seeds = 1 + max((r["spec"].seed for r in records), default=-1)
-    for profile in SIZES:
-        out: dict[tuple[str, str, str], dict[int, float]] = {}
-        hits = [(c, done[spec_hash(c[4])]) for c in cells(profile, seeds, tuple(CIFAR))
-                if spec_hash(c[4]) in done]
-        if not hits:
-            continue
-        ft_name = finetune_name(SIZES[profile])
-        for (axis, value, fam, seed, _spec, probe), r in hits:
-            p = r["result"]["probes"].get(probe)
-            if p is not None and p.get("test_acc") is not None:
-                out.setdefault((axis, str(value), fam), {})[seed] = p["test_acc"]
-            ft = r["result"]["probes"].get(ft_name) or {}
-            if ft.get("test_acc") is not None and (ft.get("finetune") or {}).get("test_acc") \
-                    is not None:
-                out.setdefault(("finetune", "linear probe", fam), {})[seed] = ft["test_acc"]
-                out.setdefault(("finetune", "full fine-tuning", fam), {})[seed] = \
-                    ft["finetune"]["test_acc"]
-        return profile, out
-    return None, {}
+def _values(records: list[dict], profile: str | None) -> dict[tuple[str, str, str], dict]:
+    """``(axis, value, family) -> {seed: target test accuracy}`` of the done runs, matched to
+    the cells of ``profile``'s grid (every CIFAR cell included)."""
+    out: dict[tuple[str, str, str], dict[int, float]] = {}
+    if profile not in SIZES:
+        return out
+    ft_name = finetune_name(SIZES[profile])
+    for (axis, value, fam, seed, _spec, probe), r in match(
+            cells(profile, seeds_in(records), tuple(CIFAR)), records, lambda c: c[4]):
+        put(out, (axis, str(value), fam), seed,
+            (r["result"]["probes"].get(probe) or {}).get("test_acc"))
+        ft = r["result"]["probes"].get(ft_name) or {}
+        if ft.get("test_acc") is not None and (ft.get("finetune") or {}).get("test_acc") \
+                is not None:
+            put(out, ("finetune", "linear probe", fam), seed, ft["test_acc"])
+            put(out, ("finetune", "full fine-tuning", fam), seed, ft["finetune"]["test_acc"])
+    return out
 
 
-def _table(profile: str | None, values: dict) -> object:
-    import pandas as pd
-
+def _table(profile: str | None, values: dict) -> pd.DataFrame:
     rows = []
     z = SIZES.get(profile, SIZES["quick"])
     for axis in (*AXES, "finetune"):
         key = {"classes": "classes", "architecture": "models", "pt_samples": "pt_samples",
                "ft_samples": "ft_samples"}.get(axis)
         for v in z[key] if key else ("linear probe", "full fine-tuning"):
-            for fam in FAMILIES:
-                by_seed = values.get((axis, str(v), fam), {})
-                ci = mean_ci(by_seed.values())
-                rows.append({"axis": axis, "value": str(v), "family": fam, "seeds": ci.n,
-                             "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high})
+            rows += [ci_row(values.get((axis, str(v), fam), {}), axis=axis, value=str(v),
+                            family=fam) for fam in FAMILIES]
     zc = CIFAR_SIZES.get(profile, CIFAR_SIZES["quick"])
     for name in cifar_present(values):
         for axis, key in zip(CIFAR_AXES, ("classes", "models", "pt_samples")):
-            for v in zc[key]:
-                for fam in FAMILIES:
-                    ci = mean_ci(values.get((f"{name}:{axis}", str(v), fam), {}).values())
-                    rows.append({"axis": f"{name}:{axis}", "value": str(v), "family": fam,
-                                 "seeds": ci.n, "mean": ci.mean, "ci95_low": ci.low,
-                                 "ci95_high": ci.high})
-    return pd.DataFrame(rows, columns=["axis", "value", "family", "seeds", "mean", "ci95_low",
-                                       "ci95_high"])
+            rows += [ci_row(values.get((f"{name}:{axis}", str(v), fam), {}),
+                            axis=f"{name}:{axis}", value=str(v), family=fam)
+                     for v in zc[key] for fam in FAMILIES]
+    return pd.DataFrame(rows, columns=["axis", "value", "family", *CI_COLUMNS])
 
 
 def cifar_present(values: dict) -> list[str]:
@@ -332,11 +324,7 @@ def differences(table, axes=AXES) -> dict[str, dict[str, float]]:
 
 
 def _figure(table, diffs, axes=AXES, title="E1"):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4 * (len(axes) + 1), 3.4))
-    FigureCanvasAgg(fig)
+    fig = new_figure((4 * (len(axes) + 1), 3.4))
     axs = fig.subplots(1, len(axes) + 1)
     if axes != AXES:  # the Transforms-2D figure counts seeds over its whole table, as before
         table = table[table.axis.isin(axes)]
@@ -346,8 +334,7 @@ def _figure(table, diffs, axes=AXES, title="E1"):
         labels = list(dict.fromkeys(sub.value))
         for k, fam in enumerate(FAMILIES):
             f = sub[sub.family == fam].set_index("value").reindex(labels)
-            err = [0.0 if math.isnan(lo) else (hi - lo) / 2
-                   for lo, hi in zip(f.ci95_low, f.ci95_high)]
+            err = [half_width(lo, hi) for lo, hi in zip(f.ci95_low, f.ci95_high)]
             ax.errorbar([i + (k - 0.5) * 0.1 for i in range(len(labels))], f["mean"],
                         yerr=err, marker="o", capsize=3, label=f"pretrained: {fam}")
         ax.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
@@ -363,29 +350,22 @@ def _figure(table, diffs, axes=AXES, title="E1"):
     ax.set_xticks(range(len(axes)), [_axis_label(a) for a in axes], rotation=30, fontsize=8)
     ax.set_title("performance differences", fontsize=10)
     ax.legend(fontsize=7)
-    fig.suptitle(f"{title}: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
-                                                      ", no CI with 1 seed"), fontsize=11)
+    fig.suptitle(seeds_title(title, seeds), fontsize=11)
     fig.tight_layout()
     return fig
 
 
-def _paired(values: dict, a: tuple, b: tuple) -> list[float]:
-    va, vb = values.get(a, {}), values.get(b, {})
-    return [va[s] - vb[s] for s in sorted(va) if s in vb]
-
-
 def _claims(values: dict, table, diffs: dict) -> list[dict]:
-    gaps = _paired(values, ("classes", "disjoint", "same"), ("classes", "disjoint", "disjoint"))
+    gaps = paired(values, ("classes", "disjoint", "same"), ("classes", "disjoint", "disjoint"))
     v1, note1, ci1 = positive_effect(gaps, min_n=3)
     same_default = mean_ci(values.get(("classes", "disjoint", "same"), {}).values())
     dis_default = mean_ci(values.get(("classes", "disjoint", "disjoint"), {}).values())
-    claims = [{
-        "id": "C1", "claim": "Matching invariance beats mismatching by a wide margin.",
-        "criterion": "default configuration: mean over seeds of (same - disjoint) target "
-                     "probe accuracy > 0, with a 95% t-interval over >= 3 seeds excluding 0",
-        "verdict": v1, "note": note1,
-        "ours": f"gap {ci1}; same {same_default.mean:.3f} vs disjoint {dis_default.mean:.3f}",
-        "authors": AUTHORS["gap"]}]
+    claims = [claim(
+        "C1", "Matching invariance beats mismatching by a wide margin.",
+        "default configuration: mean over seeds of (same - disjoint) target probe accuracy > 0, "
+        "with a 95% t-interval over >= 3 seeds excluding 0", v1,
+        f"gap {ci1}; same {same_default.mean:.3f} vs disjoint {dis_default.mean:.3f}",
+        AUTHORS["gap"], note1)]
     for cid, axis, text in (
             ("C2", "architecture", "The invariance gap exceeds the spread due to architecture."),
             ("C3", "pt_samples", "The invariance gap exceeds the spread due to the number of "
@@ -397,43 +377,34 @@ def _claims(values: dict, table, diffs: dict) -> list[dict]:
                                        f"got {n}"
         else:
             verdict, note = ("pass" if d["gap"] > d["disjoint_range"] else "fail"), None
-        claims.append({
-            "id": cid, "claim": text,
-            "criterion": f"mean same - disjoint gap over the {AXIS_LABEL[axis]} values > range "
-                         f"(max - min) of the mean disjoint accuracy over those values",
-            "verdict": verdict, "note": note,
-            "ours": f"gap {d['gap']:.3f} vs disjoint range {d['disjoint_range']:.3f} "
-                    f"(same range {d['same_range']:.3f})",
-            "authors": AUTHORS[axis]})
-    c4 = _paired(values, ("classes", "disjoint", "same"), ("classes", "same", "disjoint"))
+        claims.append(claim(
+            cid, text, f"mean same - disjoint gap over the {AXIS_LABEL[axis]} values > range "
+                       f"(max - min) of the mean disjoint accuracy over those values", verdict,
+            f"gap {d['gap']:.3f} vs disjoint range {d['disjoint_range']:.3f} "
+            f"(same range {d['same_range']:.3f})", AUTHORS[axis], note))
+    c4 = paired(values, ("classes", "disjoint", "same"), ("classes", "same", "disjoint"))
     v4, note4, ci4 = positive_effect(c4, min_n=3)
     a = mean_ci(values.get(("classes", "disjoint", "same"), {}).values())
     b = mean_ci(values.get(("classes", "same", "disjoint"), {}).values())
-    claims.append({
-        "id": "C4", "claim": "Same transforms with other classes beat other transforms with "
-                             "the same classes.",
-        "criterion": "mean over seeds of (same transforms pretrained on the other classes - "
-                     "disjoint transforms pretrained on the target classes) > 0, 95% "
-                     "t-interval over >= 3 seeds excluding 0",
-        "verdict": v4, "note": note4,
-        "ours": f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}",
-        "authors": AUTHORS["classes"]})
-    probe_gap = _paired(values, ("finetune", "linear probe", "same"),
+    claims.append(claim(
+        "C4", "Same transforms with other classes beat other transforms with the same classes.",
+        "mean over seeds of (same transforms pretrained on the other classes - disjoint "
+        "transforms pretrained on the target classes) > 0, 95% t-interval over >= 3 seeds "
+        "excluding 0", v4, f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}",
+        AUTHORS["classes"], note4))
+    probe_gap = paired(values, ("finetune", "linear probe", "same"),
                         ("finetune", "linear probe", "disjoint"))
-    full_gap = _paired(values, ("finetune", "full fine-tuning", "same"),
+    full_gap = paired(values, ("finetune", "full fine-tuning", "same"),
                        ("finetune", "full fine-tuning", "disjoint"))
     shrink = [a - b for a, b in zip(probe_gap, full_gap)]
     v5, note5, ci5 = positive_effect(shrink, min_n=3)
-    claims.append({
-        "id": "C5", "claim": "The gap shrinks when many target samples are available for full "
-                             "fine-tuning.",
-        "criterion": "default configuration, largest fine-tuning size: mean over seeds of "
-                     "(linear-probe gap - full fine-tuning gap) > 0, 95% t-interval over >= 3 "
-                     "seeds excluding 0 (gap = same - disjoint target accuracy)",
-        "verdict": v5, "note": note5,
-        "ours": f"probe gap {mean_ci(probe_gap).mean:.3f} -> fine-tuned gap "
-                f"{mean_ci(full_gap).mean:.3f}; shrink {ci5}",
-        "authors": AUTHORS["finetune"]})
+    claims.append(claim(
+        "C5", "The gap shrinks when many target samples are available for full fine-tuning.",
+        "default configuration, largest fine-tuning size: mean over seeds of (linear-probe gap "
+        "- full fine-tuning gap) > 0, 95% t-interval over >= 3 seeds excluding 0 (gap = same - "
+        "disjoint target accuracy)", v5,
+        f"probe gap {mean_ci(probe_gap).mean:.3f} -> fine-tuned gap "
+        f"{mean_ci(full_gap).mean:.3f}; shrink {ci5}", AUTHORS["finetune"], note5))
     return claims
 
 
@@ -442,7 +413,7 @@ def _cifar_claim(name: str, values: dict, table) -> dict:
     architectures and over pretraining samples."""
     axes = [f"{name}:{a}" for a in CIFAR_AXES]
     diffs = differences(table, axes)
-    gaps = _paired(values, (axes[0], "disjoint", "same"), (axes[0], "disjoint", "disjoint"))
+    gaps = paired(values, (axes[0], "disjoint", "same"), (axes[0], "disjoint", "disjoint"))
     v1, _, ci1 = positive_effect(gaps, min_n=3)
     ok = [v1 == "pass"]
     parts = [f"(C1) default gap {ci1}"]
@@ -458,16 +429,13 @@ def _cifar_claim(name: str, values: dict, table) -> dict:
         verdict, note = "not run", f"needs >= 3 seeds on every {CIFAR[name]} value, got {n}"
     else:
         verdict, note = ("pass" if all(ok) else "fail"), None
-    return {
-        "id": f"C1-C3 {CIFAR[name]}",
-        "claim": f"On {CIFAR[name]} (the paper's CIFAR variant) matching invariance beats "
-                 f"mismatching, by more than the spread due to architecture and to the number "
-                 f"of pretraining samples.",
-        "criterion": "C1's criterion on the default configuration, and C2's and C3's (mean "
-                     "gap over the axis > range of the mean disjoint accuracy) on the "
-                     f"{CIFAR[name]} axes; all three must hold, >= 3 seeds",
-        "verdict": verdict, "note": note, "ours": "; ".join(parts),
-        "authors": AUTHORS_CIFAR[name]}
+    return claim(
+        f"C1-C3 {CIFAR[name]}",
+        f"On {CIFAR[name]} (the paper's CIFAR variant) matching invariance beats mismatching, "
+        f"by more than the spread due to architecture and to the number of pretraining samples.",
+        "C1's criterion on the default configuration, and C2's and C3's (mean gap over the axis "
+        f"> range of the mean disjoint accuracy) on the {CIFAR[name]} axes; all three must "
+        "hold, >= 3 seeds", verdict, "; ".join(parts), AUTHORS_CIFAR[name], note)
 
 
 def _cifar_markdown(profile: str | None, present: list[str]) -> str:
@@ -495,12 +463,10 @@ def _cifar_markdown(profile: str | None, present: list[str]) -> str:
     return "\n".join(text) + "\n"
 
 
-def aggregate(records: list[dict]) -> dict:
+def aggregate(records: list[dict], profile: str | None) -> dict:
     """Table ``e1_transfer``, figure ``e1_transfer`` and claims C1–C5 from the done runs; with
     CIFAR results also their rows, figure ``e1_cifar`` and one check per dataset."""
-    import pandas as pd
-
-    profile, values = _values(records)
+    values = _values(records, profile)
     table = _table(profile, values)
     diffs = differences(table)
     present = cifar_present(values)
@@ -510,14 +476,11 @@ def aggregate(records: list[dict]) -> dict:
                                for a in (*AXES, *cifar_axes)],
                               columns=["axis", "disjoint_range", "gap", "same_range"])
     k = SIZES[profile]["n_target"] if profile in SIZES else N_TARGET
-    md = (f"E1 (SPEC §5): target task = {k} target objects under the seed's target transforms, "
-          f"linear probe on frozen features; `same` models pretrain with the target "
-          f"transforms, `disjoint` with the disjoint ones, by default on the {k} other objects. "
-          f"Axes varied one at a time. Sizes: profile `{profile}`"
-          + (f" ({_describe(SIZES[profile])})" if profile in SIZES else "") + ".\n")
-    if profile not in (None, "paper"):
-        md += f"\nReduced from the paper's sizes: {_describe(SIZES['paper'])}.\n"
-    md += "\n" + _cifar_markdown(profile, present)
+    md = (f"E1 (docs/protocol.md, E1): target task = {k} target objects under the seed's "
+          f"target transforms, linear probe on frozen features; `same` models pretrain with the "
+          f"target transforms, `disjoint` with the disjoint ones, by default on the {k} other "
+          f"objects. Axes varied one at a time. "
+          + sizes_markdown(profile, SIZES, _describe) + "\n" + _cifar_markdown(profile, present))
     figures = {"e1_transfer": _figure(table, diffs)}
     if present:
         figures["e1_cifar"] = _figure(table, diffs_c, cifar_axes, "E1 CIFAR variant")
@@ -529,13 +492,10 @@ def aggregate(records: list[dict]) -> dict:
 
 
 def _describe(z: dict) -> str:
-    return (f"{z['n_target']} + {z['n_target']} objects, {z['model']}, {z['image_size']} px, "
-            f"{z['n']} pretraining samples x "
-            f"{z['epochs']} epochs, batch {z['batch_size']}; probe {z['n_probe']} samples x "
-            f"{z['probe_epochs']} epochs, test {z['n_test']}")
+    return describe_sizes(z, f"{z['n_target']} + {z['n_target']} objects, ")
 
 
-@register_experiment("e1", aggregate, aliases=("tvo",))
+@register_experiment("e1", aggregate, aliases=("tvo",), paper=True)
 def e1(profile: str, seeds: int) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
     return unique(c[4] for c in cells(profile, seeds))

@@ -1,4 +1,5 @@
-"""``t2d train``, ``t2d probe`` and ``t2d invariance``: one run's steps from the command line."""
+"""``t2d models``, ``t2d train``, ``t2d probe`` and ``t2d invariance``: one run's steps from the
+command line."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-import torch
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from .cli import app, console, fail
-from .errors import ConfigError
+from ..errors import ConfigError
+from .app import app, console, fail
 
 Objects = Annotated[str, typer.Option(help="An int N (first N objects) or a comma list.")]
 Transforms = Annotated[str, typer.Option(help="Comma-separated transforms ('' for none).")]
@@ -31,7 +32,7 @@ def _objects(text: str) -> int | list[int]:
 
 def _datasets(objects, transforms, sizes, seed, image_size, assets, backgrounds):
     """Build the train / val / test datasets of one task (an empty size skips that split)."""
-    from .data import Transforms2D
+    from ..data import Transforms2D
 
     out = {}
     for split, n in zip(("train", "val", "test"), sizes):
@@ -55,22 +56,42 @@ def _table(title: str, rows: dict[str, float | None]) -> None:
     console.print(table)
 
 
+@app.command("models")
+def list_models_cmd(
+    pattern: Annotated[str | None, typer.Argument(help="Only names matching this "
+                                                  "(fnmatch, e.g. 'resnet*').")] = None,
+) -> None:
+    """List the registered model architectures (the paper's and the small CPU ones)."""
+    from ..models import list_models, model_info
+
+    table = Table(title="Models (registry)")
+    for col in ("name", "family", "paper", "description"):
+        table.add_column(col)
+    for name in list_models(pattern):
+        info = model_info(name)
+        table.add_row(name, info.family, "yes" if info.paper else "", escape(info.description))
+    console.print(table)
+
+
 @app.command("train")
 def train_cmd(
-    model: Annotated[str, typer.Option(help="Architecture (see models.list_models()).")] =
-        "convnet_s",
+    model: Annotated[str, typer.Option(help="Architecture (see `t2d models`).")] = "convnet_s",
     objects: Objects = "10", transforms: Transforms = "",
     n_train: int = 5000, n_val: int = 1000, n_test: int = 1000,
-    epochs: int = 10, batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0,
+    epochs: int = 10, batch_size: int = 256, lr: float = 1e-3,
+    weight_decay: Annotated[float | None, typer.Option(
+        help="Adam weight decay (default: the model's recipe: 0, ViT 5e-5).")] = None,
     seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/train"),
 ) -> None:
     """Pretrain a model (the paper's recipe for its family; ViT: warm-up + cosine, weight decay
     5e-5 unless --weight-decay is given); writes last.pt, best.pt and result.json to --out.
     On a GPU, training uses channels-last and bf16 autocast."""
-    from .io import write_json
-    from .models import create_model
-    from .train import EvalSet, TrainingDiverged, recipe_for, train
+    import torch
+
+    from ..io import write_json
+    from ..models import create_model
+    from ..train import EvalSet, TrainingDiverged, recipe_for, train
 
     try:
         data = _datasets(objects, transforms, (n_train, n_val, n_test), seed, image_size,
@@ -105,8 +126,8 @@ def probe_cmd(
     device: Device = "cpu", out: Out = Path("runs/probe"),
 ) -> None:
     """Linear-probe a frozen checkpoint on a target task (optionally fine-tune after)."""
-    from .io import write_json
-    from .train import (
+    from ..io import write_json
+    from ..train import (
         EvalSet,
         ProbeConfig,
         TrainConfig,
@@ -154,10 +175,11 @@ def invariance_cmd(
     seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/invariance"),
 ) -> None:
-    """Measure a checkpoint's invariance to --transforms on test-split twins (SPEC §4)."""
-    from .io import write_json
-    from .metrics import invariance
-    from .train import load_checkpoint, resolve_device
+    """Measure a checkpoint's invariance to --transforms on test-split twins (normalised l2,
+    cos, dot, CKA: docs/protocol.md, "Invariance")."""
+    from ..io import write_json
+    from ..metrics import invariance
+    from ..train import load_checkpoint, resolve_device
 
     try:
         net, _ = load_checkpoint(checkpoint)

@@ -19,6 +19,9 @@ import subprocess
 import time
 from pathlib import Path
 
+import torch
+
+from .. import __version__
 from ..io import write_json
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -63,10 +66,6 @@ def _git(folder: Path) -> dict:
 
 def provenance(device: str = "cpu") -> dict:
     """The provenance record of a run started now in this process on ``device``."""
-    import torch
-
-    from .. import __version__
-
     dev = torch.device(device)
     name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else platform.processor()
     return {"package": "transforms2d", "version": __version__, **code_identity(),

@@ -9,9 +9,13 @@ target transformations (``target``) and untransformed (``plain``).
 
 from __future__ import annotations
 
-from .registry import register_experiment
-from .spec import InvarianceTarget, ProbeTarget, RunSpec
-from .stats import mean_ci, positive_effect
+import math
+
+import pandas as pd
+
+from ..engine import InvarianceTarget, ProbeTarget, RunSpec, register_experiment
+from ..engine.stats import positive_effect
+from .common import CI_COLUMNS, ci_row, claim, half_width, new_figure, paired, put, seeds_title
 
 SIZES = {  # profile -> sizes; the grid and the logic are the same for all three
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
@@ -36,35 +40,23 @@ def _values(records: list[dict]) -> dict[tuple[str, str], dict[int, float]]:
     for r in records:
         fam, res, seed = family(r["spec"]), r["result"], r["spec"].seed
         for t, p in res["probes"].items():
-            out.setdefault((fam, f"probe {t} test_acc"), {})[seed] = p["test_acc"]
+            put(out, (fam, f"probe {t} test_acc"), seed, p["test_acc"])
         for t, m in res["invariance"].items():
-            out.setdefault((fam, f"invariance {t} l2"), {})[seed] = m["l2"]
+            put(out, (fam, f"invariance {t} l2"), seed, m["l2"])
     return out
 
 
-def _table(values: dict[tuple[str, str], dict[int, float]]):
-    import pandas as pd
-
-    rows = []
-    for (fam, measure), by_seed in values.items():
-        ci = mean_ci(by_seed.values())
-        rows.append({"family": fam, "measure": measure, "seeds": ci.n, "mean": ci.mean,
-                     "ci95_low": ci.low, "ci95_high": ci.high})
+def _table(values: dict[tuple[str, str], dict[int, float]]) -> pd.DataFrame:
+    rows = [ci_row(by_seed, family=fam, measure=measure)
+            for (fam, measure), by_seed in values.items()]
     order = {f: i for i, f in enumerate(FAMILIES)}
     rows.sort(key=lambda r: (r["measure"], order[r["family"]]))
-    return pd.DataFrame(rows, columns=["family", "measure", "seeds", "mean", "ci95_low",
-                                       "ci95_high"])
+    return pd.DataFrame(rows, columns=["family", "measure", *CI_COLUMNS])
 
 
 def _figure(table):
     """Grouped bars: mean probe test accuracy per family, 95% CI error bars over seeds."""
-    import math
-
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(5, 3.2))
-    FigureCanvasAgg(fig)  # drawn off-screen by Agg, whatever pyplot's backend
+    fig = new_figure((5, 3.2))
     ax = fig.add_subplot()
     width = 0.8 / len(FAMILIES)
     for i, fam in enumerate(FAMILIES):
@@ -74,36 +66,32 @@ def _figure(table):
             m, lo, hi = (row[c].iloc[0] if len(row) else math.nan
                          for c in ("mean", "ci95_low", "ci95_high"))
             means.append(m)
-            errs.append(0.0 if math.isnan(lo) else (hi - lo) / 2)
+            errs.append(half_width(lo, hi))
         ax.bar([j + (i - 0.5) * width for j in range(len(PROBES))], means, width,
                yerr=errs, capsize=4, label=f"pretrained: {fam}")
     seeds = int(table.seeds.max()) if len(table) else 0
     ax.set_xticks(range(len(PROBES)), [f"probe: {p}" for p in PROBES])
     ax.set_ylim(0, 1)
     ax.set_ylabel("test accuracy (macro)")
-    ax.set_title(f"demo: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
-                                                        ", no CI with 1 seed"), fontsize=10)
+    ax.set_title(seeds_title("demo", seeds), fontsize=10)
     ax.legend(fontsize=8)
     return fig
 
 
 def _claim(values: dict[tuple[str, str], dict[int, float]]) -> dict:
     """D1, the demo's analogue of C1: same-family models transfer better to the target."""
-    same = values.get(("same", "probe target test_acc"), {})
-    disjoint = values.get(("disjoint", "probe target test_acc"), {})
-    gaps = [same[s] - disjoint[s] for s in sorted(same) if s in disjoint]  # paired by seed
+    gaps = paired(values, ("same", "probe target test_acc"),
+                  ("disjoint", "probe target test_acc"))
     verdict, note, ci = positive_effect(gaps, min_n=3)
-    return {"id": "D1",
-            "claim": "Pretraining on the target transformations transfers better to them "
-                     "than pretraining on disjoint ones (demo analogue of C1).",
-            "criterion": "mean over seeds of (same - disjoint) target-probe test accuracy > 0, "
-                         "with a 95% t-interval over >= 3 seeds that excludes 0",
-            "verdict": verdict, "note": note,
-            "ours": f"gap {ci}" + (f", n={ci.n}" if ci.n else ""),
-            "authors": "n/a (not a paper experiment)"}
+    return claim("D1", "Pretraining on the target transformations transfers better to them "
+                       "than pretraining on disjoint ones (demo analogue of C1).",
+                 "mean over seeds of (same - disjoint) target-probe test accuracy > 0, with a "
+                 "95% t-interval over >= 3 seeds that excludes 0",
+                 verdict, f"gap {ci}" + (f", n={ci.n}" if ci.n else ""),
+                 "n/a (not a paper experiment)", note)
 
 
-def aggregate(records: list[dict]) -> dict:
+def aggregate(records: list[dict], profile: str | None = None) -> dict:
     """Table ``probe_accuracy``, figure ``probe_accuracy`` and claim D1 from the done runs."""
     values = _values(records)
     table = _table(values)

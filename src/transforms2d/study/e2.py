@@ -21,11 +21,24 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
-from .executors import unique
-from .registry import register_experiment
-from .spec import InvarianceTarget, ProbeTarget, RunSpec, train_settings
-from .stats import mean_ci, positive_effect
+from ..assets.cifar import cifar_available
+from ..engine import InvarianceTarget, ProbeTarget, RunSpec, register_experiment, unique
+from ..engine.spec import train_settings
+from ..engine.stats import mean_ci, positive_effect
+from .common import (
+    CI_COLUMNS,
+    ci_row,
+    claim,
+    match,
+    new_figure,
+    paired,
+    put,
+    seeds_in,
+    seeds_title,
+    sizes_markdown,
+)
 
 SEED_TAG = 0xE2
 N_OBJECTS = 10  # the paper's 10 objects
@@ -45,6 +58,7 @@ TASK_DATA = {  # Transforms2D arguments of each task (objects, sizes and placeme
 TASK_ID = {"C/C": "C_C", "C+O/C": "CO_C", "C+O/O": "CO_O", "O/O": "O_O"}  # in file names
 VARIANTS = {"fixed": "corner", "translated": "anywhere"}  # variant -> object_position
 FACTORS = ("object", "background")  # invariance to the object / to the scene image
+FACTOR_NAME = {"object": "object", "background": "scene"}  # in tables and figures
 
 SIZES = {
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=200, batch_size=512,
@@ -105,8 +119,6 @@ def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str
 
 def sources() -> tuple[str, ...]:
     """The scene sources that run here: ``scenes``, and ``cifar10`` where CIFAR-10 is found."""
-    from ..data.cifar import cifar_available
-
     return ("scenes", *(("cifar10",) if cifar_available("cifar10") else ()))
 
 
@@ -127,60 +139,42 @@ def cells(profile: str, seeds: int, source: str = "scenes"
 
 
 # -- aggregation ------------------------------------------------------------------------------
-def _values(records: list[dict], source: str = "scenes") -> tuple[str | None, dict]:
+def _values(records: list[dict], profile: str | None, source: str = "scenes") -> dict:
     """``("probe", variant, pretrain task, target task) -> {seed: acc}`` and
     ``("inv", variant, pretrain task, factor) -> {seed: l2}`` from the done runs of
-    ``source``."""
-    from .spec import spec_hash
-
-    done = {r["hash"]: r for r in records}
-    seeds = 1 + max((r["spec"].seed for r in records), default=-1)
-    for profile in SIZES:
-        hits = [(c, done[spec_hash(c[3])]) for c in cells(profile, seeds, source)
-                if spec_hash(c[3]) in done]
-        if not hits:
-            continue
-        out: dict[tuple, dict[int, float]] = {}
-        for (v, task, seed, _), r in hits:
-            res = r["result"]
-            for t in TASKS:
-                acc = (res["probes"].get(f"{v}.{TASK_ID[t]}") or {}).get("test_acc")
-                if acc is not None:
-                    out.setdefault(("probe", v, task, t), {})[seed] = acc
-            for f in FACTORS:
-                val = (res["invariance"].get(f"{v}.{f}") or {}).get("l2")
-                if val is not None:
-                    out.setdefault(("inv", v, task, f), {})[seed] = val
-        return profile, out
-    return None, {}
+    ``source``, matched to the cells of ``profile``'s grid."""
+    out: dict[tuple, dict[int, float]] = {}
+    if profile not in SIZES:
+        return out
+    for (v, task, seed, _), r in match(cells(profile, seeds_in(records), source), records,
+                                       lambda c: c[3]):
+        res = r["result"]
+        for t in TASKS:
+            put(out, ("probe", v, task, t), seed,
+                (res["probes"].get(f"{v}.{TASK_ID[t]}") or {}).get("test_acc"))
+        for f in FACTORS:
+            put(out, ("inv", v, task, f), seed,
+                (res["invariance"].get(f"{v}.{f}") or {}).get("l2"))
+    return out
 
 
-def _tables(values: dict):
-    import pandas as pd
-
+def _tables(values: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The 4x4 probe accuracies per variant and the invariance of every pretrained model."""
     probe_rows, inv_rows = [], []
     for v in VARIANTS:
         for task in TASKS:
-            for t in TASKS:
-                ci = mean_ci(values.get(("probe", v, task, t), {}).values())
-                probe_rows.append({"variant": v, "pretrained_on": task, "probed_on": t,
-                                   "seeds": ci.n, "mean": ci.mean, "ci95_low": ci.low,
-                                   "ci95_high": ci.high})
-            for f in FACTORS:
-                ci = mean_ci(values.get(("inv", v, task, f), {}).values())
-                inv_rows.append({"variant": v, "pretrained_on": task,
-                                 "invariance_to": "scene" if f == "background" else f,
-                                 "seeds": ci.n, "l2_mean": ci.mean, "ci95_low": ci.low,
-                                 "ci95_high": ci.high})
-    return pd.DataFrame(probe_rows), pd.DataFrame(inv_rows)
+            probe_rows += [ci_row(values.get(("probe", v, task, t), {}), variant=v,
+                                  pretrained_on=task, probed_on=t) for t in TASKS]
+            inv_rows += [ci_row(values.get(("inv", v, task, f), {}), variant=v,
+                                pretrained_on=task, invariance_to=FACTOR_NAME[f])
+                         for f in FACTORS]
+    inv = pd.DataFrame(inv_rows).rename(columns={"mean": "l2_mean"})
+    return (pd.DataFrame(probe_rows, columns=["variant", "pretrained_on", "probed_on",
+                                              *CI_COLUMNS]), inv)
 
 
 def _figure(probe, inv, seeds: int, scenes: str = SCENES):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(15, 4.2))
-    FigureCanvasAgg(fig)
+    fig = new_figure((15, 4.2))
     axs = fig.subplots(1, 3)
     for ax, v in zip(axs[:2], VARIANTS):
         m = np.array([[float(probe[(probe.variant == v) & (probe.pretrained_on == a) &
@@ -201,27 +195,21 @@ def _figure(probe, inv, seeds: int, scenes: str = SCENES):
     ax = axs[2]
     labels = [f"{t}\n{v[:5]}" for v in VARIANTS for t in TASKS]
     for k, f in enumerate(FACTORS):
-        sub = inv[inv.invariance_to == ("scene" if f == "background" else f)]
+        sub = inv[inv.invariance_to == FACTOR_NAME[f]]
         means = [float(sub[(sub.variant == v) & (sub.pretrained_on == t)]["l2_mean"].iloc[0])
                  for v in VARIANTS for t in TASKS]
         lo = [float(sub[(sub.variant == v) & (sub.pretrained_on == t)]["ci95_low"].iloc[0])
               for v in VARIANTS for t in TASKS]
         err = [0.0 if math.isnan(a) else m - a for m, a in zip(means, lo)]
         ax.bar([i + (k - 0.5) * 0.4 for i in range(len(labels))], means, 0.4, yerr=err,
-               capsize=2, label=f"to the {'scene' if f == 'background' else f}")
+               capsize=2, label=f"to the {FACTOR_NAME[f]}")
     ax.set_xticks(range(len(labels)), labels, fontsize=7)
     ax.set_ylabel("normalised l2 (lower = more invariant)")
     ax.set_title("invariance of each pretrained model", fontsize=10)
     ax.legend(fontsize=7)
-    fig.suptitle(f"E2 on {scenes}: mean over {seeds} seed(s)"
-                 + (", 95% CI" if seeds >= 2 else ""), fontsize=10)
+    fig.suptitle(seeds_title(f"E2 on {scenes}", seeds), fontsize=10)
     fig.tight_layout()
     return fig
-
-
-def _paired(values: dict, a: tuple, b: tuple) -> list[float]:
-    va, vb = values.get(a, {}), values.get(b, {})
-    return [va[s] - vb[s] for s in sorted(va) if s in vb]
 
 
 def _pearson(xs: list[float], ys: list[float]) -> float:
@@ -234,10 +222,10 @@ def _claims(values: dict, source: str = "scenes", cifar_note: str = "") -> list[
     parts, verdicts, notes = [], [], []
     for v in VARIANTS:
         # (a) the C+O/C model is more invariant to the object than the C/C model
-        inv_gap = _paired(values, ("inv", v, "C/C", "object"), ("inv", v, "C+O/C", "object"))
+        inv_gap = paired(values, ("inv", v, "C/C", "object"), ("inv", v, "C+O/C", "object"))
         va, na, ca = positive_effect(inv_gap, min_n=3)
         # (b) ...and transfers worse to C+O/O, the task that needs the object
-        harm = _paired(values, ("probe", v, "C/C", "C+O/O"), ("probe", v, "C+O/C", "C+O/O"))
+        harm = paired(values, ("probe", v, "C/C", "C+O/O"), ("probe", v, "C+O/C", "C+O/O"))
         vb, nb, cb = positive_effect(harm, min_n=3)
         verdicts += [va, vb]
         notes += [n for n in (na, nb) if n]
@@ -258,27 +246,24 @@ def _claims(values: dict, source: str = "scenes", cifar_note: str = "") -> list[
         verdict = "not run"
     else:
         verdict = "pass" if all(x == "pass" for x in verdicts) else "fail"
-    return [{
-        "id": "C6" if source == "scenes" else "C6 CIFAR-10",
-        "claim": "Invariance to irrelevant features harms transfer to tasks that need them.",
-        "criterion": "for both object placements, paired over >= 3 seeds with 95% t-intervals "
-                     "excluding 0: (a) the C+O/C model is more invariant to the object than the "
-                     "C/C model (lower normalised l2) and (b) it transfers worse to C+O/O than "
-                     "the C/C model. Scenes: " + SOURCES[source] + cifar_note,
-        "verdict": verdict, "note": "; ".join(dict.fromkeys(notes)) or None,
-        "ours": " | ".join(parts), "authors": AUTHORS}]
+    return [claim(
+        "C6" if source == "scenes" else "C6 CIFAR-10",
+        "Invariance to irrelevant features harms transfer to tasks that need them.",
+        "for both object placements, paired over >= 3 seeds with 95% t-intervals excluding 0: "
+        "(a) the C+O/C model is more invariant to the object than the C/C model (lower "
+        "normalised l2) and (b) it transfers worse to C+O/O than the C/C model. Scenes: "
+        + SOURCES[source] + cifar_note, verdict, " | ".join(parts), AUTHORS,
+        "; ".join(dict.fromkeys(notes)) or None)]
 
 
-def aggregate(records: list[dict]) -> dict:
+def aggregate(records: list[dict], profile: str | None) -> dict:
     """Tables ``e2_probe`` (4×4 per variant) and ``e2_invariance``, figure ``e2_transfer``,
     claim C6, all on the scene stand-in; with CIFAR-10 results the same with a ``_cifar10``
     suffix (claim ``C6 CIFAR-10``)."""
-    from ..data.cifar import cifar_available
-
-    profile, values = _values(records)
+    values = _values(records, profile)
     probe, inv = _tables(values)
     seeds = int(probe.seeds.max()) if len(probe) else 0
-    cprofile, cvalues = _values(records, "cifar10")
+    cvalues = _values(records, profile, "cifar10")
     if cvalues:
         cifar_text = ("the CIFAR-10 version is reported below (tables `e2_probe_cifar10`, "
                       "`e2_invariance_cifar10`, claim `C6 CIFAR-10`)")
@@ -286,19 +271,15 @@ def aggregate(records: list[dict]) -> dict:
         cifar_text = "CIFAR-10 version: no finished runs yet"
     else:
         cifar_text = f"CIFAR-10 version: {CIFAR_MISSING}"
-    profile = profile or cprofile
-    z = SIZES.get(profile)
-    md = (f"E2 (SPEC §5) on **{SCENES}** — a stand-in: the paper pastes the objects on CIFAR-10 "
-          f"images; {cifar_text}. Tasks "
+    md = (f"E2 (docs/protocol.md, E2) on **{SCENES}** — a stand-in: the paper pastes the "
+          f"objects on CIFAR-10 images; {cifar_text}. Tasks "
           f"(input/label): C/C scene only, C+O/C scene with object labelled by scene, C+O/O "
           f"labelled by object, O/O object on black. Objects {round(OBJECT_SCALE * 32)} px at "
           f"32 px, fixed in the upper-right corner or anywhere (translated). Invariance: "
           f"normalised l2 between images that differ only in the object (same scene) or only "
           f"in the scene (same object); lower = more invariant."
-          + (f" Sizes: profile `{profile}` ({_describe(z)})." if z else "")
-          + (f" Reduced from the paper's sizes: {_describe(SIZES['paper'])}."
-             if z and profile != "paper" else "")
-          + " Not run: the label-correlation and object-availability axes.\n")
+          + " Not run: the label-correlation and object-availability axes.\n\n"
+          + sizes_markdown(profile, SIZES))
     tables = {"e2_probe": probe, "e2_invariance": inv}
     figures = {"e2_transfer": _figure(probe, inv, seeds)}
     claims = _claims(values, cifar_note="; the CIFAR-10 version: " + (
@@ -317,13 +298,7 @@ def aggregate(records: list[dict]) -> dict:
     return {"markdown": md, "tables": tables, "figures": figures, "claims": claims}
 
 
-def _describe(z: dict) -> str:
-    return (f"{z['model']}, {z['n']} pretraining samples x {z['epochs']} epochs; probe "
-            f"{z['n_probe']} samples x {z['probe_epochs']} epochs, test {z['n_test']}; "
-            f"invariance on {z['n_inv']} pairs")
-
-
-@register_experiment("e2", aggregate, aliases=("ife",))
+@register_experiment("e2", aggregate, aliases=("ife",), paper=True)
 def e2(profile: str, seeds: int) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
     return unique(c[3] for source in sources() for c in cells(profile, seeds, source))

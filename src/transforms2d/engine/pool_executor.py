@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..validation import check_int
 from .executors import (
     EventHook,
     Summary,
@@ -49,9 +49,8 @@ class PoolExecutor:
     def __init__(self, device: str = "cpu", progress: bool = False, workers: int | None = None,
                  threads_per_run: int = 1) -> None:
         for name, v in (("workers", workers), ("threads_per_run", threads_per_run)):
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise ConfigError(f"The '{name}' parameter must be an int >= 1. Got {v!r} "
-                                  f"instead.")
+            if v is not None:
+                check_int(name, v, 1)
         self.device, self.progress = device, progress
         self.threads = threads_per_run
         self.workers = workers or max(1, available_cpus() // threads_per_run)

@@ -17,10 +17,25 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+from matplotlib import colormaps
 
-from .registry import register_experiment
-from .spec import ProbeTarget, RunSpec, train_settings
-from .stats import mean_ci, positive_effect
+from ..engine import ProbeTarget, RunSpec, register_experiment
+from ..engine.spec import train_settings
+from ..engine.stats import positive_effect
+from ..transforms import PAPER_TRANSFORMS
+from .common import (
+    CI_COLUMNS,
+    ci_row,
+    claim,
+    describe_sizes,
+    match,
+    new_figure,
+    put,
+    seeds_in,
+    seeds_title,
+    sizes_markdown,
+)
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
 SEED_TAG = 0xE4  # mixed into the per-seed generator that draws transforms and objects
@@ -58,13 +73,12 @@ AUTHORS = ("accuracy ~1.0 whenever the target set is a subset of the pretraining
 
 def draw(seed: int) -> dict:
     """The seed's ``{"transforms": [8 names, in draw order], "objects": [30 object ids]}``
-    (distinct transforms of the 18; distinct objects of the first 60, in draw order)."""
-    from ..transforms import TRANSFORMS
-
+    (distinct transforms of the paper's fixed 18, so registering more never changes a draw;
+    distinct objects of the first 60, in draw order)."""
     rng = np.random.default_rng([SEED_TAG, seed])
-    order = rng.choice(len(TRANSFORMS), size=N_TRANSFORMS, replace=False)
+    order = rng.choice(len(PAPER_TRANSFORMS), size=N_TRANSFORMS, replace=False)
     objects = rng.choice(N_OBJECTS, size=N_CLASSES, replace=False)
-    return {"transforms": [TRANSFORMS[int(i)] for i in order],
+    return {"transforms": [PAPER_TRANSFORMS[int(i)] for i in order],
             "objects": [int(o) for o in objects]}
 
 
@@ -98,74 +112,44 @@ def cells(profile: str, seeds: int) -> list[tuple[int, int, RunSpec]]:
 
 
 # -- aggregation ------------------------------------------------------------------------------
-def _values(records: list[dict]) -> tuple[str | None, dict[tuple[int, int], dict[int, float]],
-                                          dict[int, dict[int, float]]]:
-    """The profile, ``(k, j) -> {seed: target test accuracy}`` and ``k -> {seed: final
-    pretraining train accuracy}`` of the done runs. Each profile's grid is rebuilt and matched
-    by hash against the records; the first profile with a match wins."""
-    from .spec import spec_hash
-
-    done = {r["hash"]: r for r in records}
-    seeds = 1 + max((r["spec"].seed for r in records), default=-1)
-    for profile, z in SIZES.items():
-        hits = [(k, seed, done[h]) for k, seed, spec in cells(profile, seeds)
-                if (h := spec_hash(spec)) in done]
-        if not hits:
-            continue
-        acc: dict[tuple[int, int], dict[int, float]] = {}
-        train: dict[int, dict[int, float]] = {}
-        for k, seed, r in hits:
-            probes = r["result"].get("probes", {})
-            for j in range(1, z["k"] + 1):
-                p = probes.get(probe_name(j))
-                if p is not None and p.get("test_acc") is not None:
-                    acc.setdefault((k, j), {})[seed] = p["test_acc"]
-            t = r["result"].get("pretrain", {}).get("final", {}).get("train_acc")
-            if t is not None:
-                train.setdefault(k, {})[seed] = t
-        return profile, acc, train
-    return None, {}, {}
+def _values(records: list[dict], profile: str | None
+            ) -> tuple[dict[tuple[int, int], dict[int, float]], dict[int, dict[int, float]]]:
+    """``(k, j) -> {seed: target test accuracy}`` and ``k -> {seed: final pretraining train
+    accuracy}`` of the done runs, matched to the cells of ``profile``'s grid."""
+    acc: dict[tuple[int, int], dict[int, float]] = {}
+    train: dict[int, dict[int, float]] = {}
+    if profile not in SIZES:
+        return acc, train
+    for (k, seed, _), r in match(cells(profile, seeds_in(records)), records, lambda c: c[2]):
+        probes = r["result"].get("probes", {})
+        for j in range(1, SIZES[profile]["k"] + 1):
+            put(acc, (k, j), seed, (probes.get(probe_name(j)) or {}).get("test_acc"))
+        put(train, k, seed, r["result"].get("pretrain", {}).get("final", {}).get("train_acc"))
+    return acc, train
 
 
 def _grid(profile: str | None) -> int:
     return SIZES[profile]["k"] if profile in SIZES else N_TRANSFORMS
 
 
-def _table(profile: str | None, values: dict) -> object:
+def _table(profile: str | None, values: dict) -> pd.DataFrame:
     """One row per ``(pretrain_k, target_j)``: seeds, mean, 95% CI (NaN where missing)."""
-    import pandas as pd
-
-    K, rows = _grid(profile), []
-    for k in range(1, K + 1):
-        for j in range(1, K + 1):
-            ci = mean_ci(values.get((k, j), {}).values())
-            rows.append({"pretrain_k": k, "target_j": j, "subset": j <= k, "seeds": ci.n,
-                         "mean": ci.mean, "ci95_low": ci.low, "ci95_high": ci.high})
-    return pd.DataFrame(rows, columns=["pretrain_k", "target_j", "subset", "seeds", "mean",
-                                       "ci95_low", "ci95_high"])
+    K = _grid(profile)
+    rows = [ci_row(values.get((k, j), {}), pretrain_k=k, target_j=j, subset=j <= k)
+            for k in range(1, K + 1) for j in range(1, K + 1)]
+    return pd.DataFrame(rows, columns=["pretrain_k", "target_j", "subset", *CI_COLUMNS])
 
 
-def _pretrain_table(profile: str | None, train: dict) -> object:
-    import pandas as pd
-
-    rows = []
-    for k in range(1, _grid(profile) + 1):
-        ci = mean_ci(train.get(k, {}).values())
-        rows.append({"pretrain_k": k, "seeds": ci.n, "train_acc": ci.mean,
-                     "ci95_low": ci.low, "ci95_high": ci.high})
-    return pd.DataFrame(rows, columns=["pretrain_k", "seeds", "train_acc", "ci95_low",
-                                       "ci95_high"])
+def _pretrain_table(profile: str | None, train: dict) -> pd.DataFrame:
+    rows = [ci_row(train.get(k, {}), pretrain_k=k) for k in range(1, _grid(profile) + 1)]
+    return pd.DataFrame(rows, columns=["pretrain_k", *CI_COLUMNS]).rename(
+        columns={"mean": "train_acc"})
 
 
 def _figure(table, K: int):
     """Left: accuracy vs target transforms ``j``, one line per ``k``, 95% CI bands.
     Right: the mean ``k × j`` grid as a heat map."""
-    from matplotlib import colormaps
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 4.2))
-    FigureCanvasAgg(fig)
+    fig = new_figure((11, 4.2))
     ax, hm = fig.subplots(1, 2, gridspec_kw={"width_ratios": (1.3, 1)})
     cmap = colormaps["viridis"]
     seeds = int(table.seeds.max()) if len(table) else 0
@@ -195,8 +179,7 @@ def _figure(table, K: int):
     hm.set_ylabel("number of pretraining transforms k")
     hm.set_title("mean accuracy (on and above the diagonal: target ⊆ pretraining)", fontsize=8)
     fig.colorbar(im, ax=hm, fraction=0.046)
-    fig.suptitle(f"E4: mean over {seeds} seed(s)" + (", 95% CI" if seeds >= 2 else
-                                                      ", no CI with 1 seed"), fontsize=11)
+    fig.suptitle(seeds_title("E4", seeds), fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -235,42 +218,35 @@ def _claim(values: dict, table, K: int) -> dict:
             + f"(b) acc(k={K}, j={K}) - acc(k=1, j={K}) = {cib}; "
             f"(c) rows fall in {falls}/{len(rows)} steps, column j={K} rises in "
             f"{rises}/{len(col)}; at j={K} by k=1..{K}: {at_k}; k=1 by j=1..{K}: {row1}")
-    return {
-        "id": "C8", "claim": "Transfer stays near the ceiling when the target's transforms are "
-                             "a subset of the pretraining transforms and falls with every "
-                             "missing one.",
-        "criterion": f"mean over seeds per (pretraining k, target j) cell, k, j = 1..{K}; all "
-                     f"of (a) for every target j, every subset cell (k >= j) is within "
-                     f"{TOLERANCE} of the best cell of that target (any k); (b) per seed, "
-                     f"acc(k={K}, j={K}) - acc(k=1, j={K}) > 0 with a 95% t-interval over >= 3 "
-                     f"seeds excluding 0; (c) of the one-transform steps beyond the diagonal "
-                     f"(k fixed, j -> j+1 for j >= k: should fall; j={K}, k -> k+1: should "
-                     f"rise), at least {MONOTONE:.0%} go that way (our threshold, for seed "
-                     f"noise); >= 3 seeds on every cell",
-        "verdict": verdict, "note": note, "ours": ours, "authors": AUTHORS}
+    return claim(
+        "C8", "Transfer stays near the ceiling when the target's transforms are a subset of the "
+              "pretraining transforms and falls with every missing one.",
+        f"mean over seeds per (pretraining k, target j) cell, k, j = 1..{K}; all of (a) for "
+        f"every target j, every subset cell (k >= j) is within {TOLERANCE} of the best cell of "
+        f"that target (any k); (b) per seed, acc(k={K}, j={K}) - acc(k=1, j={K}) > 0 with a 95% "
+        f"t-interval over >= 3 seeds excluding 0; (c) of the one-transform steps beyond the "
+        f"diagonal (k fixed, j -> j+1 for j >= k: should fall; j={K}, k -> k+1: should rise), "
+        f"at least {MONOTONE:.0%} go that way (our threshold, for seed noise); >= 3 seeds on "
+        f"every cell", verdict, ours, AUTHORS, note)
 
 
-def aggregate(records: list[dict]) -> dict:
+def aggregate(records: list[dict], profile: str | None) -> dict:
     """Tables ``e4_transfer`` and ``e4_pretrain``, figure ``e4_mismatch`` and claim C8 from the
     done runs (missing runs leave NaN cells)."""
-    profile, values, train = _values(records)
+    values, train = _values(records, profile)
     K = _grid(profile)
     table = _table(profile, values)
     z = SIZES.get(profile, SIZES["paper"])
-    md = (f"E4 (SPEC §5): per seed, 8 transforms drawn in order and 30 objects (the first "
-          f"{z['k']} and {z['classes']} used here); the model "
-          f"pretrained with the first k transforms is linearly probed on the same objects "
-          f"under the first j transforms, for every k and j = 1..{K}. Sizes: profile "
-          f"`{profile}`" + (f" ({_describe(SIZES[profile])})" if profile in SIZES else "")
-          + ".\n")
+    md = (f"E4 (docs/protocol.md, E4): per seed, 8 transforms drawn in order and 30 objects "
+          f"(the first {z['k']} and {z['classes']} used here); the model pretrained with the "
+          f"first k transforms is linearly probed on the same objects under the first j "
+          f"transforms, for every k and j = 1..{K}. " + sizes_markdown(profile, SIZES, _describe))
     if profile == "smoke":
         md += "\nSmoke sizes: a check of the machinery; the numbers mean nothing.\n"
     elif profile == "quick":
-        md += ("\nReduced from the paper's sizes (ResNet-18, 8 transforms, 30 objects, 50,000 "
-               "samples × 100 epochs, batch 256; probe 50,000 × 200 epochs, 10,000 test): the "
-               "small model learns large transform stacks less well (see `e4_pretrain`: final "
-               "pretraining train accuracy by k), so rows with many pretraining transforms can "
-               "fall short of the ceiling for lack of training, not only of invariance.\n")
+        md += ("\nThe small model learns large transform stacks less well (see `e4_pretrain`: "
+               "final pretraining train accuracy by k), so rows with many pretraining transforms "
+               "can fall short of the ceiling for lack of training, not only of invariance.\n")
     return {"markdown": md,
             "tables": {"e4_transfer": table, "e4_pretrain": _pretrain_table(profile, train)},
             "figures": {"e4_mismatch": _figure(table, K)},
@@ -278,13 +254,10 @@ def aggregate(records: list[dict]) -> dict:
 
 
 def _describe(z: dict) -> str:
-    return (f"{z['model']}, {z['image_size']} px, {z['k']} transforms, {z['classes']} objects, "
-            f"{z['n']} pretraining "
-            f"samples x {z['epochs']} epochs, batch {z['batch_size']}; probe {z['n_probe']} "
-            f"samples x {z['probe_epochs']} epochs, {z['views']} view(s), test {z['n_test']}")
+    return describe_sizes(z, f"{z['k']} transforms, {z['classes']} objects, ")
 
 
-@register_experiment("e4", aggregate, aliases=("tm",))
+@register_experiment("e4", aggregate, aliases=("tm",), paper=True)
 def e4(profile: str, seeds: int) -> list[RunSpec]:
     """E4 invariance mismatch: pretrain on nested transform sets, probe on every set."""
     return [spec for _k, _seed, spec in cells(profile, seeds)]

@@ -1,0 +1,39 @@
+"""The experiment engine: content-addressed run specs, the run store, run execution, executors
+(local, pool, Ray), the experiment registry, provenance, progress display, reports and
+statistics. It knows nothing about the paper: the experiments live in
+:mod:`transforms2d.study` and register themselves here.
+
+``t2d run EXPERIMENT`` builds an experiment's run specs for a profile, computes the runs not yet
+done into ``DIR/runs/<hash>/`` (resuming killed ones) and ``t2d report`` aggregates them.
+"""
+
+from . import pool_executor, ray_executor  # noqa: F401  (register "pool" and "ray"; Ray loads lazily)
+from .executors import (
+    EXECUTORS,
+    Executor,
+    LocalExecutor,
+    Summary,
+    get_executor,
+    register_executor,
+    unique,
+)
+from .registry import (
+    EXPERIMENTS,
+    Experiment,
+    get_experiment,
+    paper_experiments,
+    register_experiment,
+    unregister_experiment,
+)
+from .run import execute
+from .spec import InvarianceTarget, ProbeTarget, RunSpec, canonical_json, spec_hash
+from .stats import MeanCI, mean_ci
+from .store import DONE, FAILED, PENDING, RUNNING, STATUSES, RunStore
+
+__all__ = [
+    "DONE", "EXECUTORS", "EXPERIMENTS", "FAILED", "PENDING", "RUNNING", "STATUSES", "Executor",
+    "Experiment", "InvarianceTarget", "LocalExecutor", "MeanCI", "ProbeTarget", "RunSpec",
+    "RunStore", "Summary", "canonical_json", "execute", "get_executor", "get_experiment",
+    "mean_ci", "paper_experiments", "register_executor", "register_experiment", "spec_hash",
+    "unique", "unregister_experiment",
+]

@@ -1,0 +1,97 @@
+"""The experiment registry: an experiment is a function ``(profile, seeds) -> [RunSpec]`` plus
+an ``aggregate(records, profile) -> dict`` hook that turns stored results into tables, figures
+and claim checks (computing nothing). Profiles change sizes, never logic.
+
+``aggregate`` receives one record per run, in the experiment's order, for the runs that are
+done: ``{"hash": str, "spec": RunSpec, "result": dict}``, and the profile the folder was run
+with (from its ``experiment.json``; ``None`` if unknown). It returns a dict of ``"markdown"``
+(text), ``"tables"`` ({name: DataFrame}), ``"figures"`` ({name: matplotlib Figure}) and
+``"claims"`` (list of {id, claim, criterion, verdict, ours, authors}); :mod:`.report` writes
+them (``t2d report``). Each experiment lives in its own module, which registers it on import
+(the paper's are in :mod:`transforms2d.study`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import unknown_name
+from ..validation import check_int
+from .spec import RunSpec
+
+DEFAULT_PROFILES = ("smoke", "quick", "paper")
+
+Aggregate = Callable[[list[dict], "str | None"], dict]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A named grid of runs and the aggregation of their results.
+
+    Attributes:
+        profiles: the size profiles the grid accepts (e.g. ``smoke``, ``quick``, ``paper``).
+        paper: whether it reproduces part of the paper (``t2d reproduce`` runs those).
+    """
+
+    name: str
+    runs: Callable[[str, int], list[RunSpec]]
+    aggregate: Aggregate
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    profiles: tuple[str, ...] = DEFAULT_PROFILES
+    paper: bool = False
+
+    def check_profile(self, profile: str) -> str:
+        if profile not in self.profiles:
+            raise unknown_name("profile", profile, self.profiles, owner=self.name)
+        return profile
+
+    def specs(self, profile: str, seeds: int) -> list[RunSpec]:
+        """The run specs for ``profile`` and ``seeds`` (both validated here)."""
+        self.check_profile(profile)
+        check_int("seeds", seeds, 1, owner=self.name)
+        return self.runs(profile, seeds)
+
+
+EXPERIMENTS: dict[str, Experiment] = {}  # in registration order
+ALIASES: dict[str, str] = {}  # alias -> name (e.g. the authors' "tvo" -> "e1")
+
+
+def register_experiment(name: str, aggregate: Aggregate, description: str = "",
+                        aliases: tuple[str, ...] = (), profiles: tuple[str, ...] =
+                        DEFAULT_PROFILES, paper: bool = False):
+    """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``
+    (also reachable by each of ``aliases``). The description defaults to the first line of
+    ``fn``'s docstring."""
+    def deco(fn: Callable[[str, int], list[RunSpec]]):
+        taken = [a for a in (name, *aliases) if a in ALIASES or a in EXPERIMENTS]
+        if taken:
+            raise ValueError(f"experiment name or alias {taken[0]!r} is already registered")
+        doc = (fn.__doc__ or "").strip().splitlines()
+        EXPERIMENTS[name] = Experiment(name, fn, aggregate, description or (doc[0] if doc else ""),
+                                       tuple(aliases), tuple(profiles), paper)
+        ALIASES.update({a: name for a in aliases})
+        return fn
+    return deco
+
+
+def unregister_experiment(name: str) -> Experiment:
+    """Remove an experiment (and its aliases) registered at run time, e.g. by a test."""
+    exp = EXPERIMENTS.pop(get_experiment(name).name)
+    for a in exp.aliases:
+        ALIASES.pop(a, None)
+    return exp
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment registered as ``name`` or under the alias ``name``."""
+    name = ALIASES.get(name, name)
+    if name not in EXPERIMENTS:
+        raise unknown_name("experiment", name, [*EXPERIMENTS, *ALIASES])
+    return EXPERIMENTS[name]
+
+
+def paper_experiments() -> tuple[str, ...]:
+    """The registered experiments that reproduce the paper, in registration order."""
+    return tuple(name for name, exp in EXPERIMENTS.items() if exp.paper)
