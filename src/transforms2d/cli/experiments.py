@@ -26,16 +26,12 @@ def _write_report(store):
 
 
 def _run_grid(runner, specs, store, title: str):
-    """Run the grid under one progress display (the current run's stage where the executor
-    reports it: only executors whose ``run`` takes ``on_progress`` do)."""
-    import inspect
-
+    """Run the grid under one progress display (with the current run's stage where the
+    executor reports it: the local one does)."""
     from ..engine.display import GridProgress
 
     with GridProgress(len(specs), title, console=console) as display:
-        extra = ({"on_progress": display.on_progress}
-                 if "on_progress" in inspect.signature(runner.run).parameters else {})
-        return runner.run(specs, store, display.on_event, **extra)
+        return runner.run(specs, store, display.on_event, display.on_progress)
 
 
 @app.command("experiments")

@@ -35,8 +35,6 @@ def reproduce_cmd(
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
-    import inspect
-
     from ..engine import get_executor
     from ..engine.display import GridProgress
     from ..engine.pool_executor import available_cpus
@@ -71,11 +69,9 @@ def reproduce_cmd(
     total = sum(len(specs) for _, specs, _ in grids)
     settings = {"profile": profile, "seeds": seeds, "executor": executor,
                 "workers": getattr(runner, "workers", None), "device": device}
-    extra_ok = "on_progress" in inspect.signature(runner.run).parameters
     with GridProgress(total, f"reproduce ({profile})", console=console) as display:
         def run_grid(name, specs, store):
-            extra = {"on_progress": display.on_progress} if extra_ok else {}
-            return runner.run(specs, store, display.on_event, **extra)
+            return runner.run(specs, store, display.on_event, display.on_progress)
 
         def report(store):
             return write_report(store, get_experiment(str(store.experiment().get("experiment"))))

@@ -1,11 +1,10 @@
 """Executors: how a list of run specs gets computed into a :class:`RunStore`.
 
-An executor is anything with ``run(specs, store, on_event=None) -> Summary``. It computes only
-runs that are not done (so a rerun retries failed and pending runs), records each failure in
-the run's ``error.json`` and goes on. ``local`` runs them in this process, one after another; a
-``ray`` executor (one task per run, with its CPUs/GPUs) registers itself the same way.
-An executor whose ``run`` also takes ``on_progress`` (as ``local`` does) reports the current
-run's stages too; ``t2d run`` passes it only to those.
+An executor is anything with ``run(specs, store, on_event=None, on_progress=None) -> Summary``.
+It computes only runs that are not done (so a rerun retries failed and pending runs), records
+each failure in the run's ``error.json`` and goes on. ``local`` runs them in this process, one
+after another, and reports the current run's stages through ``on_progress``; ``pool`` and
+``ray`` (runs in other processes) register themselves the same way and report run events only.
 """
 
 from __future__ import annotations
@@ -46,8 +45,8 @@ class Summary:
 class Executor(Protocol):
     """Computes the pending runs of ``specs`` into ``store``."""
 
-    def run(self, specs: Sequence[RunSpec], store: RunStore,
-            on_event: EventHook | None = None) -> Summary: ...
+    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
+            on_progress: ProgressHook | None = None) -> Summary: ...
 
 
 def unique(specs: Sequence[RunSpec]) -> list[RunSpec]:

@@ -40,6 +40,7 @@ from .executors import (
     settle,
     unique,
 )
+from .run import ProgressHook
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
 
@@ -176,8 +177,10 @@ class RayExecutor:
         self._owned = False
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, specs: Sequence[RunSpec], store: RunStore,
-            on_event: EventHook | None = None) -> Summary:
+    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
+            on_progress: ProgressHook | None = None) -> Summary:
+        """Compute the runs not done; ``on_progress`` is accepted for the common interface and
+        not called (stages happen in other processes)."""
         specs = unique(specs)
         emit = on_event or (lambda *a: None)
         summary, todo = pending(specs, store, emit)
