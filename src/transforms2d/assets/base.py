@@ -4,7 +4,7 @@ A pack is a set of object prototypes (RGBA, one per class) and a set of backgrou
 (RGB), both held as uint8 tensors. Packs know nothing about transforms or rendering: the
 renderer asks a pack for its images at the output resolution once, then works on those.
 
-Convention (SPEC §1.1):
+Convention (docs/protocol.md §1.1):
 - objects are resized to ``size × size`` with bilinear interpolation, aspect ratio ignored;
 - backgrounds are cropped to their largest top-left square, then resized (bilinear) to
   ``size × size``.

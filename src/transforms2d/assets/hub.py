@@ -2,9 +2,9 @@
 
 Needs the optional extra ``pip install 'transforms2d[hub]'`` (Hugging Face ``datasets``) and, on
 first use, network access. The source has two configs, ``foregrounds`` and ``backgrounds``, split
-``train``, columns ``image`` and ``label`` (SPEC §1). Objects: the first image of each label, in
-dataset order, labels sorted ascending (one prototype per class). Backgrounds: every row, in
-dataset order, as the authors' code does (their 867 rows are the 867 backgrounds).
+``train``, columns ``image`` and ``label`` (docs/protocol.md §1). Objects: the first image of each
+label, in dataset order, labels sorted ascending (one prototype per class). Backgrounds: every row,
+in dataset order, as the authors' code does (their 867 rows are the 867 backgrounds).
 
 The decoded images are cached on disk as one uncompressed ``.npz`` per source, so later loads
 need neither the network nor ``datasets``. Cache root, first match wins: the ``cache_dir``

@@ -1,4 +1,4 @@
-"""The paper's random-pixel objects: the ``random`` pack (SPEC §1).
+"""The paper's random-pixel objects: the ``random`` pack (docs/protocol.md §1).
 
 Object ``k`` is a fixed image of uniform random uint8 RGB pixels, fully opaque, drawn from a
 generator seeded by ``(seed, k)`` alone, so it is the same whatever ``num_objects`` is. The pack

@@ -176,7 +176,7 @@ def invariance_cmd(
     device: Device = "cpu", out: Out = Path("runs/invariance"),
 ) -> None:
     """Measure a checkpoint's invariance to --transforms on test-split twins (normalised l2,
-    cos, dot, CKA: docs/protocol.md, "Invariance")."""
+    cos, dot, CKA: docs/protocol.md §5)."""
     from ..io import write_json
     from ..metrics import invariance
     from ..train import load_checkpoint, resolve_device

@@ -1,5 +1,5 @@
 """``TransformedCIFAR``: the Transforms-2D transformations applied to whole CIFAR images
-(SPEC §5 E1 "CIFAR variant", and the CIFAR domains of E3).
+(docs/protocol.md §6 E1 "CIFAR variant", and the CIFAR domains of E3).
 
 It has the API of :class:`~transforms2d.data.Transforms2D` (``render``, ``loader``, ``order``,
 ``with_transform_seed``, ``twin``, ``with_split``, ``to``, ``set_epoch``, ``num_classes``,
@@ -21,7 +21,7 @@ Conventions:
   outside the image, and erased squares, are black. ``translate`` cannot move a box that fills
   the canvas, so on whole images it shifts the image by integers uniform in ``[-r, r]`` along
   each axis, ``r = round(0.15 * 32) = 5`` px: the shifts a Transforms-2D object gets about the
-  centre, symmetric (the original code shifted CIFAR images right/down only, SPEC §7).
+  centre, symmetric (the original code shifted CIFAR images right/down only, docs/protocol.md §8).
 - Sample ``i`` is a pure function of (dataset definition, split, i, epoch for train, transform
   seed), whatever the batch size, order, worker count or device.
 - Normalisation ``"cifar"`` (default): per-channel ``(x - mean) / std`` with the pixel statistics
@@ -225,7 +225,7 @@ class TransformedCIFAR(BatchedDataset):
     # -- variants ------------------------------------------------------------------------
     def with_transform_seed(self, transform_seed: int) -> TransformedCIFAR:
         """A twin: the same image and label at every index, independently drawn transform
-        parameters (the pairs of the invariance metric, SPEC §4)."""
+        parameters (the pairs of the invariance metric, docs/protocol.md §5)."""
         check_int("transform_seed", transform_seed, 0)
         out = self._copy()
         out.spec = self.spec.with_(transform_seed=transform_seed)

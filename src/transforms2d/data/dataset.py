@@ -1,4 +1,4 @@
-"""``Transforms2D``: the PyTorch dataset of the Transforms-2D family (SPEC §1).
+"""``Transforms2D``: the PyTorch dataset of the Transforms-2D family (docs/protocol.md §1).
 
 Per-item access (``ds[i]``) follows the ``Dataset`` convention; training should use the batched
 paths ``ds.render(indices)`` / ``ds.loader(...)``, which render whole batches on a device.
@@ -196,14 +196,15 @@ class Transforms2D(BatchedDataset):
 
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn
-        transform parameters (the pairs of the invariance metric, SPEC §4)."""
+        transform parameters (the pairs of the invariance metric, docs/protocol.md §5)."""
         check_int("transform_seed", transform_seed, 0)
         return self._copy(self.spec.with_(transform_seed=transform_seed))
 
     def with_object_seed(self, object_seed: int) -> Transforms2D:
         """A twin with the same background, label and transforms at every index and another
         object (with ``class_from="background"``, where the object is not the label): the pairs
-        that measure invariance to the object (SPEC §5 E2). 0 gives the dataset itself."""
+        that measure invariance to the object (docs/protocol.md §6 E2). 0 gives the dataset
+        itself."""
         check_int("object_seed", object_seed, 0)
         if self.spec.class_from != "background":
             raise ConfigError("with_object_seed needs class_from='background' (with object "
@@ -213,7 +214,8 @@ class Transforms2D(BatchedDataset):
     def with_background_seed(self, background_seed: int) -> Transforms2D:
         """A twin with the same object, label and transforms at every index and an independently
         drawn background (with ``class_from="object"`` and background images): the pairs that
-        measure invariance to the background image (SPEC §5 E2). 0 gives the dataset itself."""
+        measure invariance to the background image (docs/protocol.md §6 E2). 0 gives the dataset
+        itself."""
         check_int("background_seed", background_seed, 0)
         if self.spec.class_from != "object" or self.spec.backgrounds != "images":
             raise ConfigError("with_background_seed needs class_from='object' and "

@@ -19,7 +19,7 @@ from ..transforms import apply_params, get_transform, sample_params
 from ..transforms.ops import shift_per_sample
 from .spec import DatasetSpec
 
-OBJECT_SCALE = 0.7  # the object box is 70% of the canvas side (SPEC §1.1)
+OBJECT_SCALE = 0.7  # the object box is 70% of the canvas side (docs/protocol.md §1.1)
 
 
 def object_box(size: int, scale: float = OBJECT_SCALE, position: str = "center"

@@ -16,7 +16,8 @@ from ..transforms import get_transform, resolve_hyper
 SPLITS = ("train", "val", "test")
 BACKGROUNDS = ("images", "random", "black")
 CLASS_FROM = ("object", "background")
-POSITIONS = ("center", "corner", "anywhere")  # where the object box sits (SPEC §1.1, §5 E2)
+# where the object box sits (docs/protocol.md §1.1, §6 E2)
+POSITIONS = ("center", "corner", "anywhere")
 
 # A transform is a name, or (name, {hyper-parameter overrides}).
 TransformLike = Union[str, tuple[str, Mapping[str, Any]]]  # noqa: UP007 (a runtime alias)

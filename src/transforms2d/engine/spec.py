@@ -186,7 +186,7 @@ class ProbeTarget:
     arguments (the split comes from the role); ``probe`` overrides ``ProbeConfig`` fields.
 
     ``finetune`` (``TrainConfig`` overrides, e.g. ``{"epochs": 20}``), when given, also fine-tunes
-    all weights from the probed model on the same training set (SPEC §3, appendix)."""
+    all weights from the probed model on the same training set (docs/protocol.md §4, appendix)."""
 
     name: str
     train: Mapping[str, Any]
@@ -212,7 +212,7 @@ class ProbeTarget:
 class InvarianceTarget:
     """Invariance on the test split of ``data`` against its twin: the same samples with one
     factor redrawn with ``twin_seed`` — ``twin_factor`` ``"transform"`` (the transformation
-    parameters, SPEC §4), ``"object"`` or ``"background"`` (SPEC §5 E2)."""
+    parameters, docs/protocol.md §5), ``"object"`` or ``"background"`` (docs/protocol.md §6 E2)."""
 
     name: str
     data: Mapping[str, Any]

@@ -1,5 +1,5 @@
-"""Invariance and accuracy metrics (SPEC §4): pure functions over embeddings, and a thin layer
-that renders a dataset and its twin, embeds them and calls those functions.
+"""Invariance and accuracy metrics (docs/protocol.md §5): pure functions over embeddings, and a thin
+layer that renders a dataset and its twin, embeds them and calls those functions.
 
 >>> import torch
 >>> z = torch.randn(8, 4)

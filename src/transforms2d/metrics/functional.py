@@ -1,10 +1,10 @@
 """Pure metric functions over embeddings (no models, no datasets, no global RNG).
 
 Shapes: ``z1, z2: (N, D)`` are paired embeddings, row ``i`` of ``z2`` being sample ``i`` under
-independently drawn transformation parameters (SPEC §4). ``perm: (N,)`` pairs sample ``i`` with
-the random other sample ``perm[i]``, drawn by :func:`derangement` inside each batch.
+independently drawn transformation parameters (docs/protocol.md §5). ``perm: (N,)`` pairs sample
+``i`` with the random other sample ``perm[i]``, drawn by :func:`derangement` inside each batch.
 
-Ratios (SPEC §4), all ``mean_i s(z1_i, z2_i) / mean_i s(z1_i, z1_perm(i))``:
+Ratios (docs/protocol.md §5), all ``mean_i s(z1_i, z2_i) / mean_i s(z1_i, z1_perm(i))``:
 
 - ``"l2"``: ``s`` is the Euclidean distance. **Lower is more invariant**: 0 means perfectly
   invariant, about 1 means a transformation moves a representation as far as a random other image.
@@ -98,7 +98,8 @@ def ratio(num: float, den: float) -> float:
 
 def invariance_ratio(z1: torch.Tensor, z2: torch.Tensor, perm: torch.Tensor,
                      metric: str = "l2") -> float:
-    """SPEC §4's normalised invariance on one batch: ``mean s(z1, z2) / mean s(z1, z1[perm])``.
+    """The normalised invariance of docs/protocol.md §5 on one batch:
+    ``mean s(z1, z2) / mean s(z1, z1[perm])``.
 
     Args:
         z1, z2: ``(N, D)`` paired embeddings (``N ≥ 2``).
@@ -212,9 +213,9 @@ def macro_accuracy(logits_or_pred: torch.Tensor, target: torch.Tensor,
     return float((correct[present].double() / total[present]).mean())
 
 
-# The registry of metric names (SPEC §4): name -> function over embeddings. The ratios take
-# ``(z1, z2, perm)``; "cka" takes ``(x, y)``. :func:`~transforms2d.metrics.invariance` streams
-# the ratios through :data:`PAIR_SCORES` and computes CKA on all features at the end.
+# The registry of metric names (docs/protocol.md §5): name -> function over embeddings. The
+# ratios take ``(z1, z2, perm)``; "cka" takes ``(x, y)``. :func:`~transforms2d.metrics.invariance`
+# streams the ratios through :data:`PAIR_SCORES` and computes CKA on all features at the end.
 METRICS: dict[str, Callable[..., float]] = {
     "l2": l2_ratio,
     "cos": cos_ratio,

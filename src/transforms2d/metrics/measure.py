@@ -1,7 +1,7 @@
 """Model-level metrics: render a dataset and its twin, embed them, call the pure functions.
 
 The twin of a dataset is ``dataset.with_transform_seed(s)`` (same object, background and label
-at every index, independent transformation parameters; SPEC §4).
+at every index, independent transformation parameters; docs/protocol.md §5).
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def invariance(
     seed: int = 0,
     batch_size: int = 512,
 ) -> dict[str, float]:
-    """Invariance of one model (SPEC §4); see :func:`invariance_many` for the arguments.
+    """Invariance of one model (docs/protocol.md §5); see :func:`invariance_many` for the arguments.
 
     ``inv_l2 = mean_i ||φ(x1_i) − φ(x2_i)|| / mean_i ||φ(x1_i) − φ(x1_π(i))||`` with ``x1`` from
     ``dataset``, ``x2`` from ``twin = dataset.with_transform_seed(s)`` and π a seeded random

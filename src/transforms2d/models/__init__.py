@@ -1,4 +1,4 @@
-"""Model architectures behind one registry, with one contract (SPEC §2).
+"""Model architectures behind one registry, with one contract (docs/protocol.md §3).
 
 Every model is a :class:`T2DModel`: ``features(x: (B,3,H,W)) -> (B, num_features)`` is the
 penultimate representation read by probes and invariance metrics (pooled features; ViT: the

@@ -1,7 +1,7 @@
 """CIFAR DenseNet-BC: bottleneck dense layers, compression-0.5 transitions, 3×3 stem.
 
 With blocks [6,12,24,16] and growth rate 12 this is the small CIFAR network the paper calls
-"densenet121" (SPEC §2). At 32 px the four blocks run at 32, 16, 8 and 4 px.
+"densenet121" (docs/protocol.md §3). At 32 px the four blocks run at 32, 16, 8 and 4 px.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ class ModelInfo:
         name: registry name (the entrypoint's function name).
         family: architecture family (``resnet``, ``densenet``, ``vgg``, ``vit``, ``convnet``).
         description: one line, from the entrypoint's docstring.
-        paper: whether the paper (SPEC §2) uses this model.
+        paper: whether the paper (docs/protocol.md §3) uses this model.
         fn: the entrypoint.
     """
 
@@ -38,7 +38,7 @@ class ModelInfo:
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
-# The paper calls the small CIFAR DenseNet "densenet121" (SPEC §2).
+# The paper calls the small CIFAR DenseNet "densenet121" (docs/protocol.md §3).
 ALIASES: dict[str, str] = {"densenet121": "densenet_cifar"}
 
 

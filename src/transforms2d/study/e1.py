@@ -1,4 +1,4 @@
-"""``e1``: invariance versus other factors (SPEC §5 E1; claims C1–C5 of §6).
+"""``e1``: invariance versus other factors (docs/protocol.md §6 E1; claims C1–C5, §7).
 
 Per seed, two distinct transforms are drawn from each group (geometric, photometric,
 corruption); the first of each pair forms the **target** set, the second the **disjoint** set.
@@ -115,7 +115,7 @@ CIFAR_SIZES = {
 }
 CIFAR_MISSING = "not run: CIFAR not available"
 
-# SPEC §5 E1, the authors' values (ResNet-18, linear probe, 10 seeds).
+# docs/protocol.md §6 E1, the authors' values (ResNet-18, linear probe, 10 seeds).
 AUTHORS = {
     "gap": "0.12 to 0.15 (same ~0.98 vs disjoint ~0.86)",
     "architecture": "disjoint range 0.07 / gap 0.12 / same range 0.02",
@@ -476,7 +476,7 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
                                for a in (*AXES, *cifar_axes)],
                               columns=["axis", "disjoint_range", "gap", "same_range"])
     k = SIZES[profile]["n_target"] if profile in SIZES else N_TARGET
-    md = (f"E1 (docs/protocol.md, E1): target task = {k} target objects under the seed's "
+    md = (f"E1 (docs/protocol.md §6): target task = {k} target objects under the seed's "
           f"target transforms, linear probe on frozen features; `same` models pretrain with the "
           f"target transforms, `disjoint` with the disjoint ones, by default on the {k} other "
           f"objects. Axes varied one at a time. "

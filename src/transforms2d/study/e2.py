@@ -1,4 +1,5 @@
-"""``e2``: invariance to irrelevant features can harm transfer (SPEC §5 E2; claim C6).
+"""``e2``: invariance to irrelevant features can harm transfer (docs/protocol.md §6 E2; claim C6,
+§7).
 
 Small objects (12 px at 32, upper-right corner; a second variant places them anywhere) are
 pasted onto scene images. Four tasks, input/label: ``C/C`` (scene only, scene label), ``C+O/C``
@@ -6,7 +7,7 @@ pasted onto scene images. Four tasks, input/label: ``C/C`` (scene only, scene la
 (object on black, object label); the object is drawn independently of the scene class. One
 model is pretrained per task and variant, then every model is probed on the four tasks (4×4),
 and its invariance to the object (same scene, another object) and to the scene (same object,
-another scene) is measured with the normalised l2 metric (SPEC §4).
+another scene) is measured with the normalised l2 metric (docs/protocol.md §5).
 
 **Sources of the scenes.** The paper uses CIFAR-10 images. The ``scenes`` source, always run,
 is a stand-in: the builtin pack's procedural backgrounds labelled by their 8 families; every
@@ -72,7 +73,7 @@ SIZES = {
                   n_probe=80, n_test=80, probe_epochs=5, views=1, n_inv=64),
 }
 
-# SPEC §5 E2 (ResNet-18, CIFAR-10 scenes, 200 epochs).
+# docs/protocol.md §6 E2 (ResNet-18, CIFAR-10 scenes, 200 epochs).
 AUTHORS = ("C+O/C model: invariance to objects 0.08 (C/C model 0.21); transfer to C+O/O 0.53 "
            "(translated 0.15) vs the C/C model's 0.80 (0.56); invariance and transfer "
            "correlate (Pearson 0.68 to 0.94)")
@@ -271,7 +272,7 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
         cifar_text = "CIFAR-10 version: no finished runs yet"
     else:
         cifar_text = f"CIFAR-10 version: {CIFAR_MISSING}"
-    md = (f"E2 (docs/protocol.md, E2) on **{SCENES}** — a stand-in: the paper pastes the "
+    md = (f"E2 (docs/protocol.md §6) on **{SCENES}** — a stand-in: the paper pastes the "
           f"objects on CIFAR-10 images; {cifar_text}. Tasks "
           f"(input/label): C/C scene only, C+O/C scene with object labelled by scene, C+O/O "
           f"labelled by object, O/O object on black. Objects {round(OBJECT_SCALE * 32)} px at "

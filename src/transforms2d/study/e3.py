@@ -1,10 +1,10 @@
-"""``e3``: how transferable is invariance? (SPEC §5 E3; claim C7 of §6).
+"""``e3``: how transferable is invariance? (docs/protocol.md §6 E3; claim C7, §7).
 
 For every single transform τ of :data:`~transforms2d.transforms.TRANSFORMS`, and for no
 transform (``none``), two models are pretrained with τ only: an ``img`` model on 30 "primary"
 builtin objects on image backgrounds (a seeded draw from the pack's first 60; the other 30 are
 the "other" objects) and a ``rand`` model on 30 random-pixel objects on random backgrounds.
-Each model's normalised-l2 invariance (SPEC §4) to every τ is measured on the domains of
+Each model's normalised-l2 invariance (docs/protocol.md §5) to every τ is measured on the domains of
 :data:`DOMAINS`, on data rendered from their own seed.
 
 Per measured τ: **Same** is the model trained on τ, **Other** the mean of the models trained on
@@ -34,7 +34,7 @@ from .common import claim, describe_sizes, new_figure, seeds_title, sizes_markdo
 N_OBJECTS, N_PRIMARY = 60, 30
 SEED_TAG = 0xE3  # mixed into the per-seed generator that draws the object split
 INV_SEED_OFFSET = 30_000  # invariance data use their own rendering seeds, never the source's
-METRIC = "l2"  # what the tables use (SPEC §4)
+METRIC = "l2"  # what the tables use (docs/protocol.md §5)
 NONE = "none"
 KINDS = ("img", "rand")
 CIFAR_MISSING = "not run: CIFAR not available"
@@ -73,7 +73,7 @@ CIFAR_DOMAINS = ("cifar10", "cifar100")  # domain = dataset name
 SHIFT_ORDER = {"img": ("id", "other_objects", "random"), "rand": ("id", "random_other", "real")}
 OTHER_MARGIN = 0.05  # C7(c): None - Other may exceed 0 by at most this (l2 units)
 
-# SPEC §5 E3, ResNet-18, normalised l2: kind -> domain -> (Same, Other, None).
+# docs/protocol.md §6 E3, ResNet-18, normalised l2: kind -> domain -> (Same, Other, None).
 AUTHORS = {
     "img": {"id": (0.12, 0.40, 0.39), "other_objects": (0.21, 0.41, 0.42),
             "random": (0.56, 0.69, 0.69), "cifar10": (0.37, 0.51, 0.48),
@@ -346,7 +346,7 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
             f"{d}: " + ("measured on TransformedCIFAR test images (all classes, "
                         f"{z['n_inv_cifar'] if z else '?'} per transform, inputs in [-1, 1])."
                         if d in done else f"{domains['img'][d]}.") for d in CIFAR_DOMAINS)
-    md = (f"E3 (docs/protocol.md, E3): one model per training transform (and `none`), `img` "
+    md = (f"E3 (docs/protocol.md §6): one model per training transform (and `none`), `img` "
           f"(30 primary builtin objects on image backgrounds) and `rand` (30 random-pixel "
           f"objects on random backgrounds); normalised-l2 invariance to every measured "
           f"transform on each domain. Same = the model trained on τ, Other = mean of those "

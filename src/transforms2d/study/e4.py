@@ -1,4 +1,4 @@
-"""``e4``: invariance mismatch (SPEC §5 E4; claim C8 of §6).
+"""``e4``: invariance mismatch (docs/protocol.md §6 E4; claim C8, §7).
 
 Per seed, 8 distinct transforms are drawn in order from the 18, and 30 objects from the
 builtin pack's first 60. The nested sets ``t_k`` (the first ``k`` transforms, ``k = 1..8``)
@@ -61,7 +61,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all three ("k": transfo
 TOLERANCE = 0.05  # C8 (a): "near the ceiling" = within this of the target's best cell
 MONOTONE = 0.8  # C8 (c): share of one-transform steps that must go the expected way
 
-# SPEC §5 E4, the authors' values (ResNet-18, linear probe).
+# docs/protocol.md §6 E4, the authors' values (ResNet-18, linear probe).
 AUTHORS_AT_8 = (0.27, 0.29, 0.37, 0.52, 0.62, 0.80, 0.87, 0.98)  # target 8, by pretraining k
 AUTHORS_TRAIN_1 = (1.00, 0.99, 0.91, 0.77, 0.61, 0.44, 0.39, 0.27)  # pretraining 1, by target j
 AUTHORS = ("accuracy ~1.0 whenever the target set is a subset of the pretraining set; at 8 "
@@ -237,7 +237,7 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
     K = _grid(profile)
     table = _table(profile, values)
     z = SIZES.get(profile, SIZES["paper"])
-    md = (f"E4 (docs/protocol.md, E4): per seed, 8 transforms drawn in order and 30 objects "
+    md = (f"E4 (docs/protocol.md §6): per seed, 8 transforms drawn in order and 30 objects "
           f"(the first {z['k']} and {z['classes']} used here); the model pretrained with the "
           f"first k transforms is linearly probed on the same objects under the first j "
           f"transforms, for every k and j = 1..{K}. " + sizes_markdown(profile, SIZES, _describe))

@@ -1,5 +1,5 @@
 """Hyper-parameters of pretraining, probing and fine-tuning, one dataclass each (the paper's
-recipes: docs/protocol.md, "Training and transfer")."""
+recipes: docs/protocol.md §4)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ SCHEDULES = ("constant", "warmup_cosine", "linear_decay")
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Pretraining / fine-tuning settings. Defaults are the paper's pretraining (SPEC §3)."""
+    """Pretraining / fine-tuning settings. Defaults are the paper's pretraining (docs/protocol.md
+    §4)."""
 
     epochs: int = 50
     batch_size: int = 512  # samples per optimiser step
@@ -58,14 +59,15 @@ def vit_config(**overrides) -> TrainConfig:
 
 @dataclass(frozen=True)
 class ProbeConfig:
-    """Linear-probe settings (SPEC §3: Adam 1e-3, 200 epochs, frozen backbone in eval mode)."""
+    """Linear-probe settings (docs/protocol.md §4: Adam 1e-3, 200 epochs, frozen backbone in
+    eval mode)."""
 
     epochs: int = 200
     batch_size: int = 512
     lr: float = 1e-3
     # Augmented views of the training set whose features are cached. The reference probe sees a
-    # fresh view every epoch; 2 views already behave like twice the samples (measured, see
-    # EVIDENCE) and keep the cost at 2 backbone passes instead of `epochs`.
+    # fresh view every epoch; 2 views already behave like twice the samples (a prototype
+    # measured 2 views of N samples probing like 1 view of 2N) at 2 backbone passes, not `epochs`.
     views: int = 2
     seed: int = 0
     device: str = "cpu"

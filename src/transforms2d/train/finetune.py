@@ -1,8 +1,9 @@
-"""Full fine-tuning from a probed model (SPEC §3, appendix).
+"""Full fine-tuning from a probed model (docs/protocol.md §4, appendix).
 
 Starts from the backbone with the linear-probe head and trains all weights with Adam and a
 learning rate that decays linearly to 0 over the whole run. (The original code's decay reached
-0 after 5 of 50 epochs by mistake, SPEC §7; `schedule="linear_decay"` is the intended one.)
+0 after 5 of 50 epochs by mistake, docs/protocol.md §8; `schedule="linear_decay"` is the intended
+one.)
 """
 
 from __future__ import annotations

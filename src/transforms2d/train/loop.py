@@ -1,8 +1,8 @@
 """Supervised training (pretraining and full fine-tuning) and evaluation.
 
 In the airbench style: batches are rendered on the device from index slices (fresh transform
-parameters every epoch, SPEC §1.3), evaluation sets are rendered once and kept, and the loop
-body is short. Accuracy is macro-averaged and reported per split, never pooled across splits.
+parameters every epoch, docs/protocol.md §1.2), evaluation sets are rendered once and kept, and the
+loop body is short. Accuracy is macro-averaged and reported per split, never pooled across splits.
 """
 
 from __future__ import annotations

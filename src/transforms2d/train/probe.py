@@ -1,4 +1,4 @@
-"""Linear probes: a fresh linear head on a frozen backbone (SPEC §3).
+"""Linear probes: a fresh linear head on a frozen backbone (docs/protocol.md §4).
 
 ``linear_probe`` computes the backbone's features once — ``views`` augmented views of the
 training set and the fixed val and test sets — and fits the head on the cached tensors.

@@ -1,4 +1,4 @@
-"""Corruptions (SPEC §1.2, #13–18).
+"""Corruptions (docs/protocol.md §2, #13–18).
 
 ``blur``, ``pixelate``, ``elastic`` and ``erasing`` change the alpha mask too; ``noise`` and
 ``contrast`` change the object's RGB only. Pixel quantities (blur kernel and sigma, elastic

@@ -1,4 +1,4 @@
-"""Geometric transformations of the RGBA object canvas (SPEC §1.2, #1–6).
+"""Geometric transformations of the RGBA object canvas (docs/protocol.md §2, #1–6).
 
 All move alpha with colour. Warps are bilinear about the canvas centre; pixels that come from
 outside the canvas are transparent. Angles are in degrees, counter-clockwise as seen.

@@ -1,4 +1,5 @@
-"""Photometric transformations (SPEC §1.2, #7–12): the object's RGB changes, alpha is kept.
+"""Photometric transformations (docs/protocol.md §2, #7–12): the object's RGB changes, alpha is
+kept.
 
 The object canvas has straight alpha, and the background is composited only after all
 transforms, so changing RGB everywhere on the canvas changes the object only. Factors follow
