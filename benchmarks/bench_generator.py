@@ -3,8 +3,8 @@
 For each of the 18 transforms (and ``none``), measures samples/s of
 - ours: ``Transforms2D.render`` on batches of ``--batch`` indices (fresh train-epoch parameters
   every batch), with torch using all cores;
-- baseline: ``benchmarks/pil_pipeline.py`` (SPEC §1.1 one sample at a time, the authors'
-  approach) in a pool of one process per core, on the same assets already resized to the
+- baseline: ``benchmarks/pil_pipeline.py`` (docs/protocol.md §1.1, one sample at a time, the
+  authors' approach) in a pool of one process per core, on the same assets already resized to the
   output size (the baseline gets the same asset caching ours has).
 Both run in this process's run, on the same cores, one after the other, best of ``--reps``.
 

@@ -2,8 +2,8 @@
 
 A small CNN is pretrained briefly on other objects, then both probes fit a fresh linear head on
 the same target task with the same head initialisation, sample order and Adam settings
-(SPEC §3: 200 epochs, lr 1e-3, batch 512). The reference renders fresh views and runs the
-frozen backbone every epoch; the cached probe runs it on ``--views`` views once.
+(docs/protocol.md §4: 200 epochs, lr 1e-3, batch 512). The reference renders fresh views and runs
+the frozen backbone every epoch; the cached probe runs it on ``--views`` views once.
 
     python benchmarks/bench_probe.py [--model convnet_s] [--n-train 2000] [--epochs 200]
 """

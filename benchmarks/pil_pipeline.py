@@ -1,4 +1,4 @@
-"""Per-sample Pillow + NumPy reference pipeline for Transforms-2D (SPEC §1.1, §1.2).
+"""Per-sample Pillow + NumPy reference pipeline for Transforms-2D (docs/protocol.md §1.1, §2).
 
 This is the BASELINE that ``benchmarks/bench_generator.py`` measures our batched PyTorch
 renderer against. It deliberately mirrors the way the paper's authors produced images: one
@@ -229,7 +229,7 @@ def render_sample(
     rng: np.random.Generator,
     size: int = 32,
 ) -> np.ndarray:
-    """Render one sample b(t(o)) per SPEC §1.1: (3, size, size) float32 in [-1, 1]."""
+    """Render one sample b(t(o)) per docs/protocol.md §1.1: (3, size, size) float32 in [-1, 1]."""
     # 1. object: resize to S x S, scale by 0.7, centre on a transparent canvas
     inner = round(0.7 * size)
     off = (size - inner) // 2
