@@ -31,6 +31,11 @@ class BatchedDataset(Dataset):
     def __len__(self) -> int:
         return self.spec.n
 
+    def cache_key(self) -> tuple:
+        """Hashable: equal for two datasets that render the same samples (same definition and
+        split; any epoch). Caches of rendered or embedded data use it."""
+        return (type(self).__name__, repr(self.spec))
+
     def render(self, index: torch.Tensor | Sequence[int], epoch: int | None = None):
         """Render samples ``index (B,)`` → ``(B, 3, S, S)`` float32, ``(B,)`` int64 on
         ``self.device``. ``epoch`` (default ``self.epoch``) matters for the train split only."""

@@ -194,6 +194,10 @@ class Transforms2D(BatchedDataset):
     def _render_batch(self, index: torch.Tensor, epoch: int):
         return self.renderer.render(index, epoch)
 
+    def cache_key(self) -> tuple:
+        # the pack is not part of the spec: two packs can share object indices
+        return (*super().cache_key(), self.pack.name, id(self.pack))
+
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn
         transform parameters (the pairs of the invariance metric, docs/protocol.md §5)."""

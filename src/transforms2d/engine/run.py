@@ -31,6 +31,7 @@ from ..metrics import invariance
 from ..models import create_model
 from ..train import (
     EvalSet,
+    FeatureCache,
     ProbeConfig,
     TrainConfig,
     finetune,
@@ -61,36 +62,43 @@ def build_dataset(kwargs: Mapping[str, Any], split: str):
 
 def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "cpu",
              on_epoch: Callable[[int, dict], None] | None = None) -> None:
-    """Train ``spec.model`` on the source's train split; save it (and its history) to ``path``."""
+    """Train ``spec.model`` on the source's train split (``source_val`` / ``source_test``
+    evaluated after every epoch if given); save it with its history to ``path``."""
     cfg = TrainConfig(**spec.train, seed=spec.seed, device=device, progress=progress)
     data = build_dataset(spec.source, "train")
-    test = None if spec.source_test is None else EvalSet.render(
-        build_dataset(spec.source_test, "test"))
+    val, test = (None if d is None else EvalSet.render(build_dataset(d, split))
+                 for d, split in ((spec.source_val, "val"), (spec.source_test, "test")))
     torch.manual_seed(spec.seed)
     kwargs = plain(spec.model_kwargs)
     net = create_model(spec.model, num_classes=data.num_classes, **kwargs)
-    res = train(net, data, cfg, test=test, model_name=spec.model, desc="pretrain",
+    res = train(net, data, cfg, val=val, test=test, model_name=spec.model, desc="pretrain",
                 on_epoch=on_epoch)
-    save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final)
+    save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final,
+                    stopped_early=res.stopped_early)
 
 
-def probe(net, target, seed: int, progress: bool = False, device: str = "cpu") -> dict:
+def probe(net, target, seed: int, progress: bool = False, device: str = "cpu",
+          cache: FeatureCache | None = None) -> dict:
     """Linear probe of the frozen ``net`` on one :class:`ProbeTarget` (then full fine-tuning
-    from the probed model when the target asks for it); accuracies only."""
+    from the probed model when the target asks for it): accuracies, the probe's loss curve
+    (one value per epoch) and the fine-tuning's training-accuracy curve. ``cache`` reuses the
+    features of data an earlier probe of the same model embedded."""
     cfg = ProbeConfig(**target.probe, seed=seed, device=device, progress=progress)
     sets = {role: None if getattr(target, role) is None else
             build_dataset(getattr(target, role), split)
             for role, split in (("train", "train"), ("val", "val"), ("test", "test"))}
     torch.manual_seed(seed)
-    res = linear_probe(net, sets["train"], sets["val"], sets["test"], cfg)
-    out = {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc}
+    res = linear_probe(net, sets["train"], sets["val"], sets["test"], cfg, cache)
+    out = {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc,
+           "loss_curve": res.loss_curve}
     if target.finetune is not None:
         ft = TrainConfig(**target.finetune, seed=seed, device=device, progress=progress)
         evals = {role: None if sets[role] is None else EvalSet.render(sets[role])
                  for role in ("val", "test")}
         torch.manual_seed(seed)
         _, tr = finetune(net, res.head, sets["train"], ft, evals["val"], evals["test"])
-        out["finetune"] = {k: tr.final.get(k) for k in ("train_acc", "val_acc", "test_acc")}
+        out["finetune"] = {**{k: tr.final.get(k) for k in ("train_acc", "val_acc", "test_acc")},
+                           "train_acc_curve": [row["train_acc"] for row in tr.history]}
     return out
 
 
@@ -127,7 +135,8 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
         report("result", 0, 1)
         result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
                   "pretrain": {"history": meta.get("history", []),
-                               "final": meta.get("final", {})},
+                               "final": meta.get("final", {}),
+                               "stopped_early": meta.get("stopped_early", False)},
                   "probes": probes, "invariance": inv}
         _write_result(run_dir / "result.json", result, h)  # last: marks the run done
         log(run_dir, "result: written")
@@ -153,8 +162,9 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
 
 def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: str,
             report: ProgressHook) -> dict:
-    """Each probe target's accuracies, reusing the ones stored by an earlier attempt."""
-    probes = {}
+    """Each probe target's accuracies, reusing the ones stored by an earlier attempt; the
+    probes share one :class:`FeatureCache` of the model."""
+    probes, cache = {}, FeatureCache(net)
     for i, target in enumerate(spec.probes):
         path = run_dir / "probes" / f"{target.name}.json"
         stored = read_json(path)
@@ -164,7 +174,7 @@ def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: s
         report(f"probe {target.name}", i, len(spec.probes))
         t0 = time.perf_counter()
         log(run_dir, f"probe {target.name}: start")
-        probes[target.name] = probe(net, target, spec.seed, progress, device)
+        probes[target.name] = probe(net, target, spec.seed, progress, device, cache)
         pause_for_tests("probe", h)
         write_json(path, {"spec_hash": h, "target": target.name, "probe": probes[target.name]})
         log(run_dir, f"probe {target.name}: done in {time.perf_counter() - t0:.1f}s")

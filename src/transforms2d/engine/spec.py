@@ -37,7 +37,7 @@ from ..metrics import METRICS
 from ..train import ProbeConfig, TrainConfig, recipe_for
 from ..validation import check_choice, check_int
 
-SPEC_FORMAT = 1  # bump when the meaning of a field changes: old runs then hash differently
+SPEC_FORMAT = 2  # bump when the meaning of a field changes: old runs then hash differently
 EXECUTION_KEYS = ("device", "progress", "seed")  # set by the run, never by the spec
 DATA_EXCLUDED = ("self", "split", "epoch", "device")  # the split is fixed by the role
 DATASETS = ("transforms2d", "cifar")  # values of a data dict's "dataset" key
@@ -239,8 +239,9 @@ class InvarianceTarget:
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: pretrain ``model`` on ``source`` (train split; ``source_test`` evaluated each
-    epoch if given), then probe each of ``probes`` and measure each of ``invariance``.
+    """One run: pretrain ``model`` on ``source`` (train split; ``source_val`` and
+    ``source_test``, on their splits, evaluated each epoch if given), then probe each of
+    ``probes`` and measure each of ``invariance``.
 
     ``train`` overrides ``TrainConfig`` fields (use ``recipe_for(model).to_dict()`` for a
     model's paper recipe); ``seed`` seeds model init, training and probe heads.
@@ -252,6 +253,7 @@ class RunSpec:
     probes: tuple[ProbeTarget, ...] = ()
     invariance: tuple[InvarianceTarget, ...] = ()
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    source_val: Mapping[str, Any] | None = None
     source_test: Mapping[str, Any] | None = None
     seed: int = 0
 
@@ -259,8 +261,9 @@ class RunSpec:
         _name(self.model, "model")  # the registry is checked when the run executes
         _int(self.seed, "seed")
         _set(self, "source", freeze(normalize_data(self.source, "source")))
-        if self.source_test is not None:
-            _set(self, "source_test", freeze(normalize_data(self.source_test, "source_test")))
+        for role in ("source_val", "source_test"):
+            if getattr(self, role) is not None:
+                _set(self, role, freeze(normalize_data(getattr(self, role), role)))
         _set(self, "train", freeze(_config(self.train, train_defaults(), TrainConfig,
                                            "train")))
         _set(self, "model_kwargs", freeze(plain(self.model_kwargs, "model_kwargs")))

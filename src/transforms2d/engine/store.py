@@ -38,7 +38,7 @@ from .spec import RunSpec, spec_hash
 
 DONE, FAILED, PENDING, RUNNING = "done", "failed", "pending", "running"
 STATUSES = (DONE, RUNNING, FAILED, PENDING)  # the order `t2d status` reports them in
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2  # 2: probe loss curves, fine-tuning curves, early stopping recorded
 MARKER = "running.json"
 
 

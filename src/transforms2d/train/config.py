@@ -32,10 +32,16 @@ class TrainConfig:
     bf16: bool | None = None  # bfloat16 autocast; None = on for CUDA devices, never on CPU
     eval_batch_size: int = 1024
     progress: bool = True
+    # Early stop at the ceiling: end training once the epoch's training accuracy (macro) has
+    # been >= stop_train_acc for stop_patience consecutive epochs (None: always run `epochs`).
+    stop_train_acc: float | None = None
+    stop_patience: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size", "eval_batch_size"):
+        for name in ("epochs", "batch_size", "eval_batch_size", "stop_patience"):
             check_int(name, getattr(self, name), 1)
+        if self.stop_train_acc is not None:
+            check_number("stop_train_acc", self.stop_train_acc, 0.0, 1.0, low_open=True)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_number("lr", self.lr, 0.0, low_open=True)
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data import Transforms2D
+from ..data.batched import BatchedDataset
 from ..metrics import macro_accuracy
 from .checkpoint import save_checkpoint
 from .config import TrainConfig, resolve_device
@@ -38,7 +38,7 @@ class EvalSet:
     num_classes: int
 
     @classmethod
-    def render(cls, ds: Transforms2D, batch_size: int = 4096) -> EvalSet:
+    def render(cls, ds: BatchedDataset, batch_size: int = 4096) -> EvalSet:
         parts = [ds.render(torch.arange(i, min(i + batch_size, len(ds))), epoch=0)
                  for i in range(0, len(ds), batch_size)]
         return cls(torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]),
@@ -52,6 +52,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
     best_epoch: int | None = None
+    stopped_early: bool = False  # the training accuracy plateaued at cfg.stop_train_acc
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int, steps_per_epoch: int) -> Callable[[int], float]:
@@ -105,16 +106,19 @@ def evaluate(model: nn.Module, data: EvalSet, cfg: TrainConfig) -> float:
     return macro_accuracy(pred, data.labels.cpu(), data.num_classes)
 
 
-def train(model: nn.Module, train_ds: Transforms2D, cfg: TrainConfig,
+def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
           val: EvalSet | None = None, test: EvalSet | None = None,
           out_dir: str | os.PathLike | None = None, model_name: str = "model",
           model_kwargs: dict | None = None, desc: str = "train",
           on_epoch: Callable[[int, dict], None] | None = None) -> TrainResult:
     """Train all weights of ``model`` on ``train_ds`` with cross-entropy and Adam.
 
-    Writes ``last.pt`` every epoch and ``best.pt`` at the best validation accuracy when
-    ``out_dir`` is given; calls ``on_epoch(epochs_done, history_row)`` after each epoch.
-    Raises :class:`TrainingDiverged` on a non-finite loss.
+    Runs ``cfg.epochs`` epochs, or fewer when ``cfg.stop_train_acc`` is set and the training
+    accuracy has reached it for ``cfg.stop_patience`` consecutive epochs (a plateau at the
+    ceiling; ``TrainResult.stopped_early`` says so). Writes ``last.pt`` every epoch and
+    ``best.pt`` at the best validation accuracy when ``out_dir`` is given; calls
+    ``on_epoch(epochs_done, history_row)`` after each epoch. Raises :class:`TrainingDiverged`
+    on a non-finite loss.
     """
     device = resolve_device(cfg.device)
     model.to(device)
@@ -129,33 +133,10 @@ def train(model: nn.Module, train_ds: Transforms2D, cfg: TrainConfig,
                                               model_kwargs, **m)) if out_dir else None
     with progress_bar(cfg.progress, desc, cfg.epochs * steps) as bar:
         for epoch in range(cfg.epochs):
-            model.train()
-            loss_sum, preds, labels = torch.zeros((), device=device), [], []
-            for xb, yb in data.loader(cfg.batch_size, shuffle=True, epoch=epoch):
-                with _autocast(device, cfg.bf16):
-                    logits = model(_prepare(xb, device, cfg.channels_last))
-                    loss = F.cross_entropy(logits.float(), yb)
-                if not torch.isfinite(loss):
-                    raise TrainingDiverged(
-                        f"Loss became {loss.item()} at epoch {epoch}; lower the learning rate."
-                        + (f" Last good checkpoint: {Path(out_dir) / 'last.pt'}." if ckpt and
-                           epoch else ""))
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-                loss_sum += loss.detach() * len(yb)
-                preds.append(logits.detach().argmax(1))
-                labels.append(yb)
-                bar.advance()
-            row = {"epoch": epoch, "loss": float(loss_sum) / len(data),
-                   "train_acc": macro_accuracy(torch.cat(preds).cpu(), torch.cat(labels).cpu(),
-                                               data.num_classes),
-                   "lr": sched.get_last_lr()[0]}
-            if val is not None:
-                row["val_acc"] = evaluate(model, val, cfg)
-            if test is not None:
-                row["test_acc"] = evaluate(model, test, cfg)
+            row = _epoch(model, data, cfg, opt, sched, epoch, bar, out_dir if ckpt else None)
+            for name, ev in (("val_acc", val), ("test_acc", test)):
+                if ev is not None:
+                    row[name] = evaluate(model, ev, cfg)
             result.history.append(row)
             bar.describe(f"{desc} epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.3f}")
             if on_epoch is not None:
@@ -165,5 +146,45 @@ def train(model: nn.Module, train_ds: Transforms2D, cfg: TrainConfig,
                 if val is not None and row["val_acc"] > best:
                     best, result.best_epoch = row["val_acc"], epoch
                     ckpt("best.pt", epoch=epoch, metrics=row)
+            if at_ceiling(result.history, cfg) and epoch + 1 < cfg.epochs:
+                result.stopped_early = True
+                break
     result.final = dict(result.history[-1]) if result.history else {}
     return result
+
+
+def at_ceiling(history: list[dict], cfg: TrainConfig) -> bool:
+    """Whether the last ``cfg.stop_patience`` epochs all reached ``cfg.stop_train_acc``."""
+    k = cfg.stop_patience
+    return cfg.stop_train_acc is not None and len(history) >= k and all(
+        row["train_acc"] >= cfg.stop_train_acc for row in history[-k:])
+
+
+def _epoch(model: nn.Module, data: BatchedDataset, cfg: TrainConfig, opt, sched, epoch: int,
+           bar, out_dir) -> dict:
+    """One epoch over ``data`` (fresh transform parameters); returns its history row: mean
+    loss, macro training accuracy (of the predictions made while training) and learning rate."""
+    device = next(model.parameters()).device
+    model.train()
+    loss_sum, preds, labels = torch.zeros((), device=device), [], []
+    for xb, yb in data.loader(cfg.batch_size, shuffle=True, epoch=epoch):
+        with _autocast(device, cfg.bf16):
+            logits = model(_prepare(xb, device, cfg.channels_last))
+            loss = F.cross_entropy(logits.float(), yb)
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"Loss became {loss.item()} at epoch {epoch}; lower the learning rate."
+                + (f" Last good checkpoint: {Path(out_dir) / 'last.pt'}." if out_dir and
+                   epoch else ""))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        loss_sum += loss.detach() * len(yb)
+        preds.append(logits.detach().argmax(1))
+        labels.append(yb)
+        bar.advance()
+    return {"epoch": epoch, "loss": float(loss_sum) / len(data),
+            "train_acc": macro_accuracy(torch.cat(preds).cpu(), torch.cat(labels).cpu(),
+                                        data.num_classes),
+            "lr": sched.get_last_lr()[0]}
