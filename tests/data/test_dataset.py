@@ -211,7 +211,7 @@ def test_rgb_transforms_leave_the_background_untouched(name):
     assert not torch.equal(a[~outside], b[~outside])
 
 
-# -- object size and placement (the irrelevant-features study, SPEC §5 E2) -------------------
+# -- object size and placement (the irrelevant-features study, docs/protocol.md §6 E2) ---
 def _object_boxes(ds, n):
     x, _ = ds.render(torch.arange(n))
     mask = (x > -1).any(1)  # black background: any lit pixel belongs to the object
@@ -257,7 +257,7 @@ def test_default_placement_leaves_existing_images_unchanged():
     assert torch.equal(a.render(torch.arange(20))[0], b.render(torch.arange(20))[0])
 
 
-# -- twins that redraw one factor (invariance to the object / to the scene, SPEC §5 E2) ------
+# -- twins that redraw one factor (invariance to the object / scene, docs/protocol.md §6 E2)
 def test_object_twin_keeps_scene_label_and_transforms_and_always_swaps_the_object():
     ds = Transforms2D(objects=10, n=200, class_from="background", transforms="rotate",
                       object_scale=0.375, object_position="corner", split="test")

@@ -1,4 +1,5 @@
-"""Metrics on closed-form cases (SPEC §4): pure functions first, then a real Transforms2D pair."""
+"""Metrics on closed-form cases (docs/protocol.md §5): pure functions first, then a real
+Transforms2D pair."""
 
 from __future__ import annotations
 

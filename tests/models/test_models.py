@@ -20,7 +20,7 @@ from transforms2d.models import (
 MODELS = list_models()
 PAPER = ["densenet_cifar", "resnet18", "resnet50", "vgg11", "vit"]
 SMALL = ["convnet_s", "convnet_xs", "densenet_s", "resnet_s", "vgg_s", "vit_s"]
-# The paper's parameter counts at 10 classes (SPEC §2 models; resnet50 as in the CIFAR code).
+# The paper's parameter counts at 10 classes (docs/protocol.md §3; resnet50 as in the CIFAR code).
 PAPER_PARAMS = {"resnet18": 11.17e6, "resnet50": 23.52e6, "vgg11": 9.23e6, "vit": 12.47e6,
                 "densenet_cifar": 1.0e6}
 _CACHE: dict[str, T2DModel] = {}
