@@ -1,4 +1,5 @@
-# Quick start:  make reproduce   (the main job)      make test   (the test suite)
+# Quick start:  make reproduce   (the main job)      make test   (the test suite; make test-fast:
+# the suite without the tests marked slow)
 # Each target creates or refreshes .venv by itself.
 PYTHON ?= python3
 VENV   := .venv
@@ -6,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 TORCH_CPU := torch==2.13.0
 
-.PHONY: install reproduce preview test lint bench clean
+.PHONY: install reproduce preview test test-fast lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +28,20 @@ reproduce: $(STAMP)
 preview: $(STAMP)
 	$(VENV)/bin/t2d preview --transforms all --per-row 8 --out results/fig1.png
 
+# The whole suite (what CI runs) and the quick lane (everything not marked slow, about a minute
+# on 2 cores). pytest-xdist runs PYTEST_WORKERS processes; --dist loadfile keeps each file on
+# one worker, so a module's expensive fixtures (a Ray instance, a trained checkpoint) are built
+# once.
+PYTEST_WORKERS ?= 2
+PYTEST := $(PY) -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks tools
-	$(PY) -m pytest -q
+	$(PYTEST)
+
+test-fast: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools
+	$(PYTEST) -m "not slow"
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_generator.py

@@ -75,6 +75,12 @@ def load_cifar_backgrounds(name: str, split: str, root: str | None = None) -> Ci
     return _load(name, split, str(base.resolve()))
 
 
+def clear_cache() -> None:
+    """Drop the CIFAR backgrounds kept in memory (the archives' own cache:
+    :func:`transforms2d.assets.cifar.clear_cache`)."""
+    _load.cache_clear()
+
+
 @functools.lru_cache(maxsize=6)
 def _load(name: str, split: str, base: str) -> CifarBackgrounds:
     data = load_cifar(name, source_split(split), root=base)

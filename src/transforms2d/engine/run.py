@@ -197,7 +197,7 @@ def _quiet(stage: str, done: int, total: int) -> None:
 
 def pause_for_tests(point: str, h: str) -> None:
     """TEST-ONLY hook: with ``T2D_TEST_PAUSE_AT=<point>`` in the environment, say so on stderr
-    and sleep, so that a test can SIGKILL ``t2d run`` exactly there (tests/test_engine.py).
+    and sleep, so that a test can SIGKILL ``t2d run`` exactly there (tests/engine/test_engine.py).
     Points: ``probe`` (a probe computed, its ``probes/<name>.json`` not yet written) and
     ``result`` (``result.json``'s temporary file written, not yet renamed). Never set it in
     real use; unset, it costs one environment lookup."""

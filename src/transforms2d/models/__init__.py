@@ -27,6 +27,7 @@ from .registry import (
     model_info,
     register_model,
     resolve_name,
+    unregister_model,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "model_info",
     "register_model",
     "resolve_name",
+    "unregister_model",
 ]

@@ -47,12 +47,18 @@ def register_model(family: str, paper: bool = False) -> Callable[[Entrypoint], E
 
     def deco(fn: Entrypoint) -> Entrypoint:
         name = fn.__name__
-        assert name not in _REGISTRY and name not in ALIASES, f"model '{name}' registered twice"
+        if name in _REGISTRY or name in ALIASES:
+            raise ValueError(f"model {name!r} is already registered")
         doc = (fn.__doc__ or "").strip().splitlines()
         _REGISTRY[name] = ModelInfo(name, family, doc[0] if doc else "", paper, fn)
         return fn
 
     return deco
+
+
+def unregister_model(name: str) -> ModelInfo:
+    """Remove a model registered at run time (e.g. by a test); returns its entry."""
+    return _REGISTRY.pop(resolve_name(name))
 
 
 def list_models(pattern: str | None = None, paper: bool | None = None) -> list[str]:

@@ -1,0 +1,50 @@
+"""The benchmark scripts run end to end (tiny settings; the numbers themselves are not checked:
+timings belong to benchmarks, not tests)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]  # the repository
+pytestmark = pytest.mark.slow  # each runs a benchmark script end to end
+
+
+def test_bench_generator_prints_a_table_with_ratios():
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_generator.py"), "--batch", "32",
+         "--pil-samples", "16", "--reps", "1", "--transforms", "rotate,noise"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    rows = [line for line in res.stdout.splitlines() if line.startswith("| ")]
+    assert [r.split("|")[1].strip() for r in rows[1:]] == ["rotate", "noise", "none"]
+    assert "harmonic mean of the ratio over 2 transforms" in res.stdout
+
+
+def _run(script: str, *args: str) -> str:
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def test_bench_models_probe_and_train_run():
+    out = _run("bench_models.py", "--models", "convnet_xs", "--batch", "8", "--steps", "1",
+               "--reps", "1", "--warmup", "1")
+    assert "| convnet_xs |" in out
+    out = _run("bench_probe.py", "--n-train", "64", "--n-test", "64", "--epochs", "2",
+               "--pretrain-epochs", "1", "--model", "convnet_xs")
+    assert "| reference (fresh views every epoch) |" in out and "speed-up" in out
+    out = _run("bench_train.py", "--models", "convnet_xs", "--batch", "16", "--steps", "1",
+               "--small-steps", "1", "--warmup", "1")
+    assert "| convnet_xs |" in out and "GFLOP/s" in out
+
+
+def test_bench_engine_scale_pool_equals_local_one_thread():
+    out = _run("bench_engine_scale.py", "--seeds", "1", "--configs", "local-1t,pool-2w")
+    row = next(line for line in out.splitlines() if line.startswith("| pool, 2 one-thread"))
+    assert row.rstrip(" |").endswith("local-1t")  # same result bytes as the local executor

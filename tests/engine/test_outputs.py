@@ -1,0 +1,201 @@
+"""Engine outputs around a run: running markers and status, provenance, the grid progress display,
+mean/CI statistics, and reports (tables, figures, claims); the demo's worked example of an
+aggregate is in tests/study/test_demo.py."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from transforms2d.engine import (
+    Experiment,
+    ProbeTarget,
+    RunSpec,
+    RunStore,
+    execute,
+    mean_ci,
+    spec_hash,
+)
+from transforms2d.engine.display import GridProgress, fmt_seconds
+from transforms2d.engine.report import write_report
+from transforms2d.engine.stats import positive_effect, t_quantile
+from transforms2d.engine.store import marker_alive, sweep_tmp
+
+
+def tiny(seed: int = 0) -> RunSpec:
+    data = dict(objects=4, transforms="hue", n=32, image_size=16)
+    return RunSpec(model="convnet_xs", source={**data, "n": 64}, seed=seed,
+                   train={"epochs": 2, "batch_size": 32},
+                   probes=(ProbeTarget("a", data, data, probe={"epochs": 3, "views": 1}),))
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+# -- running marker, provenance and stages of one execution ---------------------------------
+def test_execute_holds_a_marker_reports_stages_and_writes_provenance_once(tmp_path):
+    run, seen = tmp_path / "run", []
+
+    def on_progress(stage, done, total):
+        marker = json.loads((run / "running.json").read_text())
+        seen.append((stage, done, total, marker["pid"] == os.getpid()))
+    res = execute(tiny(), run, on_progress=on_progress)
+    assert [s[:3] for s in seen] == [("pretrain", 0, 2), ("pretrain", 1, 2), ("pretrain", 2, 2),
+                                     ("probe a", 0, 1), ("invariance", 0, 0), ("result", 0, 1)]
+    assert all(s[3] for s in seen) and not (run / "running.json").exists()
+    prov = json.loads((run / "provenance.json").read_text())
+    assert {"version", "code_hash", "git_commit", "torch", "python", "hostname",
+            "device"} <= set(prov) and prov["device"] == "cpu"
+    assert "provenance" not in json.dumps(res) and prov["code_hash"] not in json.dumps(res)
+    (run / "result.json").unlink()
+    (run / "provenance.json").write_text('{"first": true}\n')
+    assert execute(tiny(), run) == res  # resumed: same result, first provenance kept
+    assert json.loads((run / "provenance.json").read_text()) == {"first": True}
+
+
+def test_failed_execution_removes_its_marker(tmp_path):
+    bad = tiny().replace(model="no_such_model")
+    with pytest.raises(Exception, match="no_such_model"):
+        execute(bad, tmp_path / "run")
+    assert not (tmp_path / "run/running.json").exists()
+    assert (tmp_path / "run/provenance.json").exists()
+
+
+def test_status_running_only_while_the_marker_names_a_live_process(tmp_path):
+    store, spec = RunStore(tmp_path), tiny()
+    h = spec_hash(spec)
+    d = store.prepare(spec)
+    host = socket.gethostname()
+    for marker, status in [({"pid": os.getpid(), "host": host}, "running"),
+                           ({"pid": dead_pid(), "host": host}, "pending"),  # killed run
+                           ({"pid": 1, "host": "elsewhere"}, "running"),  # cannot check
+                           ({"pid": "x", "host": host}, "pending")]:
+        (d / "running.json").write_text(json.dumps(marker))
+        assert store.status(h) == status, marker
+        assert marker_alive(marker) == (status == "running")
+    (d / "error.json").write_text("{}")
+    assert store.status(h) == "failed"
+    (d / "running.json").write_text(json.dumps({"pid": dead_pid(), "host": host}))
+    assert sweep_tmp(tmp_path) == 1 and not (d / "running.json").exists()
+    (d / "running.json").write_text(json.dumps({"pid": os.getpid(), "host": host}))
+    assert sweep_tmp(tmp_path) == 0 and (d / "running.json").exists()
+
+
+# -- progress display ------------------------------------------------------------------------
+def test_grid_progress_counts_stages_and_estimates_time_left():
+    now = [0.0]
+    g = GridProgress(4, "demo", enabled=False, clock=lambda: now[0])
+    with g:
+        g.on_event("skip", "r0", 0, 4)
+        g.on_event("start", "r1", 1, 4)
+        g.on_progress("pretrain", 2, 5)
+        assert g.eta() is None and g.text() == "run r1: pretrain epoch 3/5 · left …"
+        now[0] = 10.0
+        g.on_event("done", "r1", 1, 4)
+        assert g.eta() == 20.0  # 2 runs left at 10 s each (the reused one cost nothing)
+        g.on_event("start", "r2", 2, 4)
+        now[0] = 14.0
+        g.on_progress("probe target", 0, 2)
+        assert g.eta() == 16.0 and "probe target (1/2)" in g.text()
+        now[0] = 30.0  # slower than the mean: the current run's share never goes negative
+        assert g.eta() == 10.0
+        g.on_event("fail", "r2", 2, 4)
+    assert (g.finished, g.failed, g.eta()) == (3, 1, 15.0) and "1 failed" in g.text()
+    par = GridProgress(6, "ray", enabled=False, clock=lambda: now[0])  # tasks in parallel
+    for h in "abc":
+        par.on_event("start", h, 0, 6)
+    assert par.text() == "3 running · left …"
+    now[0] += 10.0
+    par.on_event("done", "a", 0, 6)
+    par.on_event("done", "b", 1, 6)
+    assert par.eta() == 20.0 and par.text() == "run c: starting · left 20s"
+    assert [fmt_seconds(s) for s in (5, 65, 3725, None)] == ["5s", "1m05s", "1h02m", "…"]
+
+
+# -- statistics ------------------------------------------------------------------------------
+@pytest.mark.parametrize("df,t95", [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622),
+                                    (29, 2.0452), (100, 1.9840)])
+def test_t_quantile_matches_tables(df, t95):
+    assert t_quantile(0.95, df) == pytest.approx(t95, abs=1e-4)
+
+
+def test_mean_ci_and_positive_effect():
+    ci = mean_ci([1.0, 2.0, 3.0])
+    assert ci.mean == 2.0 and ci.half == pytest.approx(4.3027 / math.sqrt(3), abs=1e-4)
+    one, none = mean_ci([0.5]), mean_ci([])
+    assert one.mean == 0.5 and math.isnan(one.low) and not one.excludes(0)
+    assert none.n == 0 and math.isnan(none.mean)
+    assert positive_effect([0.1, 0.12, 0.09])[0] == "pass"
+    assert positive_effect([0.1, -0.2, 0.09])[0] == "fail"  # mean > 0 but the CI holds 0
+    assert positive_effect([0.1, 0.2])[:2] == ("not run", "needs >= 3 seeds, got 2")
+
+
+# -- report writer ---------------------------------------------------------------------------
+def stored(tmp_path, n_done: int) -> tuple[RunStore, list[str]]:
+    """A store holding 3 runs of experiment 'fake', ``n_done`` of them with a result."""
+    store, specs = RunStore(tmp_path), [tiny(seed=s) for s in range(3)]
+    hashes = [spec_hash(s) for s in specs]
+    store.claim("fake", "smoke", 3, hashes)
+    for s, h in zip(specs[:n_done], hashes):
+        d = store.prepare(s)
+        (d / "result.json").write_text(json.dumps({"format": 1, "spec_hash": h, "x": s.seed}))
+    return store, hashes
+
+
+def fake_aggregate(records: list[dict], profile=None, tables=("t1", "t2")) -> dict:
+    df = pd.DataFrame({"seed": [r["result"]["x"] for r in records], "acc": 0.5})
+    fig = Figure()
+    fig.add_subplot().plot([0, 1])
+    return {"markdown": "intro\n", "tables": {t: df for t in tables}, "figures": {"f": fig},
+            "claims": [{"id": "C1", "claim": "a | b", "criterion": "x > 0", "verdict": "pass",
+                        "ours": 0.25, "authors": "0.3"}]}
+
+
+def test_report_writes_tables_figures_claims_and_embeds_them(tmp_path):
+    store, _ = stored(tmp_path, 2)
+    rep = write_report(store, Experiment("fake", lambda p, s: [], fake_aggregate, "A fake."))
+    assert (rep.done, rep.total) == (2, 3)
+    assert pd.read_parquet(tmp_path / "tables/t1.parquet").seed.tolist() == [0, 1]
+    assert (tmp_path / "tables/t2.md").read_text().startswith("| seed | acc |\n|---|---|\n| 0 |")
+    assert (tmp_path / "figures/f.png").read_bytes()[:4] == b"\x89PNG"
+    claims = json.loads((tmp_path / "claims.json").read_text())
+    assert claims["runs_done"] == 2 and claims["claims"][0]["ours"] == 0.25
+    md = (tmp_path / "report.md").read_text()
+    assert md.startswith("# fake: A fake.\n") and "1 of 3 runs are not done yet" in md
+    assert "| C1 | a \\| b | x > 0 | pass | 0.2500 | 0.3 |" in md
+    assert "![f](figures/f.png)" in md and "(tables/t1.parquet)" in md
+    stamp = (tmp_path / "figures/f.png").stat().st_mtime_ns
+    write_report(store, Experiment("fake", lambda p, s: [],
+                                   lambda r, p: fake_aggregate(r, tables=("t1",))))
+    assert not (tmp_path / "tables/t2.parquet").exists()  # stale outputs are removed
+    assert (tmp_path / "figures/f.png").stat().st_mtime_ns == stamp  # unchanged: untouched
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda o: o["claims"][0].update(verdict="maybe"), "verdict 'maybe'"),
+    (lambda o: o["claims"][0].pop("authors"), "each claim must be a dict"),
+    (lambda o: o.update(tables={"t": [1, 2]}), "'tables' must map"),
+    (lambda o: o.update(figures={"bad/name": Figure()}), "'figures' must map"),
+    (lambda o: o.update(table=[]), "unknown key 'table'"),
+])
+def test_malformed_aggregate_is_a_clear_error(tmp_path, change, message):
+    store, _ = stored(tmp_path, 1)
+
+    def aggregate(records, profile):
+        out = fake_aggregate(records)
+        change(out)
+        return out
+    with pytest.raises(ValueError, match=message):
+        write_report(store, Experiment("fake", lambda p, s: [], aggregate))
+    assert not (tmp_path / "report.md").exists()

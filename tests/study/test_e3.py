@@ -1,0 +1,180 @@
+"""E3 (how transferable is invariance): the per-seed draw, the spec grid of every profile, the
+Same / Other / None arithmetic of the aggregation on synthetic records, and one end-to-end
+smoke run through ``t2d run`` (machinery only: files written, claim with a valid verdict)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from transforms2d.cli import app
+from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
+from transforms2d.engine.stats import mean_ci
+from transforms2d.models import list_models
+from transforms2d.study import e3 as e3_mod
+from transforms2d.transforms import TRANSFORMS
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_draw_is_deterministic_and_splits_the_first_60(seed):
+    d = e3_mod.draw(seed)
+    assert d == e3_mod.draw(seed)
+    assert len(d["primary"]) == len(d["other"]) == 30
+    assert set(d["primary"]) | set(d["other"]) == set(range(60))
+
+
+def test_draws_differ_between_seeds():
+    assert len({tuple(e3_mod.draw(s)["primary"]) for s in range(5)}) == 5
+
+
+def test_alias():
+    assert get_experiment("it").name == "e3" and get_experiment("e3") is EXPERIMENTS["e3"]
+
+
+def test_paper_grid():
+    specs = EXPERIMENTS["e3"].specs("paper", 2)
+    assert len(specs) == len({spec_hash(s) for s in specs}) == 2 * 2 * 19
+    cells = e3_mod.cells("paper", 2)
+    assert {(k, t) for k, t, s, _ in cells if s == 0} == {
+        (k, t) for k in ("img", "rand") for t in (*TRANSFORMS, "none")}
+    domains = {"img": ("id", "other_objects", "random"), "rand": ("id", "random_other", "real")}
+    for kind, trained, seed, spec in cells:
+        d = e3_mod.draw(seed)
+        assert spec.model == "resnet18" and spec.seed == seed
+        assert spec.train["epochs"] == 50 and spec.train["batch_size"] == 512
+        src = spec.source
+        assert src["n"] == 50000 and src["seed"] == seed and src["image_size"] == 32
+        assert list(src["transforms"]) == ([] if trained == "none" else [trained])
+        if kind == "img":
+            assert (list(src["objects"]), src["assets"], src["backgrounds"]) == (
+                d["primary"], "builtin", "images")
+        else:
+            assert (list(src["objects"]), src["assets"], src["backgrounds"]) == (
+                list(range(30)), "random", "random")
+        assert [t.name for t in spec.invariance] == [
+            f"{dom}.{t}" for dom in domains[kind] for t in TRANSFORMS]
+        for t in spec.invariance:
+            dom, _, tau = t.name.partition(".")
+            assert list(t.data["transforms"]) == [tau] and "l2" in t.metrics
+            assert t.data["n"] == 10000 and t.data["seed"] != seed
+            objs, assets, bgs = e3_mod.DOMAINS[kind][dom]
+            assert list(t.data["objects"]) == e3_mod.object_sets(d)[objs]
+            assert (t.data["assets"], t.data["backgrounds"]) == (assets, bgs)
+    real = next(t for k, _, s, spec in cells if (k, s) == ("rand", 0)
+                for t in spec.invariance if t.name == "real.rotate")
+    assert list(real.data["objects"]) == e3_mod.draw(0)["primary"]
+
+
+@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+def test_every_profile_builds_known_models(profile):
+    z = e3_mod.SIZES[profile]
+    assert z["model"] in list_models() and "l2" in z["metrics"]
+    k = len(e3_mod.measured(z))
+    assert z["n"] >= 30 and z["n_inv"] >= 30 and 1 <= k <= 18
+    specs = EXPERIMENTS["e3"].specs(profile, 1)
+    assert len(specs) == 2 * (k + 1)
+    assert all(len(s.invariance) == 3 * k for s in specs)
+
+
+# -- aggregation on synthetic records ----------------------------------------------------------
+RANK = {"id": 0, "other_objects": 1, "random": 2, "random_other": 1, "real": 2}
+BASE = {"img": 0.0, "rand": 0.1}
+
+
+def _fake_l2(kind, dom, trained, meas, seed, ts, other_level):
+    """Same 0.1 (+0.05 per domain of shift), None 0.5, Other other_level + 0.01 i + 0.001 j."""
+    if trained == meas:
+        v = 0.1 + 0.05 * RANK[dom]
+    elif trained == "none":
+        v = 0.5
+    else:
+        v = other_level + 0.01 * ts.index(trained) + 0.001 * ts.index(meas)
+    return BASE[kind] + v + 0.02 * seed
+
+
+def _records(seeds, other_level=0.48, drop=()):
+    ts = list(TRANSFORMS[:e3_mod.SIZES["smoke"]["transforms"]])
+    out = []
+    for kind, trained, seed, spec in e3_mod.cells("smoke", seeds):
+        if (kind, trained, seed) in drop:
+            continue
+        inv = {}
+        for t in spec.invariance:
+            dom, _, meas = t.name.partition(".")
+            inv[t.name] = {"l2": _fake_l2(kind, dom, trained, meas, seed, ts, other_level)}
+        out.append({"hash": spec_hash(spec), "spec": spec,
+                    "result": {"pretrain": {"final": {"train_acc": 0.5 + 0.1 * seed}},
+                               "invariance": inv}})
+    return out
+
+
+def test_same_other_none_arithmetic_and_c7_pass():
+    out = e3_mod.aggregate(_records(3), "smoke")
+    s = out["tables"]["e3_summary"].set_index(["kind", "domain"])
+    half = mean_ci([0.0, 0.02, 0.04]).half  # every value moves by 0.02 a seed
+    # Other for τ_j: mean over i != j of 0.48 + 0.01 i + 0.001 j, over j = 0, 1, 2: 0.491
+    for kind in ("img", "rand"):
+        for dom in e3_mod.SHIFT_ORDER[kind]:
+            r = s.loc[(kind, dom)]
+            b = BASE[kind] + 0.02  # the mean seed adds 0.02
+            assert r.seeds == 3 and r.note == ""
+            assert r.same == pytest.approx(b + 0.1 + 0.05 * RANK[dom], abs=1e-12)
+            assert r.other == pytest.approx(b + 0.491, abs=1e-12)
+            assert r.none == pytest.approx(b + 0.5, abs=1e-12)
+            assert r.none_minus_same == pytest.approx(0.4 - 0.05 * RANK[dom], abs=1e-12)
+            assert r.same_ci95 == pytest.approx(half) and r.none_minus_same_ci95 < 1e-9
+        for dom in ("cifar10", "cifar100"):
+            r = s.loc[(kind, dom)]
+            assert r.seeds == 0 and math.isnan(r.same) and "CIFAR" in r.note
+            assert r.authors_same == e3_mod.AUTHORS[kind][dom][0]
+    assert s.loc[("img", "id")].authors_other == 0.40
+    assert s.loc[("rand", "real")].authors_none == 0.35
+    m = out["tables"]["e3_matrix"].set_index(["kind", "domain", "trained"])
+    assert m.loc[("img", "random", "translate"), "scale"] == pytest.approx(0.49 + 0.02)
+    assert m.loc[("rand", "id", "none"), "v_flip"] == pytest.approx(0.1 + 0.5 + 0.02)
+    assert m.loc[("img", "id", "scale"), "scale"] == pytest.approx(0.1 + 0.02)
+    pre = out["tables"]["e3_pretrain"].set_index("trained")
+    assert pre.loc["none", "img_train_acc"] == pytest.approx(0.6) and pre.loc["none", "seeds"] == 3
+    (c7,) = out["claims"]
+    assert c7["id"] == "C7" and c7["verdict"] == "pass", c7["ours"]
+    assert "0.12" in c7["authors"] and "(a)" in c7["ours"] and "(c)" in c7["ours"]
+
+
+def test_c7_fails_when_other_transforms_give_invariance():
+    (c7,) = e3_mod.aggregate(_records(3, other_level=0.3), "smoke")["claims"]
+    assert c7["verdict"] == "fail" and "(c)" in c7["ours"]
+
+
+def test_missing_runs_and_too_few_seeds():
+    recs = _records(2, drop={("img", "scale", 0), ("rand", "none", 1)})
+    out = e3_mod.aggregate(recs, "smoke")
+    s = out["tables"]["e3_summary"].set_index(["kind", "domain"])
+    # seed 0 of img lacks Same for scale: its mean runs over translate and v_flip only
+    assert s.loc[("img", "id")].seeds == 2 and s.loc[("rand", "id")].seeds == 1
+    (c7,) = out["claims"]
+    assert c7["verdict"] == "not run" and "3 seeds" in c7["note"]
+
+
+@pytest.mark.slow
+def test_smoke_run_end_to_end(tmp_path, one_thread, runner):
+    out = tmp_path / "e3"
+    res = runner.invoke(app, ["run", "e3", "--profile", "smoke", "--seeds", "2",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "report.md").exists()
+    for fig in ("e3_heatmap", "e3_summary"):
+        assert (out / f"figures/{fig}.png").stat().st_size
+    table = pd.read_parquet(out / "tables/e3_summary.parquet")
+    runnable = table[table.note == ""]
+    assert len(runnable) == 6 and (runnable.seeds == 2).all()
+    assert runnable[["same", "other", "none"]].gt(0).all().all()
+    matrix = pd.read_parquet(out / "tables/e3_matrix.parquet")
+    assert len(matrix) == 2 * 3 * 4
+    claims = json.loads((out / "claims.json").read_text())["claims"]
+    assert [c["id"] for c in claims] == ["C7"]
+    assert claims[0]["verdict"] in {"pass", "fail", "not run"} and claims[0]["criterion"]
+    md = (out / "report.md").read_text()
+    assert "C7" in md and "figures/e3_heatmap.png" in md and "CIFAR not available" in md

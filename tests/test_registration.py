@@ -1,0 +1,198 @@
+"""Extending the package at run time: a transform, a model and an experiment registered by the
+public decorators show up in the command line, work end to end and pass the same contracts as
+the built-in ones; the paper's experiments do not change; each is unregistered afterwards."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.helpers import model_contract as mc
+from tests.helpers import transform_contract as tc
+from tests.helpers.engine import results, spec_digest, tiny_spec
+from transforms2d import ConfigError, Transforms2D
+from transforms2d.cli import app
+from transforms2d.engine import (
+    EXPERIMENTS,
+    get_experiment,
+    register_experiment,
+    spec_hash,
+    unregister_experiment,
+)
+from transforms2d.models import create_model, list_models, register_model, unregister_model
+from transforms2d.models.convnet import ConvNet
+from transforms2d.transforms import (
+    PAPER_TRANSFORMS,
+    REGISTRY,
+    get_transform,
+    register,
+    sample_nothing,
+    transform_names,
+    unregister,
+)
+
+# sha256 of the comma-joined spec hashes of EXPERIMENTS[name].specs(profile, 2) without CIFAR,
+# computed before any transform was registered at run time (their first 16 hex digits are the
+# digests pinned in tests/study/test_cifar.py).
+PAPER_GRIDS = {
+    ("e1", "smoke"): "525ec3752cd1a49d49edae71c68feb7292c5f868caaf8558015e9a213d78250c",
+    ("e1", "quick"): "d0f38bcf11df2d7d8c93ae4f098a939048accbdeec690c85b055159c866f16b1",
+    ("e3", "smoke"): "4a4358b034730c0fca24b93de3d2f67b76356742580932aa371e4148cef6c13a",
+    ("e3", "quick"): "48a0cd8fe75164d2ba507c0ba38548be63908e4a455b9d8d0caa03ae5ee4ac56",
+    ("e4", "smoke"): "c6224f58af251c58259c09f9348d01060fe19f41c4d7eb957dff9ba63c73b236",
+    ("e4", "quick"): "a5693c127e6cbb19599460a1f2b604c40a4cf9ac8e409e786f3a3386707a6992",
+}
+
+
+def grid_digests() -> dict[tuple[str, str], str]:
+    return {(n, p): spec_digest(EXPERIMENTS[n].specs(p, 2)) for n, p in PAPER_GRIDS}
+
+
+# -- a transform ------------------------------------------------------------------------------
+SWAP = "rb_swap"
+# A channel swap has no parameter (no identity but not applying it) and is a permutation of
+# its input (differentiable, in float64 too).
+SWAP_CONTRACT = tc.Contract(no_identity="a channel swap has no parameter")
+
+
+@pytest.fixture
+def swap_transform():
+    """``rb_swap`` (red <-> blue, p=0.5) registered in group photometric, then unregistered."""
+    assert SWAP not in REGISTRY
+
+    @register(SWAP, "photometric", sample_nothing, "swap red and blue, p=0.5", p=0.5)
+    def apply_rb_swap(x: torch.Tensor) -> torch.Tensor:
+        return x[:, [2, 1, 0, 3]]
+
+    try:
+        yield get_transform(SWAP)
+    finally:
+        unregister(SWAP)
+    assert SWAP not in REGISTRY and SWAP not in transform_names()
+
+
+def test_a_registered_transform_is_listed_renders_and_passes_the_contract(swap_transform,
+                                                                          runner):
+    assert transform_names("photometric")[-1] == SWAP and SWAP not in PAPER_TRANSFORMS
+    res = runner.invoke(app, ["transforms"])
+    assert res.exit_code == 0, res.output
+    row = next(line for line in res.output.splitlines() if f" {SWAP} " in line)
+    assert "photometric" in row and "swap red and blue" in row
+    assert res.output.count("(not in the") == 1  # it, and none of the paper's 18
+
+    kw = dict(objects=4, n=40, split="test", seed=8)
+    plain = Transforms2D(**kw)
+    ds = Transforms2D(transforms=[(SWAP, {"p": 1.0})], **kw)
+    a, b = plain.render(torch.arange(40))[0], ds.render(torch.arange(40))[0]
+    obj = plain.renderer.identity(torch.arange(40))["object"]
+    alpha = plain.renderer.canvases[obj][:, 3]
+    inside, outside = alpha == 255, alpha == 0  # (B, H, W)
+    assert inside.any() and outside.any()
+    for c_new, c_old in ((0, 2), (1, 1), (2, 0)):  # opaque object pixels: channels swapped
+        torch.testing.assert_close(b[:, c_new][inside], a[:, c_old][inside], atol=1e-6, rtol=0)
+    assert torch.equal(b.permute(1, 0, 2, 3)[:, outside], a.permute(1, 0, 2, 3)[:, outside])
+    assert not torch.equal(a, b)
+
+    tc.run_battery(swap_transform, SWAP_CONTRACT)
+    with pytest.raises(ValueError, match="already registered"):
+        register(SWAP, "photometric", sample_nothing, "again")
+
+
+def test_registering_a_transform_changes_no_paper_experiment(empty_cifar, runner):
+    assert grid_digests() == PAPER_GRIDS
+    register(SWAP, "photometric", sample_nothing, "swap red and blue")(lambda x: x[:, [2, 1, 0, 3]])
+    try:
+        assert SWAP in transform_names()
+        assert grid_digests() == PAPER_GRIDS
+    finally:
+        unregister(SWAP)
+    assert grid_digests() == PAPER_GRIDS
+    with pytest.raises(ConfigError, match="Unknown transform"):
+        get_transform(SWAP)
+
+
+# -- a model ----------------------------------------------------------------------------------
+MODEL = "regnet_xxs"
+
+
+@pytest.fixture
+def registered_model(one_thread):
+    """``regnet_xxs`` (a 2-block ConvNet) registered in family convnet, then unregistered."""
+    assert MODEL not in list_models()
+
+    def regnet_xxs(num_classes: int = 10, **kwargs) -> ConvNet:
+        """Registration test: 2 conv-BN-ReLU blocks, widths 4-8, 8-d features."""
+        return ConvNet((4, 8), num_classes=num_classes, **kwargs)
+
+    register_model("convnet")(regnet_xxs)
+    try:
+        yield MODEL
+    finally:
+        unregister_model(MODEL)
+    assert MODEL not in list_models()
+
+
+def test_a_registered_model_is_listed_built_and_passes_the_contract(registered_model, runner):
+    res = runner.invoke(app, ["models"])
+    assert res.exit_code == 0, res.output
+    assert MODEL in res.output and "Registration test" in res.output
+    res = runner.invoke(app, ["models", "regnet*"])
+    assert res.exit_code == 0 and MODEL in res.output and "resnet18" not in res.output
+    net = create_model(MODEL, num_classes=3)
+    assert isinstance(net, ConvNet) and net.num_features == 8 and net.num_classes == 3
+    mc.run_contract(MODEL, paper=False)
+
+
+# -- an experiment ----------------------------------------------------------------------------
+EXPERIMENT = "regtest"
+
+
+def regtest_aggregate(records: list[dict], profile: str | None) -> dict:
+    accs = [r["result"]["probes"]["a"]["test_acc"] for r in records]
+    return {"markdown": f"{len(records)} runs at profile {profile}; probe a {accs}\n"}
+
+
+@pytest.fixture
+def registered_experiment():
+    """``regtest`` (one tiny run per seed, profile smoke only) registered, then unregistered."""
+    assert EXPERIMENT not in EXPERIMENTS
+
+    def regtest(profile: str, seeds: int):
+        """Registration test: one tiny run per seed."""
+        return [tiny_spec(seed=s) for s in range(seeds)]
+
+    register_experiment(EXPERIMENT, regtest_aggregate, aliases=("rt",),
+                        profiles=("smoke",))(regtest)
+    try:
+        yield EXPERIMENTS[EXPERIMENT]
+    finally:
+        unregister_experiment(EXPERIMENT)
+    assert EXPERIMENT not in EXPERIMENTS
+
+
+def test_a_registered_experiment_is_listed_and_runs(registered_experiment, runner, tmp_path,
+                                                    one_thread):
+    res = runner.invoke(app, ["experiments"])
+    assert res.exit_code == 0, res.output
+    assert f" {EXPERIMENT} " in res.output and "Registration test" in res.output
+    assert get_experiment("rt") is registered_experiment
+
+    out = tmp_path / "rt"
+    res = runner.invoke(app, ["run", EXPERIMENT, "--profile", "smoke", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "1 computed, 0 reused" in res.output
+    assert list(results(out)) == [spec_hash(tiny_spec(seed=0))]
+    assert (out / "report.md").read_text().count("1 runs at profile smoke") == 1
+    res = runner.invoke(app, ["run", "rt", "--profile", "smoke", "--out", str(out)])
+    assert res.exit_code == 0 and "0 computed, 1 reused" in res.output, res.output
+    res = runner.invoke(app, ["run", EXPERIMENT, "--profile", "quick", "--out", str(out)])
+    assert res.exit_code == 2 and "Unknown profile 'quick'" in res.output
+
+
+def test_an_unregistered_experiment_is_gone(runner, tmp_path):
+    register_experiment(EXPERIMENT, regtest_aggregate)(lambda profile, seeds: [])
+    unregister_experiment(EXPERIMENT)
+    res = runner.invoke(app, ["experiments"])
+    assert res.exit_code == 0 and f" {EXPERIMENT} " not in res.output
+    res = runner.invoke(app, ["run", EXPERIMENT, "--profile", "smoke", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and f"Unknown experiment '{EXPERIMENT}'" in res.output

@@ -1,0 +1,159 @@
+"""Pretraining, checkpoints, probes and fine-tuning: real training on small data (CPU), on the
+tiny task of the ``tiny_data`` fixture (4 objects, 16 px) and on TransformedCIFAR."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from transforms2d import ConfigError
+from transforms2d.data import TransformedCIFAR
+from transforms2d.metrics import invariance
+from transforms2d.train import (
+    EvalSet,
+    ProbeConfig,
+    TrainConfig,
+    TrainingDiverged,
+    finetune,
+    linear_probe,
+    load_checkpoint,
+    reference_probe,
+    resolve_device,
+    train,
+)
+from transforms2d.train.loop import lr_lambda
+
+
+def small_cfg(**kw) -> TrainConfig:
+    return TrainConfig(**{"epochs": 3, "batch_size": 64, "progress": False, **kw})
+
+
+def test_schedules():
+    cfg = TrainConfig(schedule="linear_decay")
+    f = lr_lambda(cfg, total_steps=100, steps_per_epoch=10)
+    assert f(0) == 1.0 and f(50) == pytest.approx(0.5) and f(100) == 0.0
+    vit = TrainConfig(schedule="warmup_cosine", warmup_epochs=5, min_lr=1e-5)
+    g = lr_lambda(vit, total_steps=500, steps_per_epoch=10)
+    assert g(0) == pytest.approx(0.02) and g(49) == pytest.approx(1.0)
+    assert g(500) == pytest.approx(1e-5 / 1e-3)
+    assert g(49) > g(200) > g(400)
+
+
+@pytest.mark.slow
+def test_pretraining_learns_and_is_deterministic(tmp_path, tiny_data, tiny_model):
+    ds = tiny_data(transforms=["h_flip"], n=512, seed=3)
+    val = EvalSet.render(ds.with_split("val", 200))
+    test = EvalSet.render(ds.with_split("test", 200))
+    runs = []
+    for k in range(2):
+        net = tiny_model(num_classes=4, seed=0)
+        res = train(net, ds, small_cfg(), val, test, out_dir=tmp_path / str(k),
+                    model_name="convnet_xs")
+        runs.append((res, net))
+    res = runs[0][0]
+    assert res.final["test_acc"] > 0.6, res.history  # chance is 0.25
+    assert set(res.final) >= {"loss", "train_acc", "val_acc", "test_acc"}
+    assert res.history == runs[1][0].history  # same seed, same data: identical run
+    for a, b in zip(runs[0][1].state_dict().values(), runs[1][1].state_dict().values()):
+        assert torch.equal(a, b)
+    assert (tmp_path / "0" / "last.pt").exists() and (tmp_path / "0" / "best.pt").exists()
+    loaded, meta = load_checkpoint(tmp_path / "0" / "last.pt", model="convnet_xs", num_classes=4)
+    assert meta["epoch"] == 2
+    x = test.images[:8]
+    runs[0][1].eval()
+    loaded.eval()
+    torch.testing.assert_close(loaded(x), runs[0][1](x.contiguous(
+        memory_format=torch.channels_last)), atol=1e-5, rtol=1e-5)
+
+
+def test_checkpoint_errors(tmp_path, tiny_data, tiny_model):
+    ds = tiny_data(n=64, seed=3)
+    net = tiny_model(num_classes=4)
+    train(net, ds, small_cfg(epochs=1), out_dir=tmp_path, model_name="convnet_xs")
+    with pytest.raises(ConfigError, match="holds a 'convnet_xs', not a 'resnet18'"):
+        load_checkpoint(tmp_path / "last.pt", model="resnet18")
+    with pytest.raises(ConfigError, match="has 4 classes but the task has 7"):
+        load_checkpoint(tmp_path / "last.pt", num_classes=7)
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ConfigError, match="not a readable"):
+        load_checkpoint(bad)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_checkpoint(tmp_path / "missing.pt")
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, tiny_data, tiny_model):
+    ds = tiny_data(n=128, seed=3)
+    net = tiny_model(num_classes=4)
+    calls = {"n": 0}
+
+    def poison(module, inputs, output):  # from the second epoch on, the network outputs NaN
+        calls["n"] += 1
+        return output * float("nan") if calls["n"] > 2 else output
+
+    net.head.register_forward_hook(poison)
+    with pytest.raises(TrainingDiverged, match="epoch 1.*last.pt"):
+        train(net, ds, small_cfg(), out_dir=tmp_path, model_name="convnet_xs")
+    good, meta = load_checkpoint(tmp_path / "last.pt")
+    assert meta["epoch"] == 0
+    assert all(torch.isfinite(p).all() for p in good.parameters())
+
+
+def test_cuda_without_gpu_is_an_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(ConfigError, match="no CUDA GPU"):
+        resolve_device("cuda")
+
+
+def test_cached_probe_matches_reference_and_finetune_runs(tiny_data, tiny_model):
+    src = tiny_data(transforms=["rotate"], n=512, seed=3)
+    net = tiny_model(num_classes=4, seed=0)
+    train(net, src, small_cfg(epochs=2))
+    tgt = tiny_data(objects=[5, 6, 7, 8], transforms=["rotate"], n=256, seed=4)
+    test = tgt.with_split("test", 200)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    cfg = ProbeConfig(epochs=20, batch_size=64, views=2, progress=False)
+    cached = linear_probe(net, tgt, None, test, cfg)
+    ref = reference_probe(net, tgt, None, test, cfg)
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # frozen
+    assert cached.test_acc > 0.4 and abs(cached.test_acc - ref.test_acc) < 0.1
+    tuned, res = finetune(net, cached.head, tgt, small_cfg(epochs=2),
+                          test=EvalSet.render(test))
+    assert res.history[-1]["lr"] == pytest.approx(0.0)  # decayed to 0 over the whole run
+    assert res.final["test_acc"] >= 0.25
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+def test_head_fitter_matches_torch_adam():
+    from transforms2d.train.probe import HeadFitter, new_head
+
+    g = torch.Generator().manual_seed(0)
+    f, y = torch.randn(64, 12, generator=g), torch.randint(0, 5, (64,), generator=g)
+    ours, ref = new_head(12, 5, 1, "cpu"), new_head(12, 5, 1, "cpu")
+    fitter, opt = HeadFitter(ours, 1e-2), torch.optim.Adam(ref.parameters(), lr=1e-2)
+    for _ in range(25):
+        fitter.step(*HeadFitter.prepare(f, y, 5))
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(ref(f), y).backward()
+        opt.step()
+    fitter.finish()
+    torch.testing.assert_close(ours.weight, ref.weight, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(ours.bias, ref.bias, atol=1e-5, rtol=1e-4)
+
+
+def test_training_probe_and_invariance_accept_it(cifar_root, tiny_model, empty_cifar):
+    """TransformedCIFAR (the small ``cifar_root`` archives) trains, probes and measures."""
+    tr = TransformedCIFAR("cifar10", ["rotate"], split="train", classes=[0, 1, 2, 3],
+                          root=cifar_root)
+    val, test = tr.with_split("val"), tr.with_split("test")
+    net = tiny_model(num_classes=4)
+    cfg = TrainConfig(epochs=1, batch_size=32, progress=False)
+    result = train(net, tr, cfg)
+    assert len(result.history) == 1 and np.isfinite(result.final["loss"])
+    probe = linear_probe(net, tr, val, test, ProbeConfig(epochs=2, batch_size=32, views=1,
+                                                         progress=False))
+    assert 0.0 <= probe.test_acc <= 1.0 and probe.head.out_features == 4
+    inv = invariance(net, test, test.with_transform_seed(1), metrics=("l2", "cos"))
+    assert np.isfinite(inv["l2"]) and inv["l2"] > 0
