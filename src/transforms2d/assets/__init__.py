@@ -25,10 +25,11 @@ from .folder import load_folder
 from .hub import DEFAULT_SOURCE, load_hub
 from .random import load_random
 
-__all__ = ["ASSET_PACKS", "BACKGROUND_PACKS", "AssetPack", "CifarBackgrounds", "CifarData",
-           "PackInfo", "cifar_available", "class_subset", "list_asset_packs", "load_assets",
-           "load_background_pack", "load_builtin", "load_cifar", "load_cifar_backgrounds",
-           "load_folder", "load_hub", "load_random"]
+__all__ = ["ASSET_PACKS", "BACKGROUND_PACKS", "AssetPack", "BackgroundPackInfo",
+           "CifarBackgrounds", "CifarData", "PackInfo", "cifar_available", "class_subset",
+           "list_asset_packs", "load_assets", "load_background_pack", "load_builtin",
+           "load_cifar", "load_cifar_backgrounds", "load_folder", "load_hub", "load_random",
+           "register_background_pack"]
 
 
 @dataclass(frozen=True)
@@ -108,25 +109,56 @@ def load_assets(spec: str | AssetPack) -> AssetPack:
     return info.loader(arg if sep else None)
 
 
-#: Background-only packs whose images depend on the split (``name[:<root>]``): name -> summary.
-BACKGROUND_PACKS: dict[str, str] = {
-    name: f"{title} images as backgrounds, classes as families; train/val from {title} train "
-          f"(disjoint), test from {title} test" for name, title in CIFAR_PACKS.items()
-}
+@dataclass(frozen=True)
+class BackgroundPackInfo:
+    """A registered background-only pack whose images depend on the split.
+
+    ``loader(split, argument)`` builds the pack of one of our splits; ``argument`` is the text
+    after ``name:`` (``None`` without one), named ``argument`` in help messages (``None``: the
+    pack takes none).
+    """
+
+    name: str
+    loader: Callable[[str, str | None], AssetPack]
+    description: str
+    argument: str | None = None
+
+
+#: Background-only packs, per split (``Transforms2D(background_pack=...)``): name -> info.
+BACKGROUND_PACKS: dict[str, BackgroundPackInfo] = {}
+
+
+def register_background_pack(name: str, loader: Callable[[str, str | None], AssetPack],
+                             description: str, argument: str | None = None) -> None:
+    """Add a split-dependent background pack (e.g. scenes rendered by a higher layer)."""
+    if name in BACKGROUND_PACKS or name in ASSET_PACKS:
+        raise ValueError(f"background pack {name!r} is already registered")
+    BACKGROUND_PACKS[name] = BackgroundPackInfo(name, loader, description, argument)
+
+
+for _name, _title in CIFAR_PACKS.items():
+    register_background_pack(
+        _name, lambda split, root, _name=_name: load_cifar_backgrounds(_name, split, root),
+        f"{_title} images as backgrounds, classes as families; train/val from {_title} train "
+        f"(disjoint), test from {_title} test", argument="<root>")
 
 
 def load_background_pack(spec: str | AssetPack, split: str) -> AssetPack:
-    """The pack whose backgrounds a dataset of ``split`` uses: ``"cifar10[:<root>]"`` or
-    ``"cifar100[:<root>]"`` give that split's CIFAR images (:mod:`.cifar`); any other pack spec
-    (see :func:`load_assets`) or an :class:`AssetPack` gives the same pack for every split."""
+    """The pack whose backgrounds a dataset of ``split`` uses: a registered background pack
+    (:data:`BACKGROUND_PACKS`, e.g. ``"cifar10[:<root>]"``: that split's CIFAR images), or any
+    other pack spec (see :func:`load_assets`) or :class:`AssetPack`, the same for every split."""
     if isinstance(spec, str):
         name, sep, arg = spec.partition(":")
         name = name.strip()
-        if name in BACKGROUND_PACKS:
+        info = BACKGROUND_PACKS.get(name)
+        if info is not None:
+            if sep and info.argument is None:
+                raise ConfigError(f"Background pack '{name}' takes no argument; use '{name}'.")
             if sep and not arg:
-                raise ConfigError(f"Background pack spec '{spec}' has an empty root; use "
-                                  f"'{name}' or '{name}:<root>'.")
-            return load_cifar_backgrounds(name, split, arg or None)
+                raise ConfigError(f"Background pack spec '{spec}' has an empty "
+                                  f"{info.argument.strip('<>')}; use '{name}' or "
+                                  f"'{name}:{info.argument}'.")
+            return info.loader(split, arg or None)
         if name not in ASSET_PACKS:
             raise unknown_name("background pack", name, [*ASSET_PACKS, *BACKGROUND_PACKS])
     return load_assets(spec)

@@ -9,9 +9,11 @@ from ..assets.cifar import cifar_available, load_cifar
 from .cifar import CifarSpec, TransformedCIFAR
 from .dataset import TWIN_FACTORS, Transforms2D
 from .render import Renderer
+from .scenes import object_scenes  # registers the "objects" background pack
 from .spec import BACKGROUNDS, SPLITS, DatasetSpec, parse_transforms
 
 __all__ = [
     "BACKGROUNDS", "SPLITS", "TWIN_FACTORS", "CifarSpec", "DatasetSpec", "Renderer",
-    "TransformedCIFAR", "Transforms2D", "cifar_available", "load_cifar", "parse_transforms",
+    "TransformedCIFAR", "Transforms2D", "cifar_available", "load_cifar", "object_scenes",
+    "parse_transforms",
 ]

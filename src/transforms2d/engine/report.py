@@ -6,8 +6,11 @@
 ``"tables"``    ``{name: pandas.DataFrame}`` -> ``tables/<name>.parquet`` and ``tables/<name>.md``;
 ``"figures"``   ``{name: matplotlib Figure}`` -> ``figures/<name>.png``;
 ``"claims"``    a list of ``{"id", "claim", "criterion", "verdict", "ours", "authors"}`` dicts
-                (``verdict`` one of ``pass``, ``fail``, ``not run``; an optional ``"note"``
-                says why, e.g. too few seeds) -> ``claims.json`` and a table in ``report.md``.
+                (``verdict`` one of ``pass``, ``fail``, ``not a fair test``, ``not run``; an
+                optional ``"note"`` says why; optional ``"preconditions"``: a list of
+                ``{"name", "requirement", "observed", "met"}``, the checks that make the
+                criterion a fair test) -> ``claims.json``, and in ``report.md`` a table of the
+                preconditions followed by the claims table.
 
 ``report.md`` is written last and embeds the claims, tables and figures. Every file is written
 atomically, and only if its bytes change (a no-op rerun touches nothing); tables and figures
@@ -29,7 +32,8 @@ from typing import Any
 from ..io import atomic_write
 
 KEYS = ("markdown", "tables", "figures", "claims")
-VERDICTS = ("pass", "fail", "not run")
+VERDICTS = ("pass", "fail", "not a fair test", "not run")
+PRECONDITION_KEYS = ("name", "requirement", "observed", "met")
 CLAIM_KEYS = ("id", "claim", "criterion", "verdict", "ours", "authors")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -72,6 +76,11 @@ def check_outputs(out: Any, experiment: str) -> dict:
         if c["verdict"] not in VERDICTS:
             raise ValueError(f"{where}: claim {c['id']} has verdict {c['verdict']!r}; valid: "
                              f"{', '.join(VERDICTS)}.")
+        pre = c.get("preconditions", [])
+        if not isinstance(pre, list) or not all(
+                isinstance(p, Mapping) and all(k in p for k in PRECONDITION_KEYS) for p in pre):
+            raise ValueError(f"{where}: claim {c['id']}'s preconditions must be a list of "
+                             f"dicts with {', '.join(PRECONDITION_KEYS)}.")
     if not isinstance(out.get("markdown", ""), str):
         raise ValueError(f"{where}: 'markdown' must be a string.")
     return dict(out)
@@ -112,9 +121,21 @@ def _json_value(v: Any) -> Any:
 
 def claims_markdown(claims: list[Mapping[str, Any]]) -> str:
     """The claims table: verdict (with its note), our numbers beside the authors'."""
-    rows = [{**c, "verdict": c["verdict"] + (f" ({c['note']})" if c.get("note") else ""),
+    rows = [{**c, "verdict": f"**{c['verdict']}**" + (f" ({c['note']})" if c.get("note")
+                                                      else ""),
              "authors'": c["authors"]} for c in claims]
     return markdown_table(rows, ["id", "claim", "criterion", "verdict", "ours", "authors'"])
+
+
+def preconditions_markdown(claims: list[Mapping[str, Any]]) -> str:
+    """One row per claim and precondition: the rule, what the runs show, met or not ("" if
+    no claim states preconditions)."""
+    rows = [{"claim": c["id"], "precondition": p["name"], "requirement": p["requirement"],
+             "observed": p["observed"], "met": "yes" if p["met"] else "**no**"}
+            for c in claims for p in c.get("preconditions", [])]
+    if not rows:
+        return ""
+    return markdown_table(rows, ["claim", "precondition", "requirement", "observed", "met"])
 
 
 def write_if_changed(path: Path, data: bytes | str) -> Path:
@@ -164,6 +185,11 @@ def render(title: str, header: str, out: Mapping[str, Any]) -> str:
     """The text of ``report.md``: header, the aggregate's text, claims, tables and figures."""
     parts = [f"# {title}\n", header, out.get("markdown", "")]
     if out.get("claims"):
+        pre = preconditions_markdown(out["claims"])
+        if pre:
+            parts += ["## Preconditions\n", "A claim's verdict counts only where every "
+                      "precondition of its test is met; otherwise it reads *not a fair test*.\n",
+                      pre]
         parts += ["## Claims\n", claims_markdown(out["claims"])]
     if out.get("tables"):
         parts.append("## Tables\n")

@@ -147,15 +147,20 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
                 report: ProgressHook):
     """The pretrained model, loaded back from ``pretrain.pt`` (trained first if missing)."""
     ckpt, n = run_dir / "pretrain.pt", spec.train["epochs"]
-    if ckpt.exists():
+    ckpt_reused = ckpt.exists()
+    if ckpt_reused:
         log(run_dir, "pretrain: reusing pretrain.pt")
     else:
         t0 = time.perf_counter()
         log(run_dir, f"pretrain: start ({spec.model}, {n} epochs)")
         report("pretrain", 0, n)
         pretrain(spec, ckpt, progress, device, on_epoch=lambda k, row: report("pretrain", k, n))
-        log(run_dir, f"pretrain: done in {time.perf_counter() - t0:.1f}s")
+        seconds = time.perf_counter() - t0
     net, meta = load_checkpoint(ckpt, model=spec.model)
+    if not ckpt_reused:
+        log(run_dir, f"pretrain: done in {seconds:.1f}s ({len(meta.get('history', []))} "
+                     f"epochs" + (", stopped at the accuracy ceiling)" if
+                                  meta.get("stopped_early") else ")"))
     net.to(device)
     return net, meta
 
@@ -174,10 +179,12 @@ def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: s
         report(f"probe {target.name}", i, len(spec.probes))
         t0 = time.perf_counter()
         log(run_dir, f"probe {target.name}: start")
+        before = cache.seconds
         probes[target.name] = probe(net, target, spec.seed, progress, device, cache)
         pause_for_tests("probe", h)
         write_json(path, {"spec_hash": h, "target": target.name, "probe": probes[target.name]})
-        log(run_dir, f"probe {target.name}: done in {time.perf_counter() - t0:.1f}s")
+        log(run_dir, f"probe {target.name}: done in {time.perf_counter() - t0:.1f}s "
+                     f"(features {cache.seconds - before:.1f}s, {cache.hits} reused so far)")
     return probes
 
 

@@ -67,11 +67,15 @@ def train_defaults() -> Mapping[str, Any]:
                              if f.name not in EXECUTION_KEYS})
 
 
+SIZE_KEYS = ("epochs", "batch_size", "stop_train_acc", "stop_patience")  # profile -> TrainConfig
+
+
 def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
     """A spec's ``train`` field: ``model``'s paper recipe (optimiser, schedule) with the
-    ``"epochs"`` and ``"batch_size"`` of an experiment profile's ``sizes``, without the
-    execution settings the run fills in."""
-    cfg = recipe_for(model, epochs=sizes["epochs"], batch_size=sizes["batch_size"]).to_dict()
+    ``"epochs"`` and ``"batch_size"`` (and, if given, the early stop ``"stop_train_acc"`` /
+    ``"stop_patience"``) of an experiment profile's ``sizes``, without the execution settings
+    the run fills in."""
+    cfg = recipe_for(model, **{k: sizes[k] for k in SIZE_KEYS if k in sizes}).to_dict()
     return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
 

@@ -1,9 +1,10 @@
-"""What the experiments' aggregations share: done runs matched to grid cells, per-seed values,
-mean/CI table rows, paired differences, claim rows, figure boilerplate and size descriptions.
+"""What the experiments' aggregations share: done runs matched to grid cells, per-seed values
+and the runs behind them, mean/CI table rows, paired differences, claim rows with their
+preconditions, figure boilerplate and size descriptions.
 
 Convention: ``values`` maps a key (a tuple naming a cell and a measure) to ``{seed: value}``;
-every statistic is computed over seeds, and comparisons of two models on the same data are
-paired by seed.
+every statistic is computed over seeds (percentile bootstrap, :mod:`transforms2d.engine.stats`),
+and comparisons of two models on the same data are paired by seed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..engine import RunSpec, spec_hash
-from ..engine.stats import mean_ci
+from ..engine.stats import METHOD, mean_ci
+from . import preconditions as pre
 
 C = TypeVar("C")
 Values = dict[tuple, dict[int, float]]
@@ -42,6 +44,46 @@ def put(values: Values, key: tuple, seed: int, value: float | None) -> None:
         values.setdefault(key, {})[seed] = value
 
 
+class Collected:
+    """Per-seed values of an experiment's cells (``values``, as :data:`Values`) and, for each
+    value, the run record and probe it came from, so that a claim can check the preconditions
+    of exactly the runs it compares."""
+
+    def __init__(self) -> None:
+        self.values: Values = {}
+        self.sources: dict[tuple, dict[int, tuple[Mapping, str | None]]] = {}
+
+    def put(self, key: tuple, seed: int, value: float | None, record: Mapping,
+            probe: str | None = None) -> None:
+        """Record ``value`` (skipped if missing) of ``record`` (read from ``probe``, if any)."""
+        if value is not None:
+            put(self.values, key, seed, value)
+            self.sources.setdefault(key, {})[seed] = (record, probe)
+
+    def get(self, key: tuple) -> dict[int, float]:
+        return self.values.get(key, {})
+
+    def runs(self, keys: Iterable[tuple]) -> list[Mapping]:
+        return [r for k in keys for r, _ in self.sources.get(k, {}).values()]
+
+    def probes(self, keys: Iterable[tuple]) -> list[tuple[Mapping, str]]:
+        return [(r, p) for k in keys for r, p in self.sources.get(k, {}).values() if p]
+
+    def seeds(self, keys: Iterable[tuple]) -> int:
+        """The fewest seeds any of ``keys`` has (0 if one has none)."""
+        return min((len(self.get(k)) for k in keys), default=0)
+
+    def checks(self, keys: Iterable[tuple], probes: bool = True) -> list[pre.Check]:
+        """The standard preconditions of a claim comparing the cells ``keys``: seeds, the
+        pretraining of every run behind them and (``probes``) the convergence of their
+        probes."""
+        keys = list(keys)
+        out = [pre.seeds(self.seeds(keys)), pre.pretraining(self.runs(keys))]
+        if probes:
+            out.append(pre.probes(self.probes(keys)))
+        return out
+
+
 def ci_row(by_seed: Mapping[int, float], **keys: Any) -> dict:
     """A table row: ``keys``, then seeds, mean and 95% CI over the seeds' values."""
     ci = mean_ci(by_seed.values())
@@ -55,16 +97,54 @@ def paired(values: Values, a: tuple, b: tuple) -> list[float]:
 
 
 def claim(cid: str, text: str, criterion: str, verdict: str, ours: str, authors: str,
-          note: str | None = None) -> dict:
-    """One row of a claims table (see :mod:`transforms2d.engine.report`)."""
-    return {"id": cid, "claim": text, "criterion": criterion, "verdict": verdict, "note": note,
-            "ours": ours, "authors": authors}
+          note: str | None = None, checks: list[pre.Check] | None = None) -> dict:
+    """One row of a claims table (see :mod:`transforms2d.engine.report`). With ``checks`` (its
+    preconditions) the verdict becomes *not a fair test* unless all are met
+    (:func:`~transforms2d.study.preconditions.judge`); intervals are named in the criterion."""
+    checks = checks or []
+    verdict, note = pre.judge(verdict, note, checks)
+    return {"id": cid, "claim": text, "criterion": f"{criterion} (intervals: 95% {METHOD})",
+            "verdict": verdict, "note": note, "ours": ours, "authors": authors,
+            "preconditions": [c.to_dict() for c in checks]}
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:
     """A figure drawn off-screen by Agg, whatever pyplot's backend."""
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
+    return fig
+
+
+def budget_figure(budget, title: str, ylabel: str,
+                  references: Mapping[str, float] | None = None) -> Figure:
+    """One seed's effects against the pretraining epochs (each column of ``budget`` but
+    ``epochs`` and ``min_train_acc``; a ``references`` value, e.g. the paper's, as a dashed
+    line of the same colour), and the lowest pretraining accuracy at each budget against the
+    threshold a fair test needs."""
+    fig = new_figure((10, 3.6))
+    ax, acc = fig.subplots(1, 2)
+    effects = [c for c in budget.columns if c not in ("epochs", "min_train_acc")]
+    for i, name in enumerate(effects):
+        sub = budget.dropna(subset=[name])
+        ax.plot(sub.epochs, sub[name], marker="o", color=f"C{i}", label=name)
+        if references and name in references:
+            ax.axhline(references[name], color=f"C{i}", ls="--", lw=0.8)
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xlabel("pretraining epochs (seed 0)")
+    ax.set_ylabel(ylabel)
+    ax.set_title("effects vs training budget" + (" (dashed: reference)" if references
+                                                 else ""), fontsize=9)
+    ax.legend(fontsize=6)
+    acc.plot(budget.epochs, budget.min_train_acc, marker="o", color="k")
+    acc.axhline(pre.MIN_TRAIN_ACC, color="r", ls="--", lw=0.8, label="fair-test threshold")
+    acc.set_ylim(0, 1.02)
+    acc.set_xlabel("pretraining epochs (seed 0)")
+    acc.set_ylabel("lowest pretraining training accuracy")
+    acc.legend(fontsize=7)
+    for a in (ax, acc):
+        a.set_xscale("log", base=2)
+    fig.suptitle(f"{title}: what it would take (one seed)", fontsize=11)
+    fig.tight_layout()
     return fig
 
 

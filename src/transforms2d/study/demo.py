@@ -86,7 +86,7 @@ def _claim(values: dict[tuple[str, str], dict[int, float]]) -> dict:
     return claim("D1", "Pretraining on the target transformations transfers better to them "
                        "than pretraining on disjoint ones (demo analogue of C1).",
                  "mean over seeds of (same - disjoint) target-probe test accuracy > 0, with a "
-                 "95% t-interval over >= 3 seeds that excludes 0",
+                 "interval over >= 3 seeds that excludes 0",
                  verdict, f"gap {ci}" + (f", n={ci.n}" if ci.n else ""),
                  "n/a (not a paper experiment)", note)
 

@@ -10,6 +10,8 @@ cache, so results are bit-identical whether or not (and in whatever order) the c
 
 from __future__ import annotations
 
+import time
+
 import torch
 from torch import nn
 
@@ -43,18 +45,22 @@ class FeatureCache:
 
     ``features(ds, epoch)`` returns ``(N, D)`` features and ``(N,)`` labels, as
     :func:`extract_features`. The epoch only matters on the train split (fixed splits render
-    epoch 0 whatever is asked). ``hits`` counts the calls answered from the cache.
+    epoch 0 whatever is asked). ``hits`` counts the calls answered from the cache, ``seconds``
+    the time spent computing the others.
     """
 
     def __init__(self, model: nn.Module, batch_size: int = 1024) -> None:
         self.model, self.batch_size = model, batch_size
         self._store: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
         self.hits = 0
+        self.seconds = 0.0  # spent rendering and embedding (for the run's log)
 
     def features(self, ds: BatchedDataset, epoch: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         key = (ds.cache_key(), epoch if ds.spec.split == "train" else 0, str(ds.device))
         if key in self._store:
             self.hits += 1
         else:
+            t0 = time.perf_counter()
             self._store[key] = extract_features(self.model, ds, epoch, self.batch_size)
+            self.seconds += time.perf_counter() - t0
         return self._store[key]

@@ -1,0 +1,254 @@
+"""The aggregation of ``e1``: per-axis transfer table, performance differences, claims C1–C5
+(and C1–C3 on each CIFAR dataset) with their preconditions, and the effect against training
+budget where the profile has budget cells (computes nothing)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ...engine.stats import mean_ci, positive_effect
+from .. import preconditions as pre
+from ..common import CI_COLUMNS, Collected, ci_row, claim, match, paired, seeds_in
+from .grid import (
+    AXES,
+    AXIS_LABEL,
+    CIFAR,
+    CIFAR_AXES,
+    CIFAR_SIZES,
+    FAMILIES,
+    SIZES,
+    cells,
+    finetune_name,
+)
+
+AXIS_KEY = {"classes": "classes", "architecture": "models", "pt_samples": "pt_samples",
+            "ft_samples": "ft_samples"}  # axis -> its list in SIZES
+
+# docs/protocol.md §6 E1, the authors' values (ResNet-18, linear probe, 10 seeds).
+AUTHORS = {
+    "gap": "0.12 to 0.15 (same ~0.98 vs disjoint ~0.86)",
+    "architecture": "disjoint range 0.07 / gap 0.12 / same range 0.02",
+    "pt_samples": "disjoint range 0.03 / gap 0.15 / same range 0.04; disjoint 0.81 -> 0.84",
+    "classes": "same transforms, disjoint classes ~0.98 vs disjoint transforms, same classes "
+               "~0.91",
+    "finetune": "full fine-tuning on 2000 target samples shrinks the gap to ~0.04",
+}
+AUTHORS_CIFAR = {  # same - disjoint gap per axis (class rel. / architecture / PT samples)
+    "cifar10": "gaps 0.19 / 0.12 / 0.06 (class rel. / architecture / PT samples)",
+    "cifar100": "gaps 0.33 / 0.19 / 0.14 (class rel. / architecture / PT samples)",
+}
+
+
+def collect(records: list[dict], profile: str | None) -> Collected:
+    """``(axis, value, family) -> {seed: target test accuracy}`` of the done runs, matched to
+    the cells of ``profile``'s grid (every CIFAR cell included), with the runs and probes
+    behind them; ``("finetune", "linear probe" | "full fine-tuning", family)`` for C5 and
+    ``("budget", (epochs, axis, value), family)`` for the budget cells."""
+    col = Collected()
+    if profile not in SIZES:
+        return col
+    ft_name = finetune_name(SIZES[profile])
+    for c, r in match(cells(profile, seeds_in(records), tuple(CIFAR)), records,
+                      lambda c: c.spec):
+        probes = r["result"]["probes"]
+        value = c.value if c.axis == "budget" else str(c.value)
+        col.put((c.axis, value, c.family), c.seed, (probes.get(c.probe) or {}).get("test_acc"),
+                r, c.probe)
+        ft = probes.get(ft_name) or {}
+        if (ft.get("finetune") or {}).get("test_acc") is not None:
+            for kind, acc in (("linear probe", ft.get("test_acc")),
+                              ("full fine-tuning", ft["finetune"]["test_acc"])):
+                key = ("finetune", kind, c.family) if c.axis != "budget" else \
+                    ("budget", (c.value[0], "finetune", kind), c.family)
+                col.put(key, c.seed, acc, r, ft_name)
+    return col
+
+
+def budget_table(col: Collected, z: dict) -> pd.DataFrame:
+    """Seed 0's effects at each budget (the profile's own epochs from the grid itself): C1's
+    gap, C3's gap minus the disjoint range over the pretraining-samples extremes, C4's
+    difference, C5's shrink, and the lowest pretraining accuracy among those models."""
+    def at(epochs: int, axis: str, value, fam: str) -> tuple[float | None, Mapping | None]:
+        key = ((axis, str(value), fam) if epochs == z["epochs"] else
+               ("budget", (epochs, axis, value), fam))
+        src = col.sources.get(key, {}).get(0)
+        return col.get(key).get(0), (src[0] if src else None)
+
+    rows = []
+    lo, hi = min(z["pt_samples"]), max(z["pt_samples"])
+    for epochs in sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())}
+                         | ({z["epochs"]} if z.get("budgets") else set())):
+        ext = {"min": lo, "max": hi} if epochs == z["epochs"] else {"min": "min", "max": "max"}
+        got = {(a, v, f): at(epochs, a, v, f) for a, v in
+               (("classes", "disjoint"), ("classes", "same"), ("pt_samples", ext["min"]),
+                ("pt_samples", ext["max"])) for f in FAMILIES}
+        acc = {k: v[0] for k, v in got.items()}
+        ft = {(kind, f): at(epochs, "finetune", kind, f)[0] if epochs != z["epochs"] else
+              col.get(("finetune", kind, f)).get(0)
+              for kind in ("linear probe", "full fine-tuning") for f in FAMILIES}
+        rows.append({"epochs": epochs,
+                     "C1 gap": _diff(acc, ("classes", "disjoint", "same"),
+                                     ("classes", "disjoint", "disjoint")),
+                     "C3 gap - disjoint range": _c3_margin(acc, ext),
+                     "C4 difference": _diff(acc, ("classes", "disjoint", "same"),
+                                            ("classes", "same", "disjoint")),
+                     "C5 shrink": _shrink(ft),
+                     "min_train_acc": min((_train_acc(r) for _, r in got.values() if r),
+                                          default=math.nan)})
+    return pd.DataFrame(rows, columns=["epochs", "C1 gap", "C3 gap - disjoint range",
+                                       "C4 difference", "C5 shrink", "min_train_acc"])
+
+
+def _diff(acc: dict, a: tuple, b: tuple) -> float:
+    return math.nan if acc.get(a) is None or acc.get(b) is None else acc[a] - acc[b]
+
+
+def _c3_margin(acc: dict, ext: dict) -> float:
+    vals = [acc.get(("pt_samples", ext[e], f)) for e in ("min", "max") for f in FAMILIES]
+    if any(v is None for v in vals):
+        return math.nan
+    s_min, d_min, s_max, d_max = vals
+    return ((s_min + s_max) - (d_min + d_max)) / 2 - abs(d_max - d_min)
+
+
+def _shrink(ft: dict) -> float:
+    v = [ft.get((k, f)) for k in ("linear probe", "full fine-tuning") for f in FAMILIES]
+    return math.nan if any(x is None for x in v) else (v[0] - v[1]) - (v[2] - v[3])
+
+
+def _train_acc(record: Mapping) -> float:
+    return ((record["result"].get("pretrain") or {}).get("final") or {}).get("train_acc",
+                                                                              math.nan)
+
+
+def table(profile: str | None, col: Collected) -> pd.DataFrame:
+    rows = []
+    z = SIZES.get(profile, SIZES["quick"])
+    for axis in (*AXES, "finetune"):
+        for v in z[AXIS_KEY[axis]] if axis in AXIS_KEY else ("linear probe",
+                                                             "full fine-tuning"):
+            rows += [ci_row(col.get((axis, str(v), fam)), axis=axis, value=str(v), family=fam)
+                     for fam in FAMILIES]
+    zc = CIFAR_SIZES.get(profile, CIFAR_SIZES["quick"])
+    for name in cifar_present(col):
+        for axis, key in zip(CIFAR_AXES, ("classes", "models", "pt_samples")):
+            rows += [ci_row(col.get((f"{name}:{axis}", str(v), fam)),
+                            axis=f"{name}:{axis}", value=str(v), family=fam)
+                     for v in zc[key] for fam in FAMILIES]
+    return pd.DataFrame(rows, columns=["axis", "value", "family", *CI_COLUMNS])
+
+
+def cifar_present(col: Collected) -> list[str]:
+    """The CIFAR datasets with at least one result."""
+    return [n for n in CIFAR if any(k[0].startswith(f"{n}:") for k in col.values)]
+
+
+def _axis_means(table: pd.DataFrame, axis: str, fam: str) -> list[float]:
+    sub = table[(table.axis == axis) & (table.family == fam)]
+    return [float(m) for m in sub["mean"] if not math.isnan(m)]
+
+
+def _spread(xs: list[float]) -> float:
+    return max(xs) - min(xs) if xs else math.nan
+
+
+def differences(table: pd.DataFrame, axes=AXES) -> dict[str, dict[str, float]]:
+    """Per axis: range of disjoint over the axis, mean same - disjoint gap, range of same."""
+    out = {}
+    for axis in axes:
+        s, d = _axis_means(table, axis, "same"), _axis_means(table, axis, "disjoint")
+        gap = (sum(s) / len(s) - sum(d) / len(d)) if s and d else math.nan
+        out[axis] = {"disjoint_range": _spread(d), "gap": gap, "same_range": _spread(s)}
+    return out
+
+
+def axis_keys(col: Collected, axis: str) -> list[tuple]:
+    """Every (axis, value, family) key of ``axis`` with results."""
+    return [k for k in col.values if k[0] == axis]
+
+
+def _range_claim(cid: str, axis: str, text: str, col: Collected, diffs: dict) -> dict:
+    d = diffs[axis]
+    keys = axis_keys(col, axis)
+    if math.isnan(d["gap"]) or math.isnan(d["disjoint_range"]) or col.seeds(keys) < 2:
+        verdict = "not run"
+    else:
+        verdict = "pass" if d["gap"] > d["disjoint_range"] else "fail"
+    return claim(
+        cid, text, f"mean same - disjoint gap over the {AXIS_LABEL[axis]} values > range "
+                   f"(max - min) of the mean disjoint accuracy over those values", verdict,
+        f"gap {d['gap']:.3f} vs disjoint range {d['disjoint_range']:.3f} "
+        f"(same range {d['same_range']:.3f})", AUTHORS[axis], checks=col.checks(keys))
+
+
+def claims(col: Collected, diffs: dict, z: dict) -> list[dict]:
+    default = [("classes", "disjoint", f) for f in FAMILIES]
+    v1, _, ci1 = positive_effect(paired(col.values, *default))
+    same, dis = (mean_ci(col.get(k).values()) for k in default)
+    out = [claim(
+        "C1", "Matching invariance beats mismatching by a wide margin.",
+        "default configuration: mean over seeds of (same - disjoint) target probe accuracy > 0, "
+        "its interval excluding 0", v1,
+        f"gap {ci1}; same {same.mean:.3f} vs disjoint {dis.mean:.3f}", AUTHORS["gap"],
+        checks=col.checks(default))]
+    out.append(_range_claim("C2", "architecture", "The invariance gap exceeds the spread due "
+                            "to architecture.", col, diffs))
+    out.append(_range_claim("C3", "pt_samples", "The invariance gap exceeds the spread due to "
+                            "the number of pretraining samples.", col, diffs))
+    k4 = [("classes", "disjoint", "same"), ("classes", "same", "disjoint")]
+    v4, _, ci4 = positive_effect(paired(col.values, *k4))
+    a, b = (mean_ci(col.get(k).values()) for k in k4)
+    out.append(claim(
+        "C4", "Same transforms with other classes beat other transforms with the same classes.",
+        "mean over seeds of (same transforms pretrained on the other classes - disjoint "
+        "transforms pretrained on the target classes) > 0, its interval excluding 0", v4,
+        f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}", AUTHORS["classes"],
+        checks=col.checks(k4)))
+    out.append(_c5(col, z))
+    return out
+
+
+def _c5(col: Collected, z: dict) -> dict:
+    probe = [("finetune", "linear probe", f) for f in FAMILIES]
+    full = [("finetune", "full fine-tuning", f) for f in FAMILIES]
+    probe_gap, full_gap = paired(col.values, *probe), paired(col.values, *full)
+    v5, _, ci5 = positive_effect([a - b for a, b in zip(probe_gap, full_gap)])
+    checks = col.checks(probe + full) + [pre.finetuning(col.probes(full))]
+    return claim(
+        "C5", "The gap shrinks when many target samples are available for full fine-tuning.",
+        f"default configuration, {z['finetune']['n']} target samples: mean over seeds of "
+        "(linear-probe gap - full fine-tuning gap) > 0, its interval excluding 0 (gap = same - "
+        "disjoint target accuracy)", v5,
+        f"probe gap {mean_ci(probe_gap).mean:.3f} -> fine-tuned gap "
+        f"{mean_ci(full_gap).mean:.3f}; shrink {ci5}", AUTHORS["finetune"], checks=checks)
+
+
+def cifar_claim(name: str, col: Collected, table: pd.DataFrame) -> dict:
+    """C1–C3 on one CIFAR dataset: a positive default gap, exceeding the disjoint range over
+    architectures and over pretraining samples."""
+    axes = [f"{name}:{a}" for a in CIFAR_AXES]
+    diffs = differences(table, axes)
+    default = [(axes[0], "disjoint", f) for f in FAMILIES]
+    v1, _, ci1 = positive_effect(paired(col.values, *default))
+    ok = [v1 == "pass"]
+    parts = [f"(C1) default gap {ci1}"]
+    for cid, axis in (("C2", axes[1]), ("C3", axes[2])):
+        d = diffs[axis]
+        ok.append(d["gap"] > d["disjoint_range"])
+        parts.append(f"({cid}) {AXIS_LABEL[axis.split(':')[1]]}: gap {d['gap']:.3f} vs "
+                     f"disjoint range {d['disjoint_range']:.3f}")
+    parts.append("gaps per axis (class rel. / architecture / PT samples): "
+                 + " / ".join(f"{diffs[a]['gap']:.3f}" for a in axes))
+    keys = [k for a in axes for k in axis_keys(col, a)]
+    nan = any(math.isnan(diffs[a][k]) for a in axes for k in ("gap", "disjoint_range"))
+    verdict = "not run" if nan or v1 == "not run" else "pass" if all(ok) else "fail"
+    return claim(
+        f"C1-C3 {CIFAR[name]}",
+        f"On {CIFAR[name]} (the paper's CIFAR variant) matching invariance beats mismatching, "
+        f"by more than the spread due to architecture and to the number of pretraining samples.",
+        "C1's criterion on the default configuration, and C2's and C3's (mean gap over the axis "
+        f"> range of the mean disjoint accuracy) on the {CIFAR[name]} axes; all three must "
+        "hold", verdict, "; ".join(parts), AUTHORS_CIFAR[name], checks=col.checks(keys))

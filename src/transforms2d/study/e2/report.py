@@ -1,0 +1,255 @@
+"""The aggregation of ``e2``: the 4×4 probe table, invariance, the α/β axes, claims C6, C6α and
+C6β with their preconditions (from the done runs; computes nothing)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ...assets.cifar import cifar_available
+from ...engine.stats import mean_ci, positive_effect
+from ..common import (
+    CI_COLUMNS,
+    Collected,
+    budget_figure,
+    ci_row,
+    claim,
+    match,
+    paired,
+    seeds_in,
+    sizes_markdown,
+)
+from .figures import axes_figure, grid_figure
+from .grid import (
+    AXES,
+    CIFAR_MISSING,
+    FACTORS,
+    OBJECT_SCALE,
+    SIZES,
+    SOURCES,
+    STAND_IN,
+    TASK_ID,
+    TASKS,
+    VARIANTS,
+    cells,
+)
+
+FACTOR_NAME = {"object": "object", "background": "scene"}  # in tables and figures
+# docs/protocol.md §6 E2 (ResNet-18, CIFAR-10 scenes, 200 epochs).
+AUTHORS = ("C+O/C model: invariance to objects 0.08 (C/C model 0.21); transfer to C+O/O 0.53 "
+           "(translated 0.15) vs the C/C model's 0.80 (0.56); invariance and transfer "
+           "correlate (Pearson 0.68 to 0.94)")
+AUTHORS_AXES = "no saved outputs: only the expected direction (docs/protocol.md §6 E2)"
+
+
+def collect(records: list[dict], profile: str | None, source: str = "objects") -> Collected:
+    """``("probe", axis, value, variant, target task) -> {seed: acc}`` and ``("inv", axis,
+    value, variant, factor) -> {seed: l2}`` of the done runs of ``source``, with the runs and
+    probes behind them (axis ``tasks``: value = pretraining task)."""
+    col = Collected()
+    if profile not in SIZES:
+        return col
+    for c, r in match(cells(profile, seeds_in(records), source), records, lambda c: c.spec):
+        res = r["result"]
+        for t in TASKS:
+            name = f"{c.variant}.{TASK_ID[t]}"
+            col.put(("probe", c.axis, c.value, c.variant, t), c.seed,
+                    (res["probes"].get(name) or {}).get("test_acc"), r, name)
+        for f in FACTORS:
+            col.put(("inv", c.axis, c.value, c.variant, f), c.seed,
+                    (res["invariance"].get(f"{c.variant}.{f}") or {}).get("l2"), r)
+    return col
+
+
+def tables(col: Collected, z: dict) -> dict[str, pd.DataFrame]:
+    """``probe`` (4×4 per variant), ``invariance`` and ``axes`` (α/β levels: C/C and O/O
+    probes, object invariance)."""
+    probe_rows, inv_rows, axis_rows = [], [], []
+    for v in VARIANTS:
+        for task in TASKS:
+            probe_rows += [ci_row(col.get(("probe", "tasks", task, v, t)), variant=v,
+                                  pretrained_on=task, probed_on=t) for t in TASKS]
+            inv_rows += [ci_row(col.get(("inv", "tasks", task, v, f)), variant=v,
+                                pretrained_on=task, invariance_to=FACTOR_NAME[f])
+                         for f in FACTORS]
+    for axis, levels in (("alpha", z.get("alphas", ())), ("beta", z.get("betas", ()))):
+        for lv in levels:
+            for measure, key in (("C/C probe", ("probe", axis, lv, "fixed", "C/C")),
+                                 ("O/O probe", ("probe", axis, lv, "fixed", "O/O")),
+                                 ("object l2", ("inv", axis, lv, "fixed", "object"))):
+                axis_rows.append(ci_row(col.get(key), axis=axis, level=lv, measure=measure))
+    return {"probe": pd.DataFrame(probe_rows, columns=["variant", "pretrained_on", "probed_on",
+                                                       *CI_COLUMNS]),
+            "invariance": pd.DataFrame(inv_rows).rename(columns={"mean": "l2_mean"}),
+            "axes": pd.DataFrame(axis_rows, columns=["axis", "level", "measure", *CI_COLUMNS])}
+
+
+def budget_table(col: Collected, z: dict) -> pd.DataFrame:
+    """Seed 0 at each budget (the profile's own epochs from the grid itself), per placement:
+    C6 (a) the C/C minus C+O/C l2 to the object, (b) the C/C minus C+O/C accuracy on C+O/O,
+    and the lowest pretraining accuracy of those models."""
+    rows = []
+    budgets = sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())}
+                     | {z["epochs"]})
+    for epochs in budgets:
+        def key(kind, task, v, m, epochs=epochs):
+            return ((kind, "tasks", task, v, m) if epochs == z["epochs"] else
+                    (kind, "budget", (epochs, task), v, m))
+        row, runs = {"epochs": epochs}, []
+        for v in VARIANTS:
+            get = {(kind, t, m): col.get(key(kind, t, v, m)).get(0, math.nan)
+                   for kind, m in (("inv", "object"), ("probe", "C+O/O"))
+                   for t in ("C/C", "C+O/C")}
+            row[f"{v} (a) l2 C/C - C+O/C"] = get["inv", "C/C", "object"] - \
+                get["inv", "C+O/C", "object"]
+            row[f"{v} (b) C+O/O acc C/C - C+O/C"] = get["probe", "C/C", "C+O/O"] - \
+                get["probe", "C+O/C", "C+O/O"]
+            runs += [src[0] for t in ("C/C", "C+O/C")
+                     if (src := col.sources.get(key("probe", t, v, "C+O/O"), {}).get(0))]
+        accs = [((r["result"].get("pretrain") or {}).get("final") or {}).get("train_acc")
+                for r in runs]
+        row["min_train_acc"] = min((a for a in accs if a is not None), default=math.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float:
+    if len(xs) < 3 or np.std(xs) == 0 or np.std(ys) == 0:
+        return math.nan
+    return float(np.corrcoef(xs, ys)[0, 1])
+
+
+def _c6(col: Collected, source: str, cifar_note: str) -> dict:
+    parts, verdicts, keys = [], [], []
+    for v in VARIANTS:
+        ka = [("inv", "tasks", t, v, "object") for t in ("C/C", "C+O/C")]
+        kb = [("probe", "tasks", t, v, "C+O/O") for t in ("C/C", "C+O/C")]
+        keys += ka + kb
+        # (a) the C+O/C model is more invariant to the object than the C/C model
+        va, _, ca = positive_effect(paired(col.values, *ka))
+        # (b) ...and transfers worse to C+O/O, the task that needs the object
+        vb, _, cb = positive_effect(paired(col.values, *kb))
+        verdicts += [va, vb]
+        inv = {t: mean_ci(col.get(("inv", "tasks", t, v, "object")).values()).mean
+               for t in TASKS}
+        acc = {t: mean_ci(col.get(("probe", "tasks", t, v, "C+O/O")).values()).mean
+               for t in TASKS}
+        pairs = [(col.get(("inv", "tasks", t, v, "object"))[s], p)
+                 for t in TASKS for s, p in col.get(("probe", "tasks", t, v, "C+O/O")).items()
+                 if s in col.get(("inv", "tasks", t, v, "object"))]
+        r = _pearson([p[0] for p in pairs], [p[1] for p in pairs])
+        parts.append(f"{v}: invariance to objects C+O/C {inv['C+O/C']:.3f} vs C/C "
+                     f"{inv['C/C']:.3f} (difference {ca}); transfer to C+O/O C+O/C "
+                     f"{acc['C+O/C']:.3f} vs C/C {acc['C/C']:.3f} (difference {cb}); Pearson "
+                     f"(object invariance, C+O/O transfer) over models x seeds {r:.2f}")
+    verdict = "not run" if "not run" in verdicts else \
+        "pass" if all(x == "pass" for x in verdicts) else "fail"
+    return claim(
+        "C6" if source == "objects" else "C6 CIFAR-10",
+        "Invariance to irrelevant features harms transfer to tasks that need them.",
+        "for both object placements, paired over seeds, intervals excluding 0: (a) the C+O/C "
+        "model is more invariant to the object than the C/C model (lower normalised l2) and "
+        "(b) it transfers worse to C+O/O than the C/C model. Scenes: " + SOURCES[source]
+        + cifar_note, verdict, " | ".join(parts), AUTHORS,
+        checks=col.checks(keys))
+
+
+def slopes(col: Collected, axis: str, measure_key, levels) -> list[float]:
+    """Per seed, the least-squares slope of a measure over the axis' levels (seeds with
+    every level only)."""
+    by_level = [col.get(measure_key(lv)) for lv in levels]
+    seeds = set.intersection(*(set(b) for b in by_level)) if by_level else set()
+    xs = np.asarray(levels, dtype=float)
+    return [float(np.polyfit(xs, [b[s] for b in by_level], 1)[0]) for s in sorted(seeds)]
+
+
+def _axis_claim(col: Collected, axis: str, levels, source: str) -> dict:
+    """C6α / C6β: the direction the paper expects along one axis (docs/protocol.md §6 E2)."""
+    sign = 1 if axis == "alpha" else -1  # alpha: both measures rise; beta: both fall
+    oo = slopes(col, axis, lambda lv: ("probe", axis, lv, "fixed", "O/O"), levels)
+    l2 = slopes(col, axis, lambda lv: ("inv", axis, lv, "fixed", "object"), levels)
+    v1, _, c1 = positive_effect([sign * x for x in oo])
+    v2, _, c2 = positive_effect([sign * x for x in l2])
+    verdict = "not run" if "not run" in (v1, v2) else \
+        "pass" if (v1, v2) == ("pass", "pass") else "fail"
+    keys = [(kind, axis, lv, "fixed", m) for lv in levels
+            for kind, m in (("probe", "O/O"), ("inv", "object"))]
+    name = {"alpha": ("label correlation α", "rise"), "beta": ("object availability β",
+                                                               "fall")}[axis]
+    suffix = "" if source == "objects" else " CIFAR-10"
+    text = ("More label correlation makes a model rely on the object: less invariant to it, "
+            "better transfer to O/O." if axis == "alpha" else
+            "More availability of an irrelevant object makes a model more invariant to it and "
+            "transfer worse to O/O.")
+    return claim(
+        f"C6{'α' if axis == 'alpha' else 'β'}{suffix}", text,
+        f"C+O/C models at {name[0]} = {', '.join(f'{x:g}' for x in levels)} (fixed placement): "
+        f"per seed, the least-squares slope over the levels of the O/O probe accuracy and of "
+        f"the normalised l2 to the object must both {name[1]} (interval of the mean slope "
+        f"excluding 0). Scenes: {SOURCES[source]}", verdict,
+        f"slope of O/O accuracy {c1.mean * sign:+.3f} per unit (signed interval {c1}); slope "
+        f"of object l2 {c2.mean * sign:+.3f} (signed interval {c2})", AUTHORS_AXES,
+        checks=col.checks(keys))
+
+
+def claims(col: Collected, z: dict, source: str, cifar_note: str = "") -> list[dict]:
+    out = [_c6(col, source, cifar_note)]
+    for axis, key in zip(AXES, ("alphas", "betas")):
+        if len(z.get(key, ())) >= 2:
+            out.append(_axis_claim(col, axis, z[key], source))
+    return out
+
+
+def aggregate(records: list[dict], profile: str | None) -> dict:
+    """Tables ``e2_probe`` (4×4 per variant), ``e2_invariance`` and ``e2_axes``, figures
+    ``e2_transfer`` and ``e2_axes``, claims C6, C6α, C6β, all on the stand-in; with CIFAR-10
+    results the same with a ``_cifar10`` suffix."""
+    z = SIZES.get(profile, SIZES["paper"])
+    col = collect(records, profile)
+    ccol = collect(records, profile, "cifar10")
+    cifar = "found" if ccol.values else "pending" if cifar_available("cifar10") else "missing"
+    note = "; the CIFAR-10 version: " + {"found": "claims C6 CIFAR-10 and C6α/β CIFAR-10",
+                                          "pending": "no finished runs yet",
+                                          "missing": CIFAR_MISSING}[cifar]
+    out_tables, out_figures, out_claims = {}, {}, []
+    for suffix, c, source in (("", col, "objects"), ("_cifar10", ccol, "cifar10")):
+        if source == "cifar10" and not c.values:
+            continue
+        t = tables(c, z)
+        out_tables.update({f"e2_{k}{suffix}": v for k, v in t.items()})
+        seeds = int(t["probe"].seeds.max()) if len(t["probe"]) else 0
+        out_figures[f"e2_transfer{suffix}"] = grid_figure(t["probe"], t["invariance"], seeds,
+                                                          SOURCES[source])
+        out_figures[f"e2_axes{suffix}"] = axes_figure(t["axes"], t["probe"], seeds,
+                                                      SOURCES[source])
+        if z.get("budgets"):
+            out_tables[f"e2_budget{suffix}"] = budget_table(c, z)
+            out_figures[f"e2_budget{suffix}"] = budget_figure(
+                out_tables[f"e2_budget{suffix}"], "E2", "difference (> 0: the paper's direction)")
+        out_claims += claims(c, z, source, note if source == "objects" else "")
+    return {"markdown": markdown(profile, cifar), "tables": out_tables,
+            "figures": out_figures, "claims": out_claims}
+
+
+def markdown(profile: str | None, cifar: str) -> str:
+    """The report's text: the design, the stand-in, where CIFAR-10 stands, the sizes."""
+    cifar_text = {"found": "the CIFAR-10 version is reported too (`_cifar10` tables and "
+                           "figures, claims `... CIFAR-10`)",
+                  "pending": "CIFAR-10 version: no finished runs yet",
+                  "missing": f"CIFAR-10 version: {CIFAR_MISSING}"}[cifar]
+    return (f"E2 (docs/protocol.md §6) on **{STAND_IN}** — a stand-in: the paper pastes the "
+            f"objects on CIFAR-10 images; {cifar_text}. Tasks (input/label): C/C scene only, "
+            f"C+O/C scene with object labelled by scene, C+O/O labelled by object, O/O object "
+            f"on black. Objects {round(OBJECT_SCALE * 32)} px at 32 px, fixed in the "
+            f"upper-right corner or anywhere (translated). Invariance: normalised l2 between "
+            f"images that differ only in the object (same scene) or only in the scene (same "
+            f"object); lower = more invariant. Axes (fixed placement): the C+O/C model with "
+            f"label correlation α (the object's class follows the scene's with probability "
+            f"α) and with object availability β (the object pasted with probability β; β = 0 "
+            f"is the C/C model, β = 1 the C+O/C model), probed on C/C and O/O (table "
+            f"`e2_axes`, figure `e2_axes`)."
+            + (" What it would take: `e2_budget`, seed 0's C6 effects at other numbers of "
+               "pretraining epochs." if SIZES.get(profile, {}).get("budgets") else "")
+            + "\n\n" + sizes_markdown(profile, SIZES))

@@ -1,0 +1,212 @@
+"""The aggregation of ``e3``: Same / Other / None invariance per domain, the training ×
+measured transform matrix, pretraining accuracy, claim C7 with its preconditions and the
+effect against training budget (computes nothing)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+from ...engine.stats import mean_ci, positive_effect
+from .. import preconditions as pre
+from ..common import claim, match, seeds_in
+from .grid import (
+    CIFAR_DOMAINS,
+    DOMAINS,
+    KINDS,
+    METRIC,
+    NONE,
+    OTHER_MARGIN,
+    SHIFT_ORDER,
+    SIZES,
+    available_cifar,
+    cells,
+    measured,
+)
+
+ROLES = ("same", "other", "none")
+# docs/protocol.md §6 E3, ResNet-18, normalised l2: kind -> domain -> (Same, Other, None).
+AUTHORS = {
+    "img": {"id": (0.12, 0.40, 0.39), "other_objects": (0.21, 0.41, 0.42),
+            "random": (0.56, 0.69, 0.69), "cifar10": (0.37, 0.51, 0.48),
+            "cifar100": (0.35, 0.50, 0.48)},
+    "rand": {"id": (0.12, 0.64, 0.65), "random_other": (0.44, 0.69, 0.70),
+             "real": (0.24, 0.33, 0.35), "cifar10": (0.40, 0.46, 0.49),
+             "cifar100": (0.37, 0.45, 0.47)},
+}
+
+
+class Parsed:
+    """The done runs by pretraining epochs: ``inv[epochs][(kind, domain, trained, measured)]
+    -> {seed: l2}``, ``acc[epochs][(kind, trained)] -> {seed: training accuracy}`` and the
+    records behind them (``runs[epochs]``)."""
+
+    def __init__(self) -> None:
+        self.inv: dict[int, dict[tuple, dict[int, float]]] = {}
+        self.acc: dict[int, dict[tuple, dict[int, float]]] = {}
+        self.runs: dict[int, list[Mapping]] = {}
+
+
+def parse(records: list[dict], profile: str | None) -> tuple[Parsed, list[str]]:
+    """The done runs matched to ``profile``'s cells, and the measured transforms (in the
+    paper's order) that have results."""
+    out, seen = Parsed(), set()
+    if profile not in SIZES:
+        return out, []
+    seeds = seeds_in(records)
+    # a run's spec names the CIFAR domains it measured: match against every combination
+    grid = {c.spec: c for found in ((), *((d,) for d in CIFAR_DOMAINS), CIFAR_DOMAINS)
+            for c in cells(profile, seeds, found)}
+    for c, r in match(grid.values(), records, lambda c: c.spec):
+        res = r["result"]
+        out.runs.setdefault(c.epochs, []).append(r)
+        a = (res.get("pretrain") or {}).get("final", {}).get("train_acc")
+        if a is not None:
+            out.acc.setdefault(c.epochs, {}).setdefault((c.kind, c.trained), {})[c.seed] = a
+        for name, m in res.get("invariance", {}).items():
+            domain, _, t = name.partition(".")
+            if m.get(METRIC) is not None:
+                out.inv.setdefault(c.epochs, {}).setdefault(
+                    (c.kind, domain, c.trained, t), {})[c.seed] = m[METRIC]
+                seen.add(t)
+    return out, [t for t in measured(SIZES[profile]) if t in seen]
+
+
+def per_seed(inv: dict, kind: str, domain: str, ts: list[str]) -> dict[int, tuple]:
+    """``seed -> (Same, Other, None)``, each the mean over the measured τ that have all three
+    (Same: trained on τ; Other: mean over the other trained transforms present; None)."""
+    seeds = {s for (k, d, _, _), v in inv.items() if (k, d) == (kind, domain) for s in v}
+    out = {}
+    for s in sorted(seeds):
+        rows = []
+        for t in ts:
+            same = inv.get((kind, domain, t, t), {}).get(s)
+            none = inv.get((kind, domain, NONE, t), {}).get(s)
+            others = [inv[(kind, domain, o, t)][s] for o in ts
+                      if o != t and s in inv.get((kind, domain, o, t), {})]
+            if same is not None and none is not None and others:
+                rows.append((same, sum(others) / len(others), none))
+        if rows:
+            out[s] = tuple(sum(r[i] for r in rows) / len(rows) for i in range(3))
+    return out
+
+
+def measured_domains(inv: dict) -> dict[str, dict[str, object]]:
+    """``DOMAINS`` with each CIFAR domain that has results given ``None`` (runnable) instead of
+    its string, which says why it did not run."""
+    have = {(k, d) for k, d, _, _ in inv}
+    found = available_cifar()
+    return {k: {d: None if (k, d) in have and d in CIFAR_DOMAINS else
+                "not run yet" if d in CIFAR_DOMAINS and d in found else how
+                for d, how in DOMAINS[k].items()} for k in KINDS}
+
+
+def summary(inv: dict, ts: list[str]) -> pd.DataFrame:
+    rows = []
+    domains = measured_domains(inv)
+    for kind in KINDS:
+        for domain, how in domains[kind].items():
+            by_seed = per_seed(inv, kind, domain, ts)
+            row = {"kind": kind, "domain": domain, "seeds": len(by_seed)}
+            for i, role in enumerate(ROLES):
+                ci = mean_ci(v[i] for v in by_seed.values())
+                row.update({role: ci.mean, f"{role}_low": ci.low, f"{role}_high": ci.high})
+            gain = mean_ci(v[2] - v[0] for v in by_seed.values())
+            row.update(none_minus_same=gain.mean, none_minus_same_low=gain.low,
+                       none_minus_same_high=gain.high)
+            auth = AUTHORS[kind].get(domain, (math.nan,) * 3)
+            row.update({f"authors_{role}": a for role, a in zip(ROLES, auth)})
+            row["note"] = how if isinstance(how, str) else ""
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def matrix(inv: dict, ts: list[str]) -> pd.DataFrame:
+    """Wide table: one row per (kind, domain, trained), one column of mean l2 per measured τ."""
+    rows = []
+    domains = measured_domains(inv)
+    for kind in KINDS:
+        for domain, how in domains[kind].items():
+            if isinstance(how, str):
+                continue
+            for tr in (*ts, NONE):
+                cells_ = [inv.get((kind, domain, tr, t), {}) for t in ts]
+                rows.append({"kind": kind, "domain": domain, "trained": tr,
+                             "seeds": min((len(c) for c in cells_), default=0),
+                             **{t: mean_ci(c.values()).mean for t, c in zip(ts, cells_)}})
+    return pd.DataFrame(rows, columns=["kind", "domain", "trained", "seeds", *ts])
+
+
+def pretrain_table(acc: dict, ts: list[str]) -> pd.DataFrame:
+    rows = [{"trained": tr, **{f"{k}_train_acc": mean_ci(acc.get((k, tr), {}).values()).mean
+                               for k in KINDS},
+             "seeds": min(len(acc.get((k, tr), {})) for k in KINDS)} for tr in (*ts, NONE)]
+    return pd.DataFrame(rows, columns=["trained", *(f"{k}_train_acc" for k in KINDS), "seeds"])
+
+
+def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> dict:
+    """C7 from three parts; each needs every runnable domain of both kinds (the CIFAR ones
+    count where they were measured). Preconditions: seeds, and every model trained to its
+    ceiling (>= 0.95, or a plateau where the task itself allows less)."""
+    domains = measured_domains(inv)
+    runnable = [(k, d) for k in KINDS for d, how in domains[k].items()
+                if not isinstance(how, str)]
+    cifar = sorted({d for k, d in runnable if d in CIFAR_DOMAINS})
+    ps = {kd: per_seed(inv, *kd, ts) for kd in runnable}
+    n = min(len(v) for v in ps.values())
+    row = {(r.kind, r.domain): r for r in summary.itertuples()}
+    parts, ok = [], []
+    for k, d in runnable:  # (a) transfer
+        v, _, ci = positive_effect([x[2] - x[0] for x in ps[(k, d)].values()])
+        ok.append(v == "pass")
+        parts.append(f"{k}/{d} {ci}")
+    text = ["(a) None-Same " + "; ".join(parts) + (" -> pass" if all(ok) else " -> fail")]
+    weak = []
+    for k in KINDS:  # (b) weakening
+        gains = [row[(k, d)].none_minus_same for d in SHIFT_ORDER[k]]
+        weak.append(all(a > b for a, b in zip(gains, gains[1:])))
+        text.append(f"(b) {k} None-Same along {' > '.join(SHIFT_ORDER[k])}: "
+                    + " / ".join(f"{g:.3f}" for g in gains) + (" -> pass" if weak[-1]
+                                                                 else " -> fail"))
+    excess = {kd: row[kd].none - row[kd].other for kd in runnable}
+    other_ok = all(e <= OTHER_MARGIN for e in excess.values())
+    text.append("(c) None-Other " + "; ".join(f"{k}/{d} {e:.3f}" for (k, d), e in excess.items())
+                + (" -> pass" if other_ok else " -> fail"))
+    verdict = "not run" if n < 2 else \
+        "pass" if all(ok) and all(weak) and other_ok else "fail"
+    auth = "; ".join(f"{k} ({' / '.join(AUTHORS[k])}): " + ", ".join(
+        f"{role.title()} " + "/".join(f"{v[i]:.2f}" for v in AUTHORS[k].values())
+        for i, role in enumerate(ROLES)) for k in KINDS)
+    return claim(
+        "C7", "Invariance learned to τ transfers to new objects and new domains, weakening with "
+              "the shift; other transforms give no more invariance to τ than none.",
+        "normalised l2, mean over the measured τ; all three parts on every runnable domain of "
+        "img and rand models: (a) transfer: None - Same > 0 with its interval over seeds "
+        "excluding 0; (b) weakening: mean None - Same strictly decreases along "
+        + "; ".join(f"{k}: {' > '.join(o)}" for k, o in SHIFT_ORDER.items())
+        + f"; (c) mean None - Other <= {OTHER_MARGIN} (other transforms are no more invariant "
+        "than none). CIFAR domains: "
+        + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else "not run") + ".",
+        verdict, " | ".join(text), auth,
+        checks=[pre.seeds(n), pre.pretraining(runs, plateau=True)])
+
+
+def budget_table(parsed: Parsed, ts: list[str], z: dict) -> pd.DataFrame:
+    """Seed 0 at each budget: None - Same per runnable domain (C7 (a)), None - Other at ID
+    (C7 (c)), and the lowest pretraining accuracy."""
+    rows = []
+    for epochs in sorted(parsed.inv):
+        inv = parsed.inv[epochs]
+        row = {"epochs": epochs}
+        for kind in KINDS:
+            for domain in SHIFT_ORDER[kind]:
+                v = per_seed(inv, kind, domain, ts).get(0)
+                row[f"{kind}/{domain} none-same"] = math.nan if v is None else v[2] - v[0]
+                if domain == "id":
+                    row[f"{kind}/id none-other"] = math.nan if v is None else v[2] - v[1]
+        accs = [a[0] for a in parsed.acc.get(epochs, {}).values() if 0 in a]
+        row["min_train_acc"] = min(accs) if accs else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=["epochs", "min_train_acc"])
