@@ -53,12 +53,18 @@ def targets(path: Path, node: ast.AST) -> list[str]:
     else:
         base = package[:len(package) - node.level + 1] + ((node.module or "").split(".")
                                                           if node.module else [])
-    out = [".".join(base)]
+    subs = []
     for alias in node.names:  # `from . import corruption` names a submodule
         sub = ROOT.joinpath(*base[1:], alias.name)
         if sub.with_suffix(".py").exists() or (sub / "__init__.py").exists():
-            out.append(".".join([*base, alias.name]))
-    return out
+            subs.append(".".join([*base, alias.name]))
+    # `from <a package above this module> import <submodules>` loads the submodules only:
+    # Python initialises every package above a module before running the module, so an edge
+    # to that package would say nothing (and read as a cycle). Importing a name the package
+    # itself defines (`from .. import helper`) keeps the edge.
+    if subs and len(subs) == len(node.names) and here[:len(base)] == base:
+        return subs
+    return [".".join(base), *subs]
 
 
 def sources() -> list[Path]:

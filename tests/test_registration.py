@@ -32,15 +32,17 @@ from transforms2d.transforms import (
 )
 
 # sha256 of the comma-joined spec hashes of EXPERIMENTS[name].specs(profile, 2) without CIFAR,
-# computed before any transform was registered at run time (their first 16 hex digits are the
-# digests pinned in tests/study/test_cifar.py).
+# computed before any transform was registered at run time (spec format 2; their first 16 hex
+# digits are the digests pinned in tests/study/test_cifar.py).
 PAPER_GRIDS = {
-    ("e1", "smoke"): "525ec3752cd1a49d49edae71c68feb7292c5f868caaf8558015e9a213d78250c",
-    ("e1", "quick"): "d0f38bcf11df2d7d8c93ae4f098a939048accbdeec690c85b055159c866f16b1",
-    ("e3", "smoke"): "4a4358b034730c0fca24b93de3d2f67b76356742580932aa371e4148cef6c13a",
-    ("e3", "quick"): "48a0cd8fe75164d2ba507c0ba38548be63908e4a455b9d8d0caa03ae5ee4ac56",
-    ("e4", "smoke"): "c6224f58af251c58259c09f9348d01060fe19f41c4d7eb957dff9ba63c73b236",
-    ("e4", "quick"): "a5693c127e6cbb19599460a1f2b604c40a4cf9ac8e409e786f3a3386707a6992",
+    ("e1", "smoke"): "2e0926b9760f952add060ec926f2af5c527147e2b9e2354fa1cde1ea80ca1560",
+    ("e1", "quick"): "f9b01f2825846c9ecbc9a0b442ff28a9310134ad5fb634f5b6ba986d0ac55b80",
+    ("e2", "smoke"): "0cc360217ac3aa242e6c1681d8ebf43f41fa89aeaadd2614d3ff38b14f28a755",
+    ("e2", "quick"): "849f564ef4728e1f50cfddd89cae7e34c56ad87587ed8d704ec053db18f16c46",
+    ("e3", "smoke"): "0b761b154be0fe9122a3fe1aa2a81d951001b651677739bc1281697f0125e150",
+    ("e3", "quick"): "8c3143c35975481d5f2b0b760410669e4f5eb5967dceb6f8f4d741d77ff42a3b",
+    ("e4", "smoke"): "2f9e83b5a77a6bb5bc1fa2b17bb78ba531379bfc41114039ea04c26bb42ebb5f",
+    ("e4", "quick"): "7fc872d71300cbf6ed571b9d326eea90d2f9ae0fe70f75fa2a397a0e0b4b9333",
 }
 
 

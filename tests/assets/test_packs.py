@@ -20,13 +20,17 @@ from PIL import Image
 from tests.helpers import one_line
 from transforms2d.assets import (
     ASSET_PACKS,
+    BACKGROUND_PACKS,
     AssetPack,
+    BackgroundPackInfo,
     list_asset_packs,
     load_assets,
+    load_background_pack,
     load_builtin,
     load_folder,
     load_hub,
     load_random,
+    register_background_pack,
 )
 from transforms2d.assets.random import random_object
 from transforms2d.errors import ConfigError
@@ -329,3 +333,45 @@ def test_registry():
         load_assets(42)  # type: ignore[arg-type]
     pack = load_random(3, 8, 1)
     assert load_assets(pack) is pack
+
+
+def test_background_pack_registry():
+    """Split-dependent background packs: the CIFAR ones here, others registered by higher layers
+    (the data layer's ``objects``: tests/data/test_scenes.py); any other pack serves every
+    split alike."""
+    assert {"cifar10", "cifar100", "objects"} <= set(BACKGROUND_PACKS)
+    for name in ("cifar10", "cifar100"):
+        info = BACKGROUND_PACKS[name]
+        assert isinstance(info, BackgroundPackInfo) and info.name == name
+        assert info.argument == "<root>" and "CIFAR" in info.description
+    calls = []
+
+    def loader(split, arg):
+        calls.append((split, arg))
+        k = 4 if split == "test" else 5
+        return AssetPack(name="bgtest", objects=[], object_names=(),
+                         backgrounds=[torch.full((3, 8, 8), i, dtype=torch.uint8)
+                                      for i in range(k)],
+                         background_families=("a",) * k, description="test", license="none")
+
+    register_background_pack("bgtest", loader, "a test pack", argument="<n>")
+    try:
+        assert BACKGROUND_PACKS["bgtest"] == BackgroundPackInfo("bgtest", loader, "a test pack",
+                                                                "<n>")
+        assert load_background_pack("bgtest", "test").num_backgrounds == 4
+        assert load_background_pack("bgtest:3", "train").num_backgrounds == 5
+        assert calls == [("test", None), ("train", "3")]
+        with pytest.raises(ConfigError) as e:
+            load_background_pack("bgtest:", "train")
+        one_line(e, "'bgtest:' has an empty n", "'bgtest:<n>'")
+        for name in ("bgtest", "builtin"):  # neither a background pack nor an asset pack twice
+            with pytest.raises(ValueError, match="already registered"):
+                register_background_pack(name, loader, "again")
+    finally:
+        del BACKGROUND_PACKS["bgtest"]
+    with pytest.raises(ConfigError) as e:
+        load_background_pack("bgtest", "train")
+    one_line(e, "Unknown background pack 'bgtest'")
+    pack = load_random(3, 8, 1)
+    assert load_background_pack(pack, "train") is pack is load_background_pack(pack, "test")
+    assert load_background_pack("builtin", "test") is load_background_pack("builtin", "train")

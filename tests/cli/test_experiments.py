@@ -47,7 +47,7 @@ def test_run_end_to_end_then_rerun_is_a_no_op(demo_reference, tmp_path, runner):
     assert r.exit_code == 0, r.output
     report = (out / "report.md").read_text()
     assert "| same | probe target test_acc | 1 |" in report
-    assert "| D1 |" in report and "not run (needs >= 3 seeds, got 1)" in report
+    assert "| D1 |" in report and "**not run** (needs >= 3 seeds, got 1)" in report
     assert "![probe_accuracy](figures/probe_accuracy.png)" in report
     assert (out / "figures/probe_accuracy.png").read_bytes()[:4] == b"\x89PNG"
     assert pd.read_parquet(out / "tables/probe_accuracy.parquet").shape == (6, 6)

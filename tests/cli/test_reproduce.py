@@ -18,7 +18,8 @@ def test_reproduce_writes_report_and_resumes(tmp_path, runner, empty_cifar, one_
             "--executor", "local", "--out", str(out)]
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert "demo: 6 runs, 6 computed" in r.output and "e4: 9 runs, 9 computed" in r.output
+    # e4 smoke: 3 seeds x 3 nested sets, and seed 0's 3 at another budget
+    assert "demo: 6 runs, 6 computed" in r.output and "e4: 12 runs, 12 computed" in r.output
     report = (out / "REPORT.md").read_text()
     assert "Profile `smoke`, 3 seeds, executor `local`" in report
     assert re.search(r"Machine: .+, \d+ CPUs", report)
@@ -28,6 +29,10 @@ def test_reproduce_writes_report_and_resumes(tmp_path, runner, empty_cifar, one_
         for fig in (out / name / "figures").glob("*.png"):
             assert f"({name}/figures/{fig.name})" in report
     assert "| C8 (e4) |" in report and re.search(r"\| demo \| \w", report)
+    # 3 seeds: C8's seeds precondition is unmet, stated before the claims
+    assert report.index("## Preconditions") < report.index("## Claims")
+    assert re.search(r"\| C8 \(e4\) \| seeds \| [^|]+ \| 3 seed\(s\), 2 short \| \*\*no\*\* \|",
+                     report)
     timing = json.loads((out / "reproduce.json").read_text())
     assert set(timing["experiments"]) == {"demo", "e4"}
     wall = {k: v["wall_s"] for k, v in timing["experiments"].items()}

@@ -4,6 +4,7 @@ subprocess with bit-identical results (`t2d run/status/report` themselves: tests
 from __future__ import annotations
 
 import json
+import math
 import os
 import select
 import signal
@@ -18,7 +19,10 @@ from tests.helpers.engine import SMOKE, results, t2d, tiny_spec
 from transforms2d.cli import app
 from transforms2d.engine import RunSpec, RunStore, canonical_json, execute, spec_hash
 from transforms2d.engine import run as run_mod
+from transforms2d.engine.spec import SPEC_FORMAT, train_settings
+from transforms2d.engine.store import RESULT_FORMAT
 from transforms2d.errors import ConfigError
+from transforms2d.train import TrainConfig, recipe_for
 
 
 # -- hashing ---------------------------------------------------------------------------------
@@ -62,19 +66,88 @@ def test_invalid_spec_dict_is_one_line_naming_the_field(edit, field):
     assert "\n" not in str(info.value)
 
 
+def test_spec_format_is_written_and_checked():
+    d = tiny_spec().to_dict()
+    assert d["format"] == SPEC_FORMAT == 2
+    with pytest.raises(ConfigError, match=f"'format' field must be {SPEC_FORMAT}"):
+        RunSpec.from_dict({**d, "format": SPEC_FORMAT - 1})
+
+
+def test_train_settings_take_the_profile_sizes_and_its_early_stop():
+    plain = train_settings("convnet_xs", {"epochs": 3, "batch_size": 16, "n": 999})
+    assert plain == {k: v for k, v in recipe_for("convnet_xs", epochs=3, batch_size=16)
+                     .to_dict().items() if k not in ("device", "progress", "seed")}
+    assert plain["stop_train_acc"] is None and plain["stop_patience"] == 2
+    stop = train_settings("convnet_xs", {"epochs": 3, "batch_size": 16, "stop_train_acc": 0.99,
+                                         "stop_patience": 3})
+    assert (stop["stop_train_acc"], stop["stop_patience"]) == (0.99, 3)
+    assert {k: v for k, v in stop.items() if not k.startswith("stop_")} == \
+        {k: v for k, v in plain.items() if not k.startswith("stop_")}
+    vit = train_settings("vit_s", {"epochs": 3, "batch_size": 16, "stop_train_acc": 0.9})
+    assert vit["schedule"] == "warmup_cosine" and vit["stop_train_acc"] == 0.9
+    a, b = (tiny_spec().replace(train=t) for t in (plain, stop))
+    assert a.train["stop_train_acc"] is None and spec_hash(a) != spec_hash(b)
+    assert TrainConfig(**b.train).stop_train_acc == 0.99  # a spec's train builds its config
+
+
+def test_source_val_normalises_and_names_another_run():
+    a = tiny_spec()
+    val = dict(a.source, n=16)
+    b = a.replace(source_val=val)
+    assert a.source_val is None and b.source_val["n"] == 16 and spec_hash(a) != spec_hash(b)
+    assert RunSpec.from_dict(json.loads(canonical_json(b))) == b
+    with pytest.raises(ConfigError, match="source_val"):
+        a.replace(source_val={**val, "bogus": 1})
+
+
+def test_a_run_records_validation_curves_probe_loss_curves_and_finetuning(tmp_path,
+                                                                          one_thread):
+    from transforms2d.engine import ProbeTarget
+
+    spec = tiny_spec()
+    data = dict(spec.probes[0].train)
+    spec = spec.replace(
+        source_val=dict(spec.source, n=32), train={"epochs": 2, "batch_size": 32},
+        probes=(*spec.probes, ProbeTarget("ft", data, data, probe={"epochs": 4, "views": 1},
+                                          finetune={"epochs": 2, "batch_size": 16})))
+    res = execute(spec, tmp_path / "run")
+    pre = res["pretrain"]
+    assert len(pre["history"]) == 2 and pre["stopped_early"] is False
+    assert all(0 <= row["val_acc"] <= 1 and "test_acc" not in row for row in pre["history"])
+    assert pre["final"]["val_acc"] == pre["history"][-1]["val_acc"]
+    for name, epochs in (("a", 5), ("b", 5), ("ft", 4)):
+        curve = res["probes"][name]["loss_curve"]
+        assert len(curve) == epochs and all(math.isfinite(v) and v > 0 for v in curve)
+    ft = res["probes"]["ft"]["finetune"]
+    assert len(ft["train_acc_curve"]) == 2 and ft["train_acc_curve"][-1] == ft["train_acc"]
+    assert "finetune" not in res["probes"]["a"]
+    stored = json.loads((tmp_path / "run/result.json").read_text())
+    assert stored["format"] == RESULT_FORMAT and stored["probes"] == res["probes"]
+
+
+def test_a_run_records_an_early_stop(tmp_path, one_thread):
+    spec = tiny_spec(epochs=4, stop_train_acc=0.01, stop_patience=2)  # any accuracy beats it
+    pre = execute(spec, tmp_path / "run")["pretrain"]
+    assert pre["stopped_early"] is True and len(pre["history"]) == 2
+    assert "2 epochs, stopped at the accuracy ceiling" in (tmp_path / "run/log.txt").read_text()
+
+
 # -- store -----------------------------------------------------------------------------------
 def test_partial_files_are_never_done(tmp_path):
     store, spec = RunStore(tmp_path), tiny_spec()
     h = spec_hash(spec)
     d = store.prepare(spec)
     assert store.status(h) == "pending"
-    (d / ".result.json.abc123.tmp").write_text('{"format": 1}')
+    fmt = RESULT_FORMAT
+    (d / ".result.json.abc123.tmp").write_text(f'{{"format": {fmt}}}')
     assert store.status(h) == "pending"
-    (d / "result.json").write_text('{"format": 1, "spec_hash": "' + h)  # truncated
+    (d / "result.json").write_text(f'{{"format": {fmt}, "spec_hash": "' + h)  # truncated
     assert store.status(h) == "pending"
-    (d / "result.json").write_text(json.dumps({"format": 1, "spec_hash": "0" * 16}))
+    (d / "result.json").write_text(json.dumps({"format": fmt, "spec_hash": "0" * 16}))
     assert store.status(h) == "pending"  # a result of another run is not this run's
-    (d / "result.json").write_text(json.dumps({"format": 1, "spec_hash": h}))
+    (d / "result.json").write_text(json.dumps({"format": fmt - 1, "spec_hash": h}))
+    assert store.status(h) == "pending"  # a result of an older format is redone
+    (d / "result.json").write_text(json.dumps({"format": fmt, "spec_hash": h}))
     assert store.status(h) == "done"
     store.prepare(spec)
     assert not list(d.glob("*.tmp")) and not list(d.glob(".*.tmp"))

@@ -1,6 +1,7 @@
 """Engine outputs around a run: running markers and status, provenance, the grid progress display,
-mean/CI statistics, and reports (tables, figures, claims); the demo's worked example of an
-aggregate is in tests/study/test_demo.py."""
+mean/CI statistics (the percentile bootstrap over seeds), and reports (tables, figures, claims
+and their preconditions); the demo's worked example of an aggregate is in
+tests/study/test_demo.py."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 from matplotlib.figure import Figure
 
 from transforms2d.engine import (
@@ -25,9 +28,9 @@ from transforms2d.engine import (
     spec_hash,
 )
 from transforms2d.engine.display import GridProgress, fmt_seconds
-from transforms2d.engine.report import write_report
-from transforms2d.engine.stats import positive_effect, t_quantile
-from transforms2d.engine.store import marker_alive, sweep_tmp
+from transforms2d.engine.report import check_outputs, preconditions_markdown, write_report
+from transforms2d.engine.stats import RESAMPLES, positive_effect
+from transforms2d.engine.store import RESULT_FORMAT, marker_alive, sweep_tmp
 
 
 def tiny(seed: int = 0) -> RunSpec:
@@ -124,21 +127,69 @@ def test_grid_progress_counts_stages_and_estimates_time_left():
 
 
 # -- statistics ------------------------------------------------------------------------------
-@pytest.mark.parametrize("df,t95", [(1, 12.7062), (2, 4.3027), (4, 2.7764), (9, 2.2622),
-                                    (29, 2.0452), (100, 1.9840)])
-def test_t_quantile_matches_tables(df, t95):
-    assert t_quantile(0.95, df) == pytest.approx(t95, abs=1e-4)
+VALUE_SETS = [[0.90, 0.92, 0.95, 0.91, 0.93], [1.0, 2.0, 3.0], [0.1, -0.2, 0.09],
+              [0.99, 1.0, 1.0, 0.98, 1.0, 1.0, 1.0], [0.0, 0.01, 0.0, 0.3], [0.4, 0.6]]
 
 
-def test_mean_ci_and_positive_effect():
-    ci = mean_ci([1.0, 2.0, 3.0])
-    assert ci.mean == 2.0 and ci.half == pytest.approx(4.3027 / math.sqrt(3), abs=1e-4)
-    one, none = mean_ci([0.5]), mean_ci([])
-    assert one.mean == 0.5 and math.isnan(one.low) and not one.excludes(0)
-    assert none.n == 0 and math.isnan(none.mean)
+@pytest.mark.parametrize("values", VALUE_SETS)
+def test_bootstrap_interval_lies_within_the_values_and_holds_the_mean(values):
+    ci = mean_ci(values)
+    assert ci.n == len(values) and ci.level == 0.95
+    assert ci.mean == pytest.approx(sum(values) / len(values))
+    eps = 1e-12  # a resampled mean of copies of one value may differ from it by an ulp
+    assert min(values) - eps <= ci.low <= ci.mean <= ci.high <= max(values) + eps
+    if min(values) >= 0 and max(values) <= 1:  # an accuracy interval stays in [0, 1] exactly
+        assert ci.low >= 0.0 and ci.high <= 1.0
+    lo, hi = ci.errors()
+    assert lo == pytest.approx(ci.mean - ci.low) and hi == pytest.approx(ci.high - ci.mean)
+    assert lo >= 0 and hi >= 0 and ci.half == pytest.approx((ci.high - ci.low) / 2)
+    assert str(ci) == f"{ci.mean:.4f} [{ci.low:.4f}, {ci.high:.4f}]"
+
+
+def test_bootstrap_interval_is_deterministic():
+    values = [0.3, 0.5, 0.45, 0.61, 0.52]
+    first = mean_ci(values)
+    assert all(mean_ci(values) == first for _ in range(3))  # a fixed generator, not the global
+    np.random.seed(123)
+    torch.manual_seed(123)
+    assert mean_ci(values) == first
+    assert mean_ci(values, resamples=500) == mean_ci(values, resamples=500)
+    assert RESAMPLES == 10_000
+
+
+def test_bootstrap_interval_edge_cases():
+    same = mean_ci([0.7] * 5)
+    assert same.mean == same.low == same.high == pytest.approx(0.7)  # zero width
+    assert same.errors() == (0.0, 0.0) and same.half == 0.0 and not same.excludes(0.7)
+    assert same.excludes(0.0)
+    one = mean_ci([0.5])
+    assert one.n == 1 and one.mean == 0.5 and math.isnan(one.low) and math.isnan(one.high)
+    assert one.errors() == (0.0, 0.0) and not one.excludes(0) and "no CI" in str(one)
+    none = mean_ci([])
+    assert none.n == 0 and math.isnan(none.mean) and math.isnan(none.low) and str(none) == "-"
+
+
+def test_bootstrap_interval_width_and_level():
+    values = [0.2, 0.5, 0.3, 0.8, 0.4, 0.6]
+    narrow, wide = mean_ci(values, level=0.8), mean_ci(values, level=0.99)
+    assert wide.low <= narrow.low < narrow.high <= wide.high and wide.level == 0.99
+    # many seeds: the percentile bootstrap approaches the normal interval of the mean
+    xs = np.random.default_rng(0).normal(1.0, 0.5, size=400)
+    ci = mean_ci(xs)
+    se = xs.std(ddof=1) / math.sqrt(len(xs))
+    assert ci.half == pytest.approx(1.96 * se, rel=0.1)
+    assert ci.low < xs.mean() < ci.high
+
+
+def test_positive_effect_needs_two_seeds_by_default():
     assert positive_effect([0.1, 0.12, 0.09])[0] == "pass"
+    assert positive_effect([0.1, 0.2])[0] == "pass"  # two seeds give an interval
     assert positive_effect([0.1, -0.2, 0.09])[0] == "fail"  # mean > 0 but the CI holds 0
-    assert positive_effect([0.1, 0.2])[:2] == ("not run", "needs >= 3 seeds, got 2")
+    assert positive_effect([-0.1, -0.12, -0.09])[0] == "fail"
+    verdict, note, ci = positive_effect([0.1])
+    assert (verdict, note, ci.n) == ("not run", "needs >= 2 seeds, got 1", 1)
+    assert positive_effect([0.1, 0.2], min_n=3)[:2] == ("not run", "needs >= 3 seeds, got 2")
+    assert positive_effect([])[:2] == ("not run", "needs >= 2 seeds, got 0")
 
 
 # -- report writer ---------------------------------------------------------------------------
@@ -149,7 +200,8 @@ def stored(tmp_path, n_done: int) -> tuple[RunStore, list[str]]:
     store.claim("fake", "smoke", 3, hashes)
     for s, h in zip(specs[:n_done], hashes):
         d = store.prepare(s)
-        (d / "result.json").write_text(json.dumps({"format": 1, "spec_hash": h, "x": s.seed}))
+        (d / "result.json").write_text(json.dumps({"format": RESULT_FORMAT, "spec_hash": h,
+                                                      "x": s.seed}))
     return store, hashes
 
 
@@ -173,13 +225,65 @@ def test_report_writes_tables_figures_claims_and_embeds_them(tmp_path):
     assert claims["runs_done"] == 2 and claims["claims"][0]["ours"] == 0.25
     md = (tmp_path / "report.md").read_text()
     assert md.startswith("# fake: A fake.\n") and "1 of 3 runs are not done yet" in md
-    assert "| C1 | a \\| b | x > 0 | pass | 0.2500 | 0.3 |" in md
+    assert "| C1 | a \\| b | x > 0 | **pass** | 0.2500 | 0.3 |" in md
+    assert "## Preconditions" not in md  # the claim states none
     assert "![f](figures/f.png)" in md and "(tables/t1.parquet)" in md
     stamp = (tmp_path / "figures/f.png").stat().st_mtime_ns
     write_report(store, Experiment("fake", lambda p, s: [],
                                    lambda r, p: fake_aggregate(r, tables=("t1",))))
     assert not (tmp_path / "tables/t2.parquet").exists()  # stale outputs are removed
     assert (tmp_path / "figures/f.png").stat().st_mtime_ns == stamp  # unchanged: untouched
+
+
+PRE = [{"name": "seeds", "requirement": ">= 5 seeds", "observed": "5 seed(s)", "met": True},
+       {"name": "pretraining", "requirement": ">= 0.95", "observed": "lowest 0.812", "met": False}]
+
+
+def with_preconditions(records: list[dict], profile=None) -> dict:
+    out = fake_aggregate(records)
+    out["claims"] = [{**out["claims"][0], "verdict": "not a fair test",
+                      "note": "unmet: pretraining", "preconditions": PRE},
+                     {"id": "C2", "claim": "b", "criterion": "y > 0", "verdict": "pass",
+                      "ours": "0.1", "authors": "0.2", "preconditions": PRE[:1]}]
+    return out
+
+
+def test_report_states_the_preconditions_before_the_claims(tmp_path):
+    store, _ = stored(tmp_path, 3)
+    rep = write_report(store, Experiment("fake", lambda p, s: [], with_preconditions))
+    md = rep.markdown
+    assert md.index("## Preconditions") < md.index("## Claims") < md.index("## Tables")
+    assert "| claim | precondition | requirement | observed | met |" in md
+    assert "| C1 | seeds | >= 5 seeds | 5 seed(s) | yes |" in md
+    assert "| C1 | pretraining | >= 0.95 | lowest 0.812 | **no** |" in md
+    assert "| C2 | seeds | >= 5 seeds | 5 seed(s) | yes |" in md
+    assert "| C1 | a \\| b | x > 0 | **not a fair test** (unmet: pretraining) |" in md
+    claims = json.loads((tmp_path / "claims.json").read_text())["claims"]
+    assert [c["verdict"] for c in claims] == ["not a fair test", "pass"]
+    assert claims[0]["preconditions"] == PRE and claims[1]["preconditions"] == PRE[:1]
+
+
+def test_preconditions_markdown_rows_and_none():
+    claims = with_preconditions([])["claims"]
+    table = preconditions_markdown(claims)
+    assert table.count("\n") == 2 + 3  # header, rule, one row per claim and precondition
+    assert preconditions_markdown([{**c, "preconditions": []} for c in claims]) == ""
+    assert preconditions_markdown([{k: v for k, v in c.items() if k != "preconditions"}
+                                   for c in claims]) == ""
+
+
+@pytest.mark.parametrize("pre", [
+    {"name": "seeds"}, [{"name": "seeds", "requirement": "r", "observed": "o"}], ["seeds"],
+    [PRE[0], None]])
+def test_malformed_preconditions_are_a_clear_error(pre):
+    out = fake_aggregate([])
+    out["claims"][0]["preconditions"] = pre
+    with pytest.raises(ValueError, match="C1's preconditions must be a list of dicts with "
+                                         "name, requirement, observed, met"):
+        check_outputs(out, "fake")
+    out["claims"][0]["preconditions"] = PRE
+    out["claims"][0]["verdict"] = "not a fair test"
+    assert check_outputs(out, "fake")["claims"][0]["verdict"] == "not a fair test"
 
 
 @pytest.mark.parametrize("change,message", [

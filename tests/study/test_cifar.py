@@ -3,10 +3,10 @@
 ``cifar_available``: tests/assets/test_cifar.py).
 
 CIFAR specs (``"dataset": "cifar"``) round-trip and hash without any machine path; ordinary
-Transforms-2D specs keep the hashes they had before CIFAR specs existed (pinned below); the
-grids gain CIFAR cells exactly when ``cifar_available`` finds the data (``$T2D_CIFAR_ROOT``
-pointed at a folder of built archives, or at an empty one); the reports say "not run: CIFAR
-not available" without it; one e3 smoke run computes the CIFAR rows end to end.
+Transforms-2D specs keep their hashes whether or not CIFAR is found (pinned below); the grids
+gain CIFAR cells exactly when ``cifar_available`` finds the data (``$T2D_CIFAR_ROOT`` pointed at
+a folder of built archives, or at an empty one); the reports say "not run: CIFAR not
+available" without it; one e3 smoke run computes the CIFAR rows end to end.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ import json
 import pandas as pd
 import pytest
 
+from tests.helpers import study as fake
+from tests.helpers.study import FAIR_SEEDS
 from transforms2d.assets import cifar
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, spec_hash
+from transforms2d.engine.report import check_outputs
 from transforms2d.engine.spec import (
     InvarianceTarget,
     ProbeTarget,
@@ -38,12 +41,13 @@ def digest(specs) -> str:
 
 
 # --------------------------------------------------------------------------- specs
-# Computed on the code before CIFAR specs existed (commit f2d0f44): Transforms-2D data dicts
-# must keep their canonical form, hence every stored run its name.
-PINNED = {("e1", "smoke"): "525ec3752cd1a49d", ("e1", "quick"): "d0f38bcf11df2d7d",
-          ("e1", "paper"): "01b40d597917402f", ("e2", "quick"): "da2333d29d3dfce8",
-          ("e2", "paper"): "c3df427e6badacfa", ("e3", "quick"): "48a0cd8fe75164d2",
-          ("e3", "smoke"): "4a4358b034730c0f", ("e4", "quick"): "a5693c127e6cbb19"}
+# Computed without CIFAR (spec format 2; the first digests, commit f2d0f44, were computed on the
+# code before CIFAR specs existed): Transforms-2D data dicts must keep their canonical form
+# whether or not CIFAR is found, hence every stored run its name.
+PINNED = {("e1", "smoke"): "2e0926b9760f952a", ("e1", "quick"): "f9b01f2825846c9e",
+          ("e1", "paper"): "e625198a6cdbfe69", ("e2", "quick"): "849f564ef4728e1f",
+          ("e2", "paper"): "c329dd335e7fe0a5", ("e3", "quick"): "8c3143c35975481d",
+          ("e3", "smoke"): "0b761b154be0fe91", ("e4", "quick"): "7fc872d71300cbf6"}
 
 
 def hand_spec(**source_extra) -> RunSpec:
@@ -54,14 +58,14 @@ def hand_spec(**source_extra) -> RunSpec:
 
 
 def test_transforms2d_spec_hashes_are_unchanged(with_cifar):
-    assert spec_hash(hand_spec()) == "8a5e28118e09cdf6"
-    assert spec_hash(hand_spec(dataset="transforms2d")) == "8a5e28118e09cdf6"  # implicit key
+    assert spec_hash(hand_spec()) == "4b73c2c94bda7664"
+    assert spec_hash(hand_spec(dataset="transforms2d")) == "4b73c2c94bda7664"  # implicit key
     assert '"dataset"' not in canonical_json(hand_spec())
     # with CIFAR present the Transforms-2D runs come first and are the same runs
     for name, profile in PINNED:
         specs = EXPERIMENTS[name].specs(profile, 2)
         t2d = [s for s in specs if s.source.get("dataset") != "cifar"
-               and s.source.get("background_pack") is None]
+               and s.source.get("background_pack") != "cifar10"]
         if name != "e3":  # e3's runs also measure the CIFAR domains: other specs (documented)
             assert digest(t2d) == PINNED[(name, profile)], (name, profile)
 
@@ -86,7 +90,7 @@ def test_cifar_spec_normalises_round_trips_and_names_no_path(with_cifar):
         spec_hash(spec)
     assert str(with_cifar) not in canonical_json(spec)
     # E2's CIFAR scenes are a pack name: no root either
-    e2_spec = e2_mod.cells("smoke", 1, "cifar10")[0][3]
+    e2_spec = e2_mod.cells("smoke", 1, "cifar10")[0].spec
     assert e2_spec.source["background_pack"] == "cifar10"
     assert str(with_cifar) not in canonical_json(e2_spec)
 
@@ -101,25 +105,26 @@ def only_cifar10(tmp_path, monkeypatch, cifar_archives):
 
 def test_e1_grid_gains_cifar_cells_only_with_data(tmp_path, monkeypatch, cifar_archives):
     plain = e1_mod.cells("quick", 2)
-    assert not any(":" in c[0] for c in plain)
+    assert not any(":" in c.axis for c in plain)
     monkeypatch.setenv("T2D_CIFAR_ROOT", str(cifar_archives))
     full = e1_mod.cells("quick", 2)
-    assert [spec_hash(c[4]) for c in full[:len(plain)]] == [spec_hash(c[4]) for c in plain]
+    assert [spec_hash(c.spec) for c in full[:len(plain)]] == [spec_hash(c.spec) for c in plain]
     extra = full[len(plain):]
     zc = e1_mod.CIFAR_SIZES["quick"]
     per = len(zc["classes"]) + len(zc["models"]) + len(zc["pt_samples"])
     assert len(extra) == 2 * 2 * 2 * per  # datasets x seeds x families
-    assert {c[0] for c in extra} == {f"{n}:{a}" for n in ("cifar10", "cifar100")
-                                     for a in e1_mod.CIFAR_AXES}
+    assert {c.axis for c in extra} == {f"{n}:{a}" for n in ("cifar10", "cifar100")
+                                       for a in e1_mod.CIFAR_AXES}
     d, c = e1_mod.draw(0, 10), e1_mod.cifar_draw(0, "cifar10")
     assert sorted(c["target_classes"] + c["other_classes"]) == list(range(10))
     assert len(c["target_classes"]) == 5 and len(e1_mod.cifar_draw(0, "cifar100")
                                                  ["target_classes"]) == 50
-    by = {c_[:4]: c_ for c_ in extra}
+    by = {(c_.axis, c_.value, c_.family, c_.seed): c_ for c_ in extra}
     for cls, want in (("subset", c["target_classes"][:2]), ("disjoint", c["other_classes"]),
                       ("same", c["target_classes"]),
                       ("superset", c["target_classes"] + c["other_classes"])):
-        _, _, fam, _, spec, probe = by[("cifar10:classes", cls, "disjoint", 0)]
+        cell = by[("cifar10:classes", cls, "disjoint", 0)]
+        spec, probe = cell.spec, cell.probe
         src = spec.source
         assert src["dataset"] == "cifar" and list(src["classes"]) == want
         assert list(src["transforms"]) == d["disjoint"] and src["n_per_class"] == zc["n"] // 5
@@ -130,7 +135,8 @@ def test_e1_grid_gains_cifar_cells_only_with_data(tmp_path, monkeypatch, cifar_a
     specs = EXPERIMENTS["e1"].specs("quick", 2)
     assert len(specs) == len({spec_hash(s) for s in specs})
     only_cifar10(tmp_path, monkeypatch, cifar_archives)
-    assert {c[0].split(":")[0] for c in e1_mod.cells("smoke", 1) if ":" in c[0]} == {"cifar10"}
+    assert {c.axis.split(":")[0] for c in e1_mod.cells("smoke", 1) if ":" in c.axis} == {
+        "cifar10"}
 
 
 def test_e1_cifar_sizes_fit_the_datasets():
@@ -144,7 +150,8 @@ def test_e1_cifar_sizes_fit_the_datasets():
 
 
 def test_e2_and_e3_grids_gain_cifar_only_with_data(tmp_path, monkeypatch, cifar_archives):
-    assert e2_mod.sources() == ("scenes",) and len(EXPERIMENTS["e2"].specs("smoke", 1)) == 7
+    n_e2 = len(EXPERIMENTS["e2"].specs("smoke", 1))
+    assert e2_mod.sources() == ("objects",) and n_e2 == 12  # 7 + α 1 + β 1 + budget 3
     z = e3_mod.SIZES["smoke"]
     assert all(len(s.invariance) == 3 * z["transforms"]
                for s in EXPERIMENTS["e3"].specs("smoke", 1))
@@ -153,8 +160,8 @@ def test_e2_and_e3_grids_gain_cifar_only_with_data(tmp_path, monkeypatch, cifar_
     assert all(len(s.invariance) == 4 * z["transforms"] for s in e3_specs)
     monkeypatch.setenv("T2D_CIFAR_ROOT", str(cifar_archives))
     specs = EXPERIMENTS["e2"].specs("smoke", 1)
-    assert e2_mod.sources() == ("scenes", "cifar10") and len(specs) == 14
-    assert {s.source.get("background_pack") for s in specs} == {None, "cifar10"}
+    assert e2_mod.sources() == ("objects", "cifar10") and len(specs) == 2 * n_e2
+    assert {s.source.get("background_pack") for s in specs} == {"objects", "cifar10"}
     for spec in EXPERIMENTS["e3"].specs("smoke", 1):
         cif = [t for t in spec.invariance if t.data.get("dataset") == "cifar"]
         assert [t.name for t in cif] == [f"{d}.{t}" for d in ("cifar10", "cifar100")
@@ -165,61 +172,83 @@ def test_e2_and_e3_grids_gain_cifar_only_with_data(tmp_path, monkeypatch, cifar_
 
 
 # --------------------------------------------------------------------------- reports
-def e1_records(seeds: int, names=("cifar10",)) -> list[dict]:
-    """Fake done runs of the smoke grid with CIFAR: same 0.2 above disjoint everywhere."""
+def e1_records(seeds: int = FAIR_SEEDS, names=("cifar10",)) -> list[dict]:
+    """Fake done runs of the smoke grid with CIFAR: same 0.2 above disjoint everywhere, every
+    precondition met."""
     out = {}
-    for _axis, _v, fam, seed, spec, _p in e1_mod.cells("smoke", seeds, tuple(names)):
-        acc = (0.9 if fam == "same" else 0.7) + 0.01 * seed
-        out[spec_hash(spec)] = {"hash": spec_hash(spec), "spec": spec, "result": {"probes": {
-            p.name: {"test_acc": acc, **({"finetune": {"test_acc": 0.9}} if p.finetune else {})}
-            for p in spec.probes}}}
+    for c in e1_mod.cells("smoke", seeds, tuple(names)):
+        acc = (0.9 if c.family == "same" else 0.7) + 0.01 * c.seed
+        out[spec_hash(c.spec)] = {"hash": spec_hash(c.spec), "spec": c.spec, "result": {
+            "pretrain": fake.pretrain(0.99),
+            "probes": {p.name: fake.probe(acc, finetune={"test_acc": 0.9, "train_acc": 0.99}
+                                          if p.finetune else None) for p in c.spec.probes}}}
     return list(out.values())
 
 
 def test_e1_report_with_and_without_cifar():
-    out = e1_mod.aggregate(e1_records(3), "smoke")
+    out = e1_mod.aggregate(e1_records(), "smoke")
     ids = [c["id"] for c in out["claims"]]
     assert ids == ["C1", "C2", "C3", "C4", "C5", "C1-C3 CIFAR-10"]
     c = out["claims"][-1]
     assert c["verdict"] == "pass" and "0.19" in c["authors"] and "0.200" in c["ours"]
+    assert [p["name"] for p in c["preconditions"]] == ["seeds", "pretraining", "probes"]
     t = out["tables"]["e1_transfer"]
     rows = t[t.axis.str.startswith("cifar10:")]
     assert set(rows.axis) == {f"cifar10:{a}" for a in e1_mod.CIFAR_AXES}
-    assert (rows.seeds == 3).all() and not t.axis.str.startswith("cifar100").any()
+    assert (rows.seeds == FAIR_SEEDS).all() and not t.axis.str.startswith("cifar100").any()
     assert "e1_cifar" in out["figures"]
     assert "cifar10:architecture" in set(out["tables"]["e1_differences"].axis)
     assert f"CIFAR-100 variant: {MISSING}" in out["markdown"]
     # the Transforms-2D part is the report it was without CIFAR runs
-    t2d = [r for r in e1_records(3) if r["spec"].source.get("dataset") != "cifar"]
+    t2d = [r for r in e1_records() if r["spec"].source.get("dataset") != "cifar"]
     base = e1_mod.aggregate(t2d, "smoke")
     assert base["claims"] == out["claims"][:5]
     pd.testing.assert_frame_equal(base["tables"]["e1_transfer"],
                                   t[~t.axis.str.contains(":")].reset_index(drop=True))
     assert f"CIFAR-10/100 variant: {MISSING}" in base["markdown"]
-    assert list(base["figures"]) == ["e1_transfer"]
+    assert list(base["figures"]) == ["e1_transfer", "e1_budget"]
+    # a CIFAR model below the threshold: the CIFAR check is not a fair test, the others stay
+    weak = e1_records()
+    bad = next(r for r in weak if r["spec"].source.get("dataset") == "cifar")
+    bad["result"]["pretrain"] = fake.pretrain(0.5)
+    claims = e1_mod.aggregate(weak, "smoke")["claims"]
+    assert claims[:5] == out["claims"][:5]
+    assert claims[-1]["verdict"] == "not a fair test" and fake.unmet(claims[-1]) == [
+        "pretraining"]
 
 
 def test_e2_report_with_and_without_cifar():
     def records(source):
-        out = []
-        for _v, task, seed, spec in e2_mod.cells("smoke", 3, source):
-            acc = 0.5 if task == "C+O/C" else 0.8
-            res = {"probes": {p.name: {"test_acc": acc + 0.01 * seed} for p in spec.probes},
-                   "invariance": {t.name: {"l2": (0.08 if task == "C+O/C" else 0.2)
-                                           + 0.01 * seed} for t in spec.invariance}}
-            out.append({"hash": spec_hash(spec), "spec": spec, "result": res})
-        return out
-    scenes = e2_mod.aggregate(records("scenes"), "smoke")
-    assert [c["id"] for c in scenes["claims"]] == ["C6"]
+        out = {}
+        for c in e2_mod.cells("smoke", FAIR_SEEDS, source):
+            # the pretraining task (α / β levels: another model; the grid's tasks come first)
+            co_c = (c.value[1] if c.axis == "budget" else c.value) == "C+O/C"
+            acc = 0.5 if co_c else 0.8
+            out.setdefault(spec_hash(c.spec), {"hash": spec_hash(c.spec), "spec": c.spec,
+                                               "result": {
+                "pretrain": fake.pretrain(0.99),
+                "probes": {p.name: fake.probe(acc + 0.01 * c.seed) for p in c.spec.probes},
+                "invariance": {t.name: {"l2": (0.08 if co_c else 0.2) + 0.01 * c.seed}
+                               for t in c.spec.invariance}}})
+        return list(out.values())
+    ids = ["C6", "C6α", "C6β"]
+    scenes = check_outputs(e2_mod.aggregate(records("objects"), "smoke"), "e2")
+    assert [c["id"] for c in scenes["claims"]] == ids
     assert MISSING in scenes["markdown"] and MISSING in scenes["claims"][0]["criterion"]
-    both = e2_mod.aggregate(records("scenes") + records("cifar10"), "smoke")
-    assert [c["id"] for c in both["claims"]] == ["C6", "C6 CIFAR-10"]
+    both = check_outputs(e2_mod.aggregate(records("objects") + records("cifar10"), "smoke"),
+                         "e2")
+    assert [c["id"] for c in both["claims"]] == ids + [f"{i} CIFAR-10" for i in ids]
     assert both["claims"][0] == {**scenes["claims"][0],
                                  "criterion": both["claims"][0]["criterion"]}
+    assert both["claims"][1:3] == scenes["claims"][1:3]  # the axes' claims are unchanged
     assert "C6 CIFAR-10" in both["claims"][0]["criterion"]
-    assert "CIFAR-10 images" in both["claims"][1]["criterion"]
-    assert {"e2_probe_cifar10", "e2_invariance_cifar10"} <= set(both["tables"])
-    assert "e2_transfer_cifar10" in both["figures"] and MISSING not in both["markdown"]
+    assert all("CIFAR-10 images" in c["criterion"] for c in both["claims"][3:])
+    names = ("probe", "invariance", "axes", "budget")
+    assert set(scenes["tables"]) == {f"e2_{n}" for n in names}
+    assert set(both["tables"]) == {f"e2_{n}{s}" for n in names for s in ("", "_cifar10")}
+    assert set(both["figures"]) == {f"e2_{n}{s}" for n in ("transfer", "axes", "budget")
+                                    for s in ("", "_cifar10")}
+    assert MISSING not in both["markdown"]
 
 
 def test_e3_report_without_cifar_says_so():

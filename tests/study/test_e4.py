@@ -1,7 +1,7 @@
-"""E4 (invariance mismatch): the per-seed draw, the nested spec grid of every profile, the
-aggregation on fake and partial results, and one end-to-end smoke run through ``t2d run``
-(machinery only: files written, claims computed with valid verdicts; never the verdicts
-themselves)."""
+"""E4 (invariance mismatch): the per-seed draw, the nested spec grid of every profile (budget
+cells included), the aggregation and C8's preconditions on fake and partial results, and one
+end-to-end smoke run through ``t2d run`` (machinery only: files written, claims computed with
+valid verdicts; never the verdicts themselves)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import json
 import pandas as pd
 import pytest
 
+from tests.helpers import study as fake
+from tests.helpers.study import FAIR_SEEDS
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.engine.report import check_outputs
+from transforms2d.engine.report import VERDICTS, check_outputs
 from transforms2d.models import list_models
 from transforms2d.study import e4 as e4_mod
 from transforms2d.transforms import TRANSFORMS
@@ -41,13 +43,16 @@ def test_aliases_resolve():
 def test_paper_grid_nested_runs_and_probes():
     specs = EXPERIMENTS["e4"].specs("paper", 2)
     assert len(specs) == len({spec_hash(s) for s in specs}) == 2 * 8
-    for k, seed, spec in e4_mod.cells("paper", 2):
+    cells = e4_mod.cells("paper", 2)
+    assert all(isinstance(c, e4_mod.Cell) for c in cells) and {c.epochs for c in cells} == {100}
+    for k, seed, spec, _epochs in cells:
         d = e4_mod.draw(seed)
         assert spec.seed == seed
         assert list(spec.source["transforms"]) == d["transforms"][:k]
         assert list(spec.source["objects"]) == d["objects"]
         assert spec.model == "resnet18" and spec.source["n"] == 50000
         assert spec.train["epochs"] == 100 and spec.train["batch_size"] == 256
+        assert dict(spec.source_val) == {**spec.source, "n": 10000}
         assert [p.name for p in spec.probes] == [f"t{j}" for j in range(1, 9)]
         for j, p in enumerate(spec.probes, 1):
             for data in (p.train, p.test):
@@ -61,25 +66,32 @@ def test_paper_grid_nested_runs_and_probes():
     assert all(a < b for a, b in zip(sets, sets[1:]))
 
 
-@pytest.mark.parametrize("profile", ["smoke", "quick", "paper"])
+@pytest.mark.parametrize("profile", ["smoke", "quick", "cpu", "paper"])
 def test_every_profile_builds_known_models_and_a_square_grid(profile):
     z = e4_mod.SIZES[profile]
     assert z["model"] in list_models() and 1 <= z["k"] <= 8
     cells = e4_mod.cells(profile, 1)
-    assert [k for k, _, _ in cells] == list(range(1, z["k"] + 1))
-    for _k, _seed, spec in cells:
-        assert spec.model == z["model"] and len(spec.probes) == z["k"]
+    ks = list(range(1, z["k"] + 1))
+    budgets = sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())})
+    assert [c.k for c in cells] == ks * (1 + len(budgets))
+    assert [c.epochs for c in cells] == [e for e in (z["epochs"], *budgets) for _ in ks]
+    main = {c.k: c.spec for c in cells if c.epochs == z["epochs"]}
+    for c in cells:
+        spec = c.spec
+        assert spec.model == z["model"] and len(spec.probes) == z["k"] and c.seed == 0
         assert all(p.train["seed"] == p.test["seed"] != spec.source["seed"]
                    for p in spec.probes)
+        assert spec.train["stop_train_acc"] == z.get("stop_train_acc")
+        assert spec == main[c.k].replace(train={**main[c.k].train, "epochs": c.epochs})
 
 
-def _records(profile: str, seeds: int, acc) -> list[dict]:
+def _records(profile: str, seeds: int, acc, train_acc: float = 0.99, curve=None) -> list[dict]:
     out = []
-    for k, seed, spec in e4_mod.cells(profile, seeds):
-        out.append({"hash": spec_hash(spec), "spec": spec, "result": {
-            "probes": {f"t{j}": {"test_acc": acc(k, j, seed)}
-                       for j in range(1, len(spec.probes) + 1)},
-            "pretrain": {"final": {"train_acc": 0.9}}}})
+    for c in e4_mod.cells(profile, seeds):
+        out.append({"hash": spec_hash(c.spec), "spec": c.spec, "result": {
+            "probes": {f"t{j}": fake.probe(acc(c.k, j, c.seed), curve)
+                       for j in range(1, len(c.spec.probes) + 1)},
+            "pretrain": fake.pretrain(train_acc)}})
     return out
 
 
@@ -89,26 +101,52 @@ def _ideal(k, j, seed):
 
 
 def test_aggregate_verdicts_on_fake_grids():
-    out = e4_mod.aggregate(_records("smoke", 3, _ideal), "smoke")
+    out = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, _ideal), "smoke")
     check_outputs(out, "e4")
     assert [c["verdict"] for c in out["claims"]] == ["pass"]
-    flat = e4_mod.aggregate(_records("smoke", 3, lambda k, j, s: 0.5 + 0.01 * s), "smoke")
+    assert [p["name"] for p in out["claims"][0]["preconditions"]] == ["seeds", "pretraining",
+                                                                      "probes"]
+    flat = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 0.5 + 0.01 * s),
+                            "smoke")
     assert [c["verdict"] for c in flat["claims"]] == ["fail"]
-    two = e4_mod.aggregate(_records("smoke", 2, _ideal), "smoke")
-    assert [c["verdict"] for c in two["claims"]] == ["not run"]
     table = out["tables"]["e4_transfer"]
-    assert len(table) == 9 and (table.seeds == 3).all()
+    assert len(table) == 9 and (table.seeds == FAIR_SEEDS).all()
+    assert ((table.ci95_low <= table["mean"]) & (table["mean"] <= table.ci95_high)).all()
+    assert set(out["tables"]) == {"e4_transfer", "e4_pretrain", "e4_budget"}
+    assert set(out["figures"]) == {"e4_mismatch", "e4_budget"}
+    assert out["tables"]["e4_pretrain"].train_acc.tolist() == pytest.approx([0.99] * 3)
+    budget = out["tables"]["e4_budget"]
+    assert list(budget.epochs) == [1, 2]
+    assert budget["C8 all - one at j=K"].tolist() == pytest.approx([0.2, 0.2])
+
+
+def test_the_same_fake_grids_with_an_unmet_precondition_are_not_a_fair_test():
+    for records, name in ((_records("smoke", FAIR_SEEDS, _ideal, train_acc=0.9), "pretraining"),
+                          (_records("smoke", 3, _ideal), "seeds"),
+                          (_records("smoke", FAIR_SEEDS, _ideal, curve=fake.STILL_FALLING),
+                           "probes")):
+        (c8,) = e4_mod.aggregate(records, "smoke")["claims"]
+        assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == [name]
+        assert c8["note"].startswith(f"unmet: {name}: ")
+        assert c8["note"].endswith("the criterion alone: pass")
+    two = e4_mod.aggregate(_records("smoke", 2, lambda k, j, s: 0.5 + 0.01 * s), "smoke")
+    (c8,) = two["claims"]
+    assert c8["verdict"] == "not a fair test" and "the criterion alone: fail (failed:" in c8["note"]
+    one = e4_mod.aggregate(_records("smoke", 1, _ideal), "smoke")
+    assert [c["verdict"] for c in one["claims"]] == ["not run"]
 
 
 def test_aggregate_tolerates_missing_runs_and_probes():
-    records = _records("smoke", 3, _ideal)
-    del records[4]  # one whole run
-    del records[0]["result"]["probes"]["t2"]  # one probe of another
+    records = _records("smoke", FAIR_SEEDS, _ideal)
+    del records[4]  # one whole run (seed 1, k = 2)
+    del records[0]["result"]["probes"]["t2"]  # one probe of another (seed 0, k = 1)
     out = check_outputs(e4_mod.aggregate(records, "smoke"), "e4")
-    assert out["claims"][0]["verdict"] == "not run"
+    (c8,) = out["claims"]
+    assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == ["seeds"]
+    assert "4 seed(s), 1 short" in c8["note"]
     table = out["tables"]["e4_transfer"].set_index(["pretrain_k", "target_j"])
-    assert table.loc[(2, 1), "seeds"] == 2 and table.loc[(1, 2), "seeds"] == 2
-    assert table.loc[(1, 1), "seeds"] == 3
+    assert table.loc[(2, 1), "seeds"] == 4 and table.loc[(1, 2), "seeds"] == 4
+    assert table.loc[(1, 1), "seeds"] == FAIR_SEEDS
 
 
 @pytest.mark.slow
@@ -123,8 +161,12 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     assert len(table) == k * k and (table.seeds == 2).all()
     assert table["mean"].between(0, 1).all()
     assert (table.subset == (table.target_j <= table.pretrain_k)).all()
+    assert (out / "figures/e4_budget.png").stat().st_size
+    assert list(pd.read_parquet(out / "tables/e4_budget.parquet").epochs) == [1, 2]
     claims = json.loads((out / "claims.json").read_text())["claims"]
     assert [c["id"] for c in claims] == ["C8"]
-    assert all(c["verdict"] in {"pass", "fail", "not run"} and c["criterion"] for c in claims)
+    assert all(c["verdict"] in VERDICTS and c["criterion"] for c in claims)
+    assert claims[0]["verdict"] != "pass"  # two seeds: the seeds precondition is unmet
+    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining", "probes"]
     md = (out / "report.md").read_text()
     assert "C8" in md and "figures/e4_mismatch.png" in md and "e4_transfer" in md

@@ -157,3 +157,45 @@ def test_training_probe_and_invariance_accept_it(cifar_root, tiny_model, empty_c
     assert 0.0 <= probe.test_acc <= 1.0 and probe.head.out_features == 4
     inv = invariance(net, test, test.with_transform_seed(1), metrics=("l2", "cos"))
     assert np.isfinite(inv["l2"]) and inv["l2"] > 0
+
+
+# -- early stop at the training-accuracy ceiling -----------------------------------------------
+@pytest.mark.parametrize("field,value", [
+    ("stop_train_acc", 0.0), ("stop_train_acc", 1.5), ("stop_train_acc", -0.1),
+    ("stop_train_acc", "high"), ("stop_patience", 0), ("stop_patience", 1.5)])
+def test_early_stop_fields_are_validated(field, value):
+    with pytest.raises(ConfigError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_early_stop_defaults():
+    cfg = TrainConfig()
+    assert cfg.stop_train_acc is None and cfg.stop_patience == 2
+    assert TrainConfig(stop_train_acc=1.0, stop_patience=1).stop_train_acc == 1.0
+
+
+def test_training_stops_once_the_ceiling_held_for_the_patience(tiny_data, tiny_model,
+                                                               one_thread):
+    """On an easy task (4 plain objects) the training accuracy reaches 0.9 early: training ends
+    after the first ``stop_patience`` consecutive epochs at or above it."""
+    ds = tiny_data(n=256, seed=3)
+    res = train(tiny_model(), ds, small_cfg(epochs=30, stop_train_acc=0.9, stop_patience=2))
+    accs = [row["train_acc"] for row in res.history]
+    assert res.stopped_early and len(accs) < 30, accs
+    assert accs[-1] >= 0.9 and accs[-2] >= 0.9
+    assert not any(a >= 0.9 and b >= 0.9 for a, b in zip(accs[:-2], accs[1:-1]))  # the first
+    assert res.final == res.history[-1]
+    # without a threshold, every epoch runs (the same epochs as before the stop)
+    full = train(tiny_model(), ds, small_cfg(epochs=len(accs) + 1))
+    assert not full.stopped_early and len(full.history) == len(accs) + 1
+    assert [row["train_acc"] for row in full.history[:len(accs)]] == accs
+
+
+def test_early_stop_patience_and_the_last_epoch(tiny_data, tiny_model, one_thread):
+    ds = tiny_data(n=64, seed=3)
+    for patience in (1, 3):  # any accuracy beats 0.01: stops after `patience` epochs
+        res = train(tiny_model(), ds, small_cfg(epochs=5, stop_train_acc=0.01,
+                                                stop_patience=patience))
+        assert res.stopped_early and len(res.history) == patience
+    res = train(tiny_model(), ds, small_cfg(epochs=2, stop_train_acc=0.01, stop_patience=2))
+    assert len(res.history) == 2 and not res.stopped_early  # it ran every epoch anyway

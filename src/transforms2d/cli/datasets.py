@@ -66,7 +66,8 @@ def list_assets(
     pack: Annotated[str | None, typer.Argument(help="Show this pack's contents.")] = None,
 ) -> None:
     """List the asset packs, or one pack's objects and background families."""
-    from ..assets import list_asset_packs, load_assets
+    from .. import data  # noqa: F401  (registers the background packs rendered by data)
+    from ..assets import BACKGROUND_PACKS, list_asset_packs, load_assets
 
     if pack is None:
         table = Table(title="Asset packs")
@@ -74,6 +75,13 @@ def list_assets(
         table.add_column("description")
         for info in list_asset_packs():
             table.add_row(escape(info.usage), escape(info.description))
+        console.print(table)
+        table = Table(title="Background packs (Transforms2D(background_pack=...), per split)")
+        table.add_column("name")
+        table.add_column("description")
+        for name, b in BACKGROUND_PACKS.items():
+            table.add_row(escape(name + (f"[:{b.argument}]" if b.argument else "")),
+                          escape(b.description))
         console.print(table)
         console.print("Show one: t2d assets builtin")
         return

@@ -14,13 +14,14 @@ from .app import app, console, err, fail
 
 @app.command("reproduce")
 def reproduce_cmd(
-    profile: Annotated[str, typer.Option(help="quick (~22 min on a 2-core CPU), smoke (seconds, "
-                                         "for tests) or paper (the authors' sizes; GPUs).")]
-    = "quick",
+    profile: Annotated[str, typer.Option(help="quick (~30 min on a 2-core CPU; too small for a "
+                                         "fair test), cpu (<= 3 h on 2 cores, every "
+                                         "precondition met), smoke (seconds, for tests) or "
+                                         "paper (the authors' sizes; GPUs).")] = "quick",
     out: Annotated[Path, typer.Option(help="Output folder: one experiment folder per "
                                       "experiment and REPORT.md.")] = Path("results"),
-    seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; "
-                                              "10 for paper).")] = None,
+    seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; 5 "
+                                              "for cpu, 10 for paper).")] = None,
     experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
                                                     "(default: every registered paper "
                                                     "experiment, e1,e2,e3,e4).")] = None,

@@ -195,8 +195,9 @@ class Transforms2D(BatchedDataset):
         return self.renderer.render(index, epoch)
 
     def cache_key(self) -> tuple:
-        # the pack is not part of the spec: two packs can share object indices
-        return (*super().cache_key(), self.pack.name, id(self.pack))
+        # The packs are not part of the spec (two packs can share object indices and names):
+        # the key holds the pack objects themselves, compared by identity.
+        return (*super().cache_key(), self.pack, self.background_pack)
 
     def with_transform_seed(self, transform_seed: int) -> Transforms2D:
         """A twin: same object, background and label at every index, independently drawn

@@ -11,8 +11,8 @@ The images are fixed per split, like a dataset of photographs: ``train`` and ``v
 never seen in training.
 
 Used as ``Transforms2D(..., background_pack="objects", class_from="background")``; registered
-as a background pack, so ``t2d assets`` and the spec validation know it. Rendered on first use
-in each process (about a second), at 32 px.
+as a background pack (``t2d assets`` lists it). Rendered on first use in each process (about a
+second), at 32 px.
 """
 
 from __future__ import annotations

@@ -77,8 +77,10 @@ def mean_ci(values: Iterable[float], level: float = 0.95, resamples: int = RESAM
     rng = np.random.default_rng(20240601)  # fixed: the same values always give the same CI
     means = xs[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
-    # the mean of identical values is exact; rounding must not put it outside its interval
-    return MeanCI(mean, min(float(low), mean), max(float(high), mean), n, level)
+    # rounding must not put the interval outside the values' range, nor the mean outside it
+    lo, hi = float(xs.min()), float(xs.max())
+    return MeanCI(mean, min(max(float(low), lo), mean), max(min(float(high), hi), mean), n,
+                  level)
 
 
 def positive_effect(values: Iterable[float], min_n: int = 2,

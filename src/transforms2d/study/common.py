@@ -102,6 +102,8 @@ def claim(cid: str, text: str, criterion: str, verdict: str, ours: str, authors:
     preconditions) the verdict becomes *not a fair test* unless all are met
     (:func:`~transforms2d.study.preconditions.judge`); intervals are named in the criterion."""
     checks = checks or []
+    if verdict == "not run" and not note:
+        note = "too few finished runs for the criterion (see the preconditions)"
     verdict, note = pre.judge(verdict, note, checks)
     return {"id": cid, "claim": text, "criterion": f"{criterion} (intervals: 95% {METHOD})",
             "verdict": verdict, "note": note, "ours": ours, "authors": authors,
@@ -123,6 +125,12 @@ def budget_figure(budget, title: str, ylabel: str,
     threshold a fair test needs."""
     fig = new_figure((10, 3.6))
     ax, acc = fig.subplots(1, 2)
+    if not len(budget) or not budget.drop(columns="epochs").notna().any().any():
+        for a in (ax, acc):  # nothing finished yet: a log axis of no points cannot be drawn
+            a.text(0.5, 0.5, "no finished budget runs yet", ha="center", va="center")
+            a.set_axis_off()
+        fig.suptitle(f"{title}: what it would take (one seed)", fontsize=11)
+        return fig
     effects = [c for c in budget.columns if c not in ("epochs", "min_train_acc")]
     for i, name in enumerate(effects):
         sub = budget.dropna(subset=[name])

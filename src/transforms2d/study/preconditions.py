@@ -152,7 +152,8 @@ def judge(verdict: str, note: str | None, checks: list[Check]) -> tuple[str, str
     if verdict == "not run" or not unmet:
         return verdict, note
     why = "; ".join(f"{c.name}: {c.observed}" for c in unmet)
-    return "not a fair test", f"unmet: {why}; the criterion alone: {verdict}"
+    alone = verdict + (f" ({note})" if note else "")
+    return "not a fair test", f"unmet: {why}; the criterion alone: {alone}"
 
 
 def _threshold(name: str, accs: list[float], what: str) -> Check:

@@ -42,12 +42,12 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   metrics=("l2", "cos", "dot", "cka")),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md):
     # convnet_xs on 3000 samples of 30 classes, up to 30 epochs, stopping once two epochs
-    # reach 0.99. Seed-0 curves (one thread, 0.8 s an epoch): none / translate / rotate / noise
+    # reach 0.98. Seed-0 curves (one thread, 0.8 s an epoch): none / translate / rotate / noise
     # (img) reach 0.99 within 4-27 epochs; erasing 0.99 (img: 0.988), elastic 0.95 (img) at 23;
     # on random-pixel objects noise caps near 0.55 (it replaces half the objects by new random
     # pixels) and elastic rises slowly (0.81): the plateau clause of the E3 precondition.
     "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=30, batch_size=64,
-                stop_train_acc=0.99, n_val=600, n_inv=500, n_inv_cifar=500, metrics=("l2",)),
+                stop_train_acc=0.98, n_val=600, n_inv=500, n_inv_cifar=500, metrics=("l2",)),
     # quick: 114 runs (3 seeds) in ~7 min on 2 one-thread workers leaves ~7 CPU-s a run:
     # convnet_xs, 3000 samples x 4 epochs (batch 64 learns much faster than 128 at the same
     # cost), invariance on 128 pairs, l2 only. Measured (one thread, 32 px): ~6 s a run
@@ -56,7 +56,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
     # measurements of 200 pairs a run (n_inv_cifar: at least one image per CIFAR-100 class).
     # Budgets: seed 0 also at 1 and 2 epochs (the effect against training budget).
     "quick": dict(model="convnet_xs", image_size=32, n=3000, epochs=4, batch_size=64,
-                  stop_train_acc=0.99, n_val=300, n_inv=128, n_inv_cifar=200,
+                  stop_train_acc=0.98, n_val=300, n_inv=128, n_inv_cifar=200,
                   metrics=("l2",), budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64, n_val=60,
                   n_inv=60, n_inv_cifar=100, metrics=("l2",), transforms=3, budgets=(2,)),

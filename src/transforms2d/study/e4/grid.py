@@ -31,12 +31,12 @@ SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms us
                   batch_size=256, n_val=10000,
                   n_probe=50000, n_test=10000, probe_epochs=200, probe_batch=512, views=2),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md): 6
-    # nested sets on 10 objects, resnet_s on 6000 samples, up to 80 epochs, stopping once two
-    # epochs reach 0.99. Seed-0 curves (one thread, 3.7 s an epoch): the 6-transform model
-    # reaches 0.91 at 30 epochs and still rises; the 8-transform one 0.70 (no CPU budget
-    # trains it: k = 6).
-    "cpu": dict(model="resnet_s", image_size=32, k=6, classes=10, n=6000, epochs=80,
-                batch_size=128, stop_train_acc=0.99, n_val=600, n_probe=1000, n_test=1000,
+    # nested sets on 10 objects, resnet_s on 6000 samples, up to 100 epochs, stopping once two
+    # epochs reach 0.98. Seed curves (one thread, 3.7-5.5 s an epoch): the 6-transform model of
+    # seed 0 first reaches 0.95 at epoch 71 (0.958 at 80), seed 1's at epoch 3; the
+    # 8-transform one stays at 0.70 after 30 epochs (no CPU budget trains it: k = 6).
+    "cpu": dict(model="resnet_s", image_size=32, k=6, classes=10, n=6000, epochs=100,
+                batch_size=128, stop_train_acc=0.98, n_val=600, n_probe=1000, n_test=1000,
                 probe_epochs=500, probe_batch=64, views=1),
     # quick (minutes, 3 seeds: not a fair test): 6 nested sets (not 8) on 10 objects (not 30),
     # resnet_s at 32 px, 3000 samples x 10 epochs, batch 128 (paper: ResNet-18, 50000 x 100,
@@ -45,7 +45,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms us
     # resnet_s reaches 1.00 / 0.80 / 0.50 for 1 / 5 / 8 transforms, convnet_xs only 0.99 /
     # 0.41 (6) / 0.25 (8). Budgets: seed 0 also at 1/4 and 1/2 of the epochs.
     "quick": dict(model="resnet_s", image_size=32, k=6, classes=10, n=3000, epochs=10,
-                  batch_size=128, stop_train_acc=0.99, n_val=500, n_probe=1000, n_test=1000,
+                  batch_size=128, stop_train_acc=0.98, n_val=500, n_probe=1000, n_test=1000,
                   probe_epochs=300, probe_batch=64, views=1, budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, k=3, classes=N_CLASSES, n=300, epochs=1,
                   batch_size=64, n_val=60,

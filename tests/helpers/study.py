@@ -1,0 +1,47 @@
+"""Builders of fake run results for the study's aggregation tests: the fields the
+preconditions read (``transforms2d.study.preconditions``) with values that meet them, unless a
+test asks otherwise. A fair test needs 5 seeds, every model at >= 0.95 training accuracy and
+converged probes."""
+
+from __future__ import annotations
+
+FAIR_SEEDS = 5  # preconditions.MIN_SEEDS
+CONVERGED = [0.05 + 2.0 * 0.7 ** i for i in range(40)]  # a probe loss that settled long ago
+STILL_FALLING = [2.0 - 0.02 * i for i in range(40)]  # a probe loss still falling ~2% an epoch
+
+
+def pretrain(train_acc: float = 0.99, epochs: int = 8) -> dict:
+    """A pretraining result: ``train_acc`` at the last epoch, reached by a steady rise."""
+    history = [{"epoch": i, "loss": 1.0 / (i + 1), "train_acc": train_acc * (i + 1) / epochs}
+               for i in range(epochs)]
+    return {"history": history, "final": dict(history[-1]), "stopped_early": False}
+
+
+def plateau(train_acc: float, epochs: int = 12) -> dict:
+    """A pretraining result below the threshold whose training accuracy stopped rising (the
+    E3 plateau rule): the last half of the epochs all at ``train_acc``."""
+    history = [{"epoch": i, "train_acc": train_acc * min(1.0, (i + 1) / (epochs // 2))}
+               for i in range(epochs)]
+    return {"history": history, "final": dict(history[-1]), "stopped_early": False}
+
+
+def probe(test_acc: float, curve: list[float] | None = None, finetune: dict | None = None
+          ) -> dict:
+    """A probe result: ``test_acc``, a converged loss curve (or ``curve``) and, if given, the
+    fine-tuning result ``finetune`` (``{"test_acc", "train_acc"}``)."""
+    out = {"train_acc": test_acc, "val_acc": None, "test_acc": test_acc,
+           "loss_curve": list(CONVERGED if curve is None else curve)}
+    if finetune is not None:
+        out["finetune"] = {"val_acc": None, "train_acc_curve": [finetune["train_acc"]],
+                           **finetune}
+    return out
+
+
+def verdicts(out: dict) -> dict[str, str]:
+    """``{claim id: verdict}`` of an aggregate's output."""
+    return {c["id"]: c["verdict"] for c in out["claims"]}
+
+
+def unmet(claim: dict) -> list[str]:
+    """The names of a claim's unmet preconditions."""
+    return [p["name"] for p in claim["preconditions"] if not p["met"]]

@@ -1,0 +1,221 @@
+"""The preconditions of a fair test (``transforms2d.study.preconditions``), on synthetic run
+records: each check met and unmet, the E3 plateau rule, the probe-convergence rule on
+converged and still-falling loss curves, the verdict of :func:`judge`, and claim rows built
+with checks (``study.common.claim`` / ``Collected.checks``)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from transforms2d.engine.report import PRECONDITION_KEYS, check_outputs
+from transforms2d.study import preconditions as pre
+from transforms2d.study.common import Collected, claim
+
+FLAT = [1.0 * 0.5 ** min(i, 20) + 0.3 for i in range(100)]  # settled at 0.3 long before the end
+FALLING = [2.0 - 0.01 * i for i in range(100)]  # still 1% an epoch at the end
+
+
+def record(h: str, acc: float | None = 0.99, history: list[float] | None = None,
+           probes: dict | None = None) -> dict:
+    """A done run named ``h``: final pretraining accuracy ``acc`` (its history ``history``,
+    default a rise to ``acc``) and probe results ``probes``."""
+    history = history if history is not None else [acc / 2, acc] if acc is not None else []
+    pretrain = {"final": {} if acc is None else {"train_acc": acc, "loss": 0.1},
+                "history": [{"epoch": i, "train_acc": a} for i, a in enumerate(history)]}
+    return {"hash": h, "spec": None, "result": {"pretrain": pretrain, "probes": probes or {}}}
+
+
+# -- seeds -------------------------------------------------------------------------------------
+def test_seeds():
+    assert pre.MIN_SEEDS == 5
+    met = pre.seeds(5)
+    assert met == pre.Check("seeds", pre.RULES["seeds"], "5 seed(s)", True)
+    assert pre.seeds(10).met and pre.seeds(10).observed == "10 seed(s)"
+    short = pre.seeds(3)
+    assert not short.met and short.observed == "3 seed(s), 2 short"
+    assert not pre.seeds(0).met and pre.seeds(0).observed == "0 seed(s), 5 short"
+
+
+def test_a_check_is_what_the_report_validates():
+    c = pre.seeds(5)
+    assert tuple(c.to_dict()) == PRECONDITION_KEYS
+    assert c.to_dict() == {"name": "seeds", "requirement": pre.RULES["seeds"],
+                           "observed": "5 seed(s)", "met": True}
+
+
+# -- pretraining -------------------------------------------------------------------------------
+def test_pretraining_met_and_unmet():
+    met = pre.pretraining([record("a", 0.99), record("b", 0.96), record("c", 0.95)])
+    assert met.met and met.name == "pretraining" and met.requirement == pre.RULES["pretraining"]
+    assert met.observed == "lowest 0.950; 0 of 3 model(s) below 0.95"  # the threshold is met
+    unmet = pre.pretraining([record("a", 0.99), record("b", 0.90), record("c", 0.93)])
+    assert not unmet.met
+    assert unmet.observed == "lowest 0.900; 2 of 3 model(s) below 0.95 (short by up to 0.050)"
+
+
+def test_pretraining_counts_each_run_once_and_needs_results():
+    a, b = record("a", 0.99), record("b", 0.5)
+    assert pre.pretraining([a, a, a]).observed == "lowest 0.990; 0 of 1 model(s) below 0.95"
+    assert "1 of 2" in pre.pretraining([a, b, b, a]).observed
+    for records in ([], [record("x", None)]):
+        empty = pre.pretraining(records)
+        assert not empty.met and empty.observed == "no results"
+    # a run without a final accuracy is left out, the others decide
+    assert pre.pretraining([a, record("x", None)]).met
+
+
+def test_plateaued():
+    assert pre.PLATEAU_WINDOW == 0.25 and pre.PLATEAU_GAIN == 0.01
+
+    def rows(accs):
+        return [{"train_acc": a} for a in accs]
+    # 8 epochs: the last max(4, 2) = 4 against the 4 before
+    assert pre.plateaued(rows([0.1, 0.3, 0.5, 0.55, 0.55, 0.54, 0.55, 0.55]))
+    assert pre.plateaued(rows([0.1, 0.3, 0.5, 0.55, 0.50, 0.52, 0.559, 0.54]))  # +0.009
+    assert not pre.plateaued(rows([0.1, 0.3, 0.5, 0.55, 0.50, 0.52, 0.561, 0.54]))  # +0.011
+    assert not pre.plateaued(rows([0.1, 0.2, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65]))  # rising
+    assert pre.plateaued(rows([0.6, 0.6, 0.6, 0.6, 0.5, 0.5, 0.5, 0.5]))  # fell: no gain
+    # 20 epochs: the window is the last 5
+    noisy = [0.2 + 0.02 * i for i in range(15)] + [0.47, 0.45, 0.48, 0.46, 0.47]
+    assert pre.plateaued(rows(noisy))  # best of the last 5 (0.48) < 0.48 (epoch 14) + 0.01
+    assert not pre.plateaued(rows(noisy[:-1] + [0.50]))
+    # too short to tell: at most 4 epochs never count as a plateau
+    assert not pre.plateaued(rows([0.5] * 4)) and not pre.plateaued([])
+    assert pre.plateaued(rows([0.5] * 5))
+
+
+def test_pretraining_with_the_plateau_rule():
+    flat = [0.2, 0.4, 0.5, 0.52, 0.52, 0.52, 0.52, 0.52]
+    rising = [0.1, 0.2, 0.3, 0.4, 0.45, 0.48, 0.50, 0.52]
+    capped = [record("a", 0.99), record("noise", 0.52, flat)]
+    check = pre.pretraining(capped, plateau=True)
+    assert check.met and check.requirement == pre.RULES["pretraining-plateau"]
+    assert check.observed == ("lowest 0.520; 1 of 2 model(s) below 0.95, 0 of them still "
+                              "rising")
+    assert not pre.pretraining(capped).met  # without the rule the capped model fails
+    still = pre.pretraining([record("a", 0.99), record("slow", 0.52, rising)], plateau=True)
+    assert not still.met and "1 of them still rising" in still.observed
+    # at the threshold the history does not matter
+    assert pre.pretraining([record("a", 0.97, [0.1, 0.2, 0.5, 0.97])], plateau=True).met
+    # no history: nothing shows a plateau
+    assert not pre.pretraining([record("a", 0.5, [])], plateau=True).met
+    empty = pre.pretraining([], plateau=True)
+    assert not empty.met and empty.observed == "no results"
+
+
+# -- probes and fine-tuning --------------------------------------------------------------------
+def test_loss_change_converged_and_still_falling():
+    assert pre.PROBE_WINDOW == 0.1 and pre.PROBE_REL_TOL == 0.01 and pre.PROBE_ABS_TOL == 1e-3
+    rel, ok = pre.loss_change(FLAT)
+    assert ok and rel < 1e-6
+    rel, ok = pre.loss_change(FALLING)  # window: the last 10 epochs, 5 against 5
+    first, second = sum(FALLING[-10:-5]) / 5, sum(FALLING[-5:]) / 5
+    assert not ok and rel == pytest.approx((first - second) / first)
+    assert rel > pre.PROBE_REL_TOL
+    # separable: the loss falls towards 0; a large relative change of a tiny loss converged
+    separable = [0.5 * 0.8 ** i for i in range(100)]
+    rel, ok = pre.loss_change(separable)
+    assert ok and rel > 0.5
+    assert not pre.loss_change([0.5 * 0.98 ** i for i in range(100)])[1]  # ~0.07: not yet
+    # a plateau with noise below 1%
+    noisy = [0.7 + 0.001 * (-1) ** i for i in range(50)]
+    assert pre.loss_change(noisy)[1]
+    # rising loss is a change too
+    assert not pre.loss_change(list(reversed(FALLING)))[1]
+
+
+def test_loss_change_of_short_curves():
+    assert pre.loss_change([]) == (math.inf, False)
+    assert pre.loss_change([0.4]) == (math.inf, False)
+    assert pre.loss_change([0.4, 0.4]) == (0.0, True)  # the window is at least 2 epochs
+    rel, ok = pre.loss_change([1.0, 0.5])
+    assert rel == pytest.approx(0.5) and not ok
+
+
+def probe(curve, acc=0.9, ft=None):
+    out = {"test_acc": acc, "train_acc": acc, "loss_curve": curve}
+    return {**out, **({"finetune": {"train_acc": ft, "test_acc": ft}} if ft is not None else {})}
+
+
+def test_probes_met_and_unmet():
+    a = record("a", probes={"p": probe(FLAT), "q": probe(FLAT[:50])})
+    b = record("b", probes={"p": probe(FALLING)})
+    met = pre.probes([(a, "p"), (a, "q"), (a, "p")])  # a pair named twice counts once
+    assert met.met and met.name == "probes" and met.requirement == pre.RULES["probes"]
+    assert met.observed.startswith("2 of 2 converged; largest relative change ")
+    unmet = pre.probes([(a, "p"), (b, "p")])
+    assert not unmet.met and unmet.observed.startswith("1 of 2 converged")
+    rel = pre.loss_change(FALLING)[0]
+    assert unmet.observed.endswith(f"largest relative change {rel:.2%}")
+    # a probe without a loss curve (or missing altogether) has not shown convergence
+    old = record("c", probes={"p": {"test_acc": 0.9}})
+    assert not pre.probes([(a, "p"), (old, "p")]).met
+    assert not pre.probes([(a, "missing")]).met
+    none = pre.probes([])
+    assert not none.met and none.observed == "no probe results"
+
+
+def test_finetuning_met_and_unmet():
+    a = record("a", probes={"ft": probe(FLAT, ft=0.97)})
+    b = record("b", probes={"ft": probe(FLAT, ft=0.80)})
+    met = pre.finetuning([(a, "ft")])
+    assert met.met and met.name == "fine-tuning" and met.requirement == pre.RULES["fine-tuning"]
+    assert met.observed == "lowest 0.970; 0 of 1 fine-tuned model(s) below 0.95"
+    unmet = pre.finetuning([(a, "ft"), (b, "ft")])
+    assert not unmet.met and "1 of 2 fine-tuned model(s) below 0.95" in unmet.observed
+    no_ft = record("c", probes={"ft": probe(FLAT)})  # probed, never fine-tuned
+    assert not pre.finetuning([(no_ft, "ft")]).met
+    assert pre.finetuning([(no_ft, "ft")]).observed == "no results"
+
+
+# -- the verdict -------------------------------------------------------------------------------
+def test_judge():
+    ok, low = pre.seeds(5), pre.pretraining([record("a", 0.8)])
+    few = pre.seeds(3)
+    assert pre.judge("pass", None, []) == ("pass", None)
+    assert pre.judge("pass", None, [ok]) == ("pass", None)
+    assert pre.judge("fail", "failed: (a)", [ok]) == ("fail", "failed: (a)")
+    verdict, note = pre.judge("pass", None, [ok, low])
+    assert verdict == "not a fair test"
+    assert note == f"unmet: pretraining: {low.observed}; the criterion alone: pass"
+    verdict, note = pre.judge("fail", None, [few, ok, low])
+    assert verdict == "not a fair test"
+    assert note == (f"unmet: seeds: {few.observed}; pretraining: {low.observed}; the "
+                    f"criterion alone: fail")
+    # a criterion that could not be computed stays "not run", with its own note
+    assert pre.judge("not run", "needs >= 2 seeds, got 1", [few]) == (
+        "not run", "needs >= 2 seeds, got 1")
+
+
+def test_claim_rows_carry_their_checks():
+    row = claim("C9", "text", "x > 0", "pass", "0.1", "0.2",
+                checks=[pre.seeds(5), pre.pretraining([record("a", 0.5)])])
+    assert row["verdict"] == "not a fair test" and "pretraining: lowest 0.500" in row["note"]
+    assert row["criterion"] == "x > 0 (intervals: 95% percentile bootstrap over seeds)"
+    assert [p["name"] for p in row["preconditions"]] == ["seeds", "pretraining"]
+    assert [p["met"] for p in row["preconditions"]] == [True, False]
+    out = check_outputs({"claims": [row]}, "test")
+    assert out["claims"][0]["preconditions"] == row["preconditions"]
+    plain = claim("C9", "text", "x > 0", "fail", "0.1", "0.2", note="why")
+    assert (plain["verdict"], plain["note"], plain["preconditions"]) == ("fail", "why", [])
+
+
+def test_collected_checks_the_runs_behind_the_compared_cells():
+    col = Collected()
+    good = [record(f"g{s}", 0.99, probes={"p": probe(FLAT)}) for s in range(5)]
+    weak = [record(f"w{s}", 0.99 if s else 0.6, probes={"p": probe(FLAT)}) for s in range(5)]
+    for s in range(5):
+        col.put(("a",), s, 0.9, good[s], "p")
+        col.put(("b",), s, 0.8, weak[s], "p")
+        col.put(("c",), s, None, weak[s], "p")  # a missing value brings no run
+    col.put(("d",), 0, 0.5, good[0], "p")
+    assert col.seeds([("a",), ("b",)]) == 5 and col.seeds([("a",), ("d",)]) == 1
+    assert col.seeds([("a",), ("c",)]) == 0 and col.seeds([]) == 0
+    assert [c.name for c in col.checks([("a",)])] == ["seeds", "pretraining", "probes"]
+    assert all(c.met for c in col.checks([("a",)]))
+    assert [c.met for c in col.checks([("a",), ("b",)])] == [True, False, True]
+    assert [c.met for c in col.checks([("a",), ("d",)])] == [False, True, True]
+    assert [c.name for c in col.checks([("a",)], probes=False)] == ["seeds", "pretraining"]
+    assert len(col.runs([("a",), ("b",)])) == 10 and len(col.probes([("a",)])) == 5
