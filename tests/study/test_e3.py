@@ -20,6 +20,7 @@ from transforms2d.engine.stats import mean_ci
 from transforms2d.models import list_models
 from transforms2d.study import e3 as e3_mod
 from transforms2d.study.e3 import grid as e3_grid
+from transforms2d.study.e3 import report as e3_report
 from transforms2d.transforms import TRANSFORMS
 
 
@@ -160,7 +161,7 @@ def test_same_other_none_arithmetic_and_c7_pass():
         for dom in ("cifar10", "cifar100"):
             r = s.loc[(kind, dom)]
             assert r.seeds == 0 and math.isnan(r.same) and "CIFAR" in r.note
-            assert r.authors_same == e3_grid.AUTHORS[kind][dom][0]
+            assert r.authors_same == e3_report.AUTHORS[kind][dom][0]
     assert s.loc[("img", "id")].authors_other == 0.40
     assert s.loc[("rand", "real")].authors_none == 0.35
     m = out["tables"]["e3_matrix"].set_index(["kind", "domain", "trained"])

@@ -41,13 +41,14 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   n_val=10000, n_inv=10000, n_inv_cifar=10000,
                   metrics=("l2", "cos", "dot", "cka")),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md):
-    # convnet_xs on 3000 samples of 30 classes, up to 30 epochs, stopping once two epochs
-    # reach 0.98. Seed-0 curves (one thread, 0.8 s an epoch): none / translate / rotate / noise
+    # convnet_xs on 3000 samples of 30 classes, up to 50 epochs, stopping once two epochs
+    # reach 0.97. Seed-0 curves (one thread, 0.8 s an epoch): none / translate / rotate / noise
     # (img) reach 0.99 within 4-27 epochs; erasing 0.99 (img: 0.988), elastic 0.95 (img) at 23;
     # on random-pixel objects noise caps near 0.55 (it replaces half the objects by new random
-    # pixels) and elastic rises slowly (0.81): the plateau clause of the E3 precondition.
-    "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=30, batch_size=64,
-                stop_train_acc=0.98, n_val=600, n_inv=500, n_inv_cifar=500, metrics=("l2",)),
+    # pixels) and elastic still rises slowly at 30 (0.81): 50 epochs, and the plateau clause of
+    # the E3 precondition.
+    "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=50, batch_size=64,
+                stop_train_acc=0.97, n_val=600, n_inv=500, n_inv_cifar=500, metrics=("l2",)),
     # quick: 114 runs (3 seeds) in ~7 min on 2 one-thread workers leaves ~7 CPU-s a run:
     # convnet_xs, 3000 samples x 4 epochs (batch 64 learns much faster than 128 at the same
     # cost), invariance on 128 pairs, l2 only. Measured (one thread, 32 px): ~6 s a run
@@ -79,18 +80,6 @@ DOMAINS = {
 CIFAR_DOMAINS = ("cifar10", "cifar100")  # domain = dataset name
 SHIFT_ORDER = {"img": ("id", "other_objects", "random"), "rand": ("id", "random_other", "real")}
 OTHER_MARGIN = 0.05  # C7(c): None - Other may exceed 0 by at most this (l2 units)
-
-# docs/protocol.md §6 E3, ResNet-18, normalised l2: kind -> domain -> (Same, Other, None).
-AUTHORS = {
-    "img": {"id": (0.12, 0.40, 0.39), "other_objects": (0.21, 0.41, 0.42),
-            "random": (0.56, 0.69, 0.69), "cifar10": (0.37, 0.51, 0.48),
-            "cifar100": (0.35, 0.50, 0.48)},
-    "rand": {"id": (0.12, 0.64, 0.65), "random_other": (0.44, 0.69, 0.70),
-             "real": (0.24, 0.33, 0.35), "cifar10": (0.40, 0.46, 0.49),
-             "cifar100": (0.37, 0.45, 0.47)},
-}
-ROLES = ("same", "other", "none")
-
 
 def draw(seed: int) -> dict:
     """The seed's object split of the builtin pack's first 60: ``{"primary", "other"}``, 30
