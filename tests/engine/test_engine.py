@@ -229,7 +229,7 @@ def test_killed_run_resumes_to_identical_results(demo_reference, tmp_path, runne
     reference = demo_reference
     out = tmp_path / "killed"
     _run_until(out, _pretraining)  # during pretraining (timing-based)
-    assert not results(out) and list(out.glob("runs/*/running.json"))
+    assert not results(out) and list(out.glob("runs/*/lease.json"))
     r = runner.invoke(app, ["status", str(out)])  # the killed run's marker names a dead pid
     assert "2 runs: 0 done, 0 running, 0 failed, 2 pending" in r.output, r.output
 
@@ -245,6 +245,6 @@ def test_killed_run_resumes_to_identical_results(demo_reference, tmp_path, runne
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert results(out) == results(reference)
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
-    assert not list(out.glob("runs/*/running.json"))
+    assert not list(out.glob("runs/*/lease.json"))
     assert "reusing pretrain.pt" in (run / "log.txt").read_text()
     assert all((p.parent / "provenance.json").exists() for p in out.glob("runs/*/spec.json"))

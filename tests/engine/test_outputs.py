@@ -1,4 +1,4 @@
-"""Engine outputs around a run: running markers and status, provenance, the grid progress display,
+"""Engine outputs around a run: leases and status, provenance, the grid progress display,
 mean/CI statistics (the percentile bootstrap over seeds), and reports (tables, figures, claims
 and their preconditions); the demo's worked example of an aggregate is in
 tests/study/test_demo.py."""
@@ -28,9 +28,11 @@ from transforms2d.engine import (
     spec_hash,
 )
 from transforms2d.engine.display import GridProgress, fmt_seconds
+from transforms2d.engine.executors import compute
+from transforms2d.engine.lease import LEASE
 from transforms2d.engine.report import check_outputs, preconditions_markdown, write_report
 from transforms2d.engine.stats import RESAMPLES, positive_effect
-from transforms2d.engine.store import RESULT_FORMAT, marker_alive, sweep_tmp
+from transforms2d.engine.store import RESULT_FORMAT, sweep_tmp
 
 
 def tiny(seed: int = 0) -> RunSpec:
@@ -46,17 +48,19 @@ def dead_pid() -> int:
     return proc.pid
 
 
-# -- running marker, provenance and stages of one execution ---------------------------------
-def test_execute_holds_a_marker_reports_stages_and_writes_provenance_once(tmp_path):
-    run, seen = tmp_path / "run", []
+# -- lease, provenance and stages of one execution -------------------------------------------
+def test_compute_holds_the_lease_reports_stages_and_writes_provenance_once(tmp_path):
+    store, spec, seen = RunStore(tmp_path), tiny(), []
+    run = store.run_dir(spec)
 
     def on_progress(stage, done, total):
-        marker = json.loads((run / "running.json").read_text())
-        seen.append((stage, done, total, marker["pid"] == os.getpid()))
-    res = execute(tiny(), run, on_progress=on_progress)
+        lease = json.loads((run / LEASE).read_text())
+        seen.append((stage, done, total, lease["pid"] == os.getpid()))
+    assert compute(spec, store, on_progress=on_progress) == {"ok": True}
+    res = store.result(spec_hash(spec))
     assert [s[:3] for s in seen] == [("pretrain", 0, 2), ("pretrain", 1, 2), ("pretrain", 2, 2),
                                      ("probe a", 0, 1), ("invariance", 0, 0), ("result", 0, 1)]
-    assert all(s[3] for s in seen) and not (run / "running.json").exists()
+    assert all(s[3] for s in seen) and not (run / LEASE).exists()
     prov = json.loads((run / "provenance.json").read_text())
     assert {"version", "code_hash", "git_commit", "torch", "python", "hostname",
             "device"} <= set(prov) and prov["device"] == "cpu"
@@ -64,35 +68,40 @@ def test_execute_holds_a_marker_reports_stages_and_writes_provenance_once(tmp_pa
     (run / "result.json").unlink()
     (run / "provenance.json").write_text('{"first": true}\n')
     assert execute(tiny(), run) == res  # resumed: same result, first provenance kept
+    assert compute(spec, store) == {"reused": True}  # done: nothing computed
     assert json.loads((run / "provenance.json").read_text()) == {"first": True}
 
 
-def test_failed_execution_removes_its_marker(tmp_path):
-    bad = tiny().replace(model="no_such_model")
-    with pytest.raises(Exception, match="no_such_model"):
-        execute(bad, tmp_path / "run")
-    assert not (tmp_path / "run/running.json").exists()
-    assert (tmp_path / "run/provenance.json").exists()
+def test_failed_computation_releases_its_lease_and_records_the_error(tmp_path):
+    store, bad = RunStore(tmp_path), tiny().replace(model="no_such_model")
+    out = compute(bad, store)
+    assert not out["ok"] and "no_such_model" in out["message"]
+    run = store.run_dir(bad)
+    assert not (run / LEASE).exists() and (run / "provenance.json").exists()
+    assert store.status(spec_hash(bad)) == "failed"
 
 
-def test_status_running_only_while_the_marker_names_a_live_process(tmp_path):
+def test_status_running_only_while_the_lease_is_live(tmp_path, monkeypatch):
+    import time
+
+    monkeypatch.setenv("T2D_LEASE_STALE_S", "60")
     store, spec = RunStore(tmp_path), tiny()
     h = spec_hash(spec)
     d = store.prepare(spec)
-    host = socket.gethostname()
-    for marker, status in [({"pid": os.getpid(), "host": host}, "running"),
-                           ({"pid": dead_pid(), "host": host}, "pending"),  # killed run
-                           ({"pid": 1, "host": "elsewhere"}, "running"),  # cannot check
-                           ({"pid": "x", "host": host}, "pending")]:
-        (d / "running.json").write_text(json.dumps(marker))
-        assert store.status(h) == status, marker
-        assert marker_alive(marker) == (status == "running")
+    host, now = socket.gethostname(), time.time()
+    for lease, status in [({"pid": os.getpid(), "host": host, "heartbeat": now}, "running"),
+                          ({"pid": dead_pid(), "host": host, "heartbeat": now}, "pending"),
+                          ({"pid": 1, "host": "elsewhere", "heartbeat": now}, "running"),
+                          ({"pid": 1, "host": "elsewhere", "heartbeat": now - 61}, "pending"),
+                          ({"pid": os.getpid(), "host": host, "heartbeat": now - 61}, "pending"),
+                          ({"pid": "x", "host": host, "heartbeat": now}, "pending")]:
+        (d / LEASE).write_text(json.dumps(lease))
+        assert store.status(h) == status, lease
     (d / "error.json").write_text("{}")
     assert store.status(h) == "failed"
-    (d / "running.json").write_text(json.dumps({"pid": dead_pid(), "host": host}))
-    assert sweep_tmp(tmp_path) == 1 and not (d / "running.json").exists()
-    (d / "running.json").write_text(json.dumps({"pid": os.getpid(), "host": host}))
-    assert sweep_tmp(tmp_path) == 0 and (d / "running.json").exists()
+    (d / "running.json").write_text("{}")  # a format-1 store's marker
+    (d / ".x.json.123.tmp").write_text("")
+    assert sweep_tmp(d) == 2 and not (d / "running.json").exists()
 
 
 # -- progress display ------------------------------------------------------------------------

@@ -70,7 +70,6 @@ def run_cmd(
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
     from ..engine import RunStore, get_executor, spec_hash, unique
-    from ..engine.store import sweep_tmp
     from ..study import get_experiment
     from ..train import resolve_device
 
@@ -94,14 +93,14 @@ def run_cmd(
         store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
     except ConfigError as e:
         fail(e)
-    sweep_tmp(store.root)  # debris of a killed run; the local executor is the only writer
     try:
         summary = _run_grid(runner, specs, store, f"{experiment} ({profile})")
     except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
         fail(e)
     console.print(f"{exp.name} ({profile}, {seeds} seed(s)): {summary.total} runs, "
                   f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
-                  f"{len(summary.failed)} failed")
+                  f"{len(summary.failed)} failed" + (f", {len(summary.held)} still held by "
+                                                     f"other processes" if summary.held else ""))
     try:
         console.print(f"wrote {_write_report(store).path}")
     except ConfigError as e:
@@ -118,6 +117,7 @@ def status_cmd(folder: Folder) -> None:
     """Count an experiment folder's runs by status (done / running / failed / pending); a run
     whose process was killed counts as pending."""
     from ..engine import FAILED, RUNNING, STATUSES, RunStore
+    from ..engine.lease import describe
 
     store = RunStore(folder)
     try:
@@ -132,13 +132,41 @@ def status_cmd(folder: Folder) -> None:
                   highlight=False)
     for h, s in states.items():
         if s == RUNNING:
-            m = store.running(h) or {}
-            console.print(f"running {h}: pid {m.get('pid')} on {m.get('host')} since "
-                          f"{m.get('started')}", highlight=False, markup=False)
+            console.print(f"running {h}: {describe(store.running(h))}", highlight=False,
+                          markup=False)
         if s == FAILED:
             e = store.error(h) or {}
             console.print(f"failed {h}: {e.get('type', '?')}: {e.get('message', '?')}",
                           highlight=False, markup=False)
+        for q in store.quarantined(h):
+            console.print(f"quarantined {q['file']}: {q['reason']}", highlight=False,
+                          markup=False)
+
+
+@app.command("verify")
+def verify_cmd(
+    folder: Folder,
+    quarantine: Annotated[bool, typer.Option(help="Move every artifact found bad to its run's "
+                                             "quarantine/ folder, so that the next t2d run "
+                                             "recomputes it.")] = False,
+) -> None:
+    """Re-check every finished run of FOLDER without computing: spec hash, result complete,
+    probe files and checkpoints readable. Exits 1 if anything is wrong."""
+    from ..engine import RunStore
+    from ..engine.verify import verify
+
+    try:
+        report = verify(RunStore(folder), quarantine=quarantine)
+    except ConfigError as e:
+        fail(e)
+    for p in report.problems:
+        err.print(f"bad {p}", highlight=False, markup=False, soft_wrap=True)
+    for q in report.quarantined:
+        console.print(f"moved to {q}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{folder}: {report.done} of {report.runs} runs done and checked, "
+                  f"{len(report.problems)} problem(s)", highlight=False, soft_wrap=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command("report")

@@ -83,7 +83,9 @@ def reproduce_cmd(
     failed = {h: msg for s in summaries.values() for h, msg in s.failed.items()}
     for name, s in summaries.items():
         console.print(f"{name}: {s.total} runs, {len(s.computed)} computed, {len(s.reused)} "
-                      f"reused, {len(s.failed)} failed", highlight=False)
+                      f"reused, {len(s.failed)} failed" + (f", {len(s.held)} still held by "
+                                                          f"other processes" if s.held else ""),
+                      highlight=False)
     console.print(f"wrote {out / 'REPORT.md'}", highlight=False)
     if failed:
         for h, msg in failed.items():

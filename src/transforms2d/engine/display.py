@@ -52,16 +52,22 @@ class GridProgress:
         self.first_start: float | None = None
         self.last_finish: float | None = None
         self.running: dict[str, str] = {}  # hash -> its stage, in start order
+        self.held: set[str] = set()  # runs leased by another process, waited for
         self._bar = self._task = None
 
     # -- callbacks ----------------------------------------------------------------------------
     def on_event(self, kind: str, h: str, index: int, total: int) -> None:
-        """Executor events: ``start`` | ``done`` | ``skip`` | ``fail`` of run ``h``."""
+        """Executor events: ``start`` | ``done`` | ``skip`` | ``fail`` | ``held`` of run ``h``
+        (``held``: leased by another process; it ends with a later ``skip`` or ``done``)."""
         now = self.clock()
         if kind == "start":
             self.running[h] = "starting"
             self.first_start = now if self.first_start is None else self.first_start
+        elif kind == "held":
+            self.running.pop(h, None)
+            self.held.add(h)
         elif kind in FINISHED:
+            self.held.discard(h)
             self.finished += 1
             self.failed += kind == "fail"
             if self.running.pop(h, None) is not None:
@@ -97,6 +103,8 @@ class GridProgress:
             parts = [f"run {h[:8]}: {stage}"]
         else:
             parts = [f"{len(self.running)} running" if self.running else ""]
+        if self.held:
+            parts.append(f"{len(self.held)} held by other processes")
         parts.append(f"left {fmt_seconds(self.eta())}")
         if self.failed:
             parts.append(f"{self.failed} failed")

@@ -2,13 +2,18 @@
 
 An executor is anything with ``run(specs, store, on_event=None, on_progress=None) -> Summary``.
 It computes only runs that are not done (so a rerun retries failed and pending runs), records
-each failure in the run's ``error.json`` and goes on. ``local`` runs them in this process, one
-after another, and reports the current run's stages through ``on_progress``; ``pool`` and
-``ray`` (runs in other processes) register themselves the same way and report run events only.
+each failure in the run's ``error.json`` and goes on. Every run is computed under its lease
+(:mod:`.lease`): a run leased by another live process (a second driver on the same folder, on
+this host or another) is skipped (a ``held`` event) and, once the others are done, waited for:
+it ends done by its holder, or its lease goes stale and it is computed here. ``local`` runs
+them in this process, one after another, and reports the current run's stages through
+``on_progress``; ``pool`` and ``ray`` (runs in other processes) register themselves the same
+way and report run events only.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -16,30 +21,34 @@ from typing import Protocol
 import torch
 
 from ..errors import unknown_name
-from .run import ProgressHook, execute
+from .lease import RunHeld, heartbeat_s
+from .run import LeaseLost, ProgressHook, execute
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
 
-# on_event(kind, hash, index, total) with kind in start | done | skip | fail
+# on_event(kind, hash, index, total) with kind in start | done | skip | fail | held
 EventHook = Callable[[str, str, int, int], None]
 
 
 @dataclass
 class Summary:
-    """What one executor call did: hashes reused, computed and failed (hash -> error line)."""
+    """What one executor call did: hashes reused (done before, or by another process),
+    computed here, failed (hash -> error line) and still held by another process (hash ->
+    holder) when the call stopped waiting."""
 
     total: int = 0
     reused: list[str] = field(default_factory=list)
     computed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    held: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.held
 
     def to_dict(self) -> dict:
         return {"total": self.total, "reused": self.reused, "computed": self.computed,
-                "failed": self.failed}
+                "failed": self.failed, "held": self.held}
 
 
 class Executor(Protocol):
@@ -72,66 +81,119 @@ def pending(specs: Sequence[RunSpec], store: RunStore, emit: EventHook
     return summary, todo
 
 
-def settle(summary: Summary, todo: list[tuple[int, RunSpec]], failed: dict[str, str]
+def settle(summary: Summary, todo: list[tuple[int, RunSpec]], outcomes: dict[str, dict]
            ) -> Summary:
-    """Record the computed runs of ``todo`` in grid order, whatever order they finished in."""
+    """Record the outcome of every run of ``todo`` in grid order, whatever order they finished
+    in: ``{"ok": True}`` computed, ``{"held": holder}`` held elsewhere, ``{"reused": True}``
+    finished by another process meanwhile, else failed with ``"message"``."""
     for _, spec in todo:
         h = spec_hash(spec)
-        if h in failed:
-            summary.failed[h] = failed[h]
-        else:
+        out = outcomes.get(h, {"ok": False, "message": "not computed (interrupted)"})
+        if out.get("held") is not None:
+            summary.held[h] = out["held"]
+        elif out.get("reused"):
+            summary.reused.append(h)
+        elif out.get("ok"):
             summary.computed.append(h)
+        else:
+            summary.failed[h] = out["message"]
     return summary
 
 
-def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict:
-    """Compute one run in ``root/runs/<hash>/`` with ``threads`` torch threads, in a worker
-    process (Ray task or pool worker): plain data in, plain data out.
-
-    Returns ``{"ok": True}`` or ``{"ok": False, "message": ...}`` after writing error.json.
-    """
-    torch.set_num_threads(max(1, int(threads)))
-    spec = RunSpec.from_dict(spec_dict)
-    store = RunStore(root)
+def compute(spec: RunSpec, store: RunStore, device: str = "cpu", progress: bool = False,
+            on_progress: ProgressHook | None = None,
+            on_start: Callable[[], None] | None = None) -> dict:
+    """Compute one run under its lease, in this process; the outcome as plain data:
+    ``{"ok": True}``, ``{"reused": True}`` (done by another process before we got the lease),
+    ``{"held": holder}`` (leased elsewhere) or ``{"ok": False, "message"}`` (error.json
+    written). Only the lease holder sweeps and writes the run's folder; ``on_start()`` is
+    called once the lease is held and the run is to be computed."""
+    h = spec_hash(spec)
     try:
-        execute(spec, store.run_dir(spec), progress=False, device=device)
-    except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
-        return {"ok": False, "message": store.record_failure(spec_hash(spec), exc)["message"]}
+        lease = store.lease(h)
+    except RunHeld as held:
+        return {"held": str(held)}
+    with lease:
+        if store.status(h) == DONE:
+            return {"reused": True}
+        run_dir = store.prepare(spec)
+        store.clear_failure(h)
+        if on_start is not None:
+            on_start()
+        try:
+            execute(spec, run_dir, progress=progress, device=device, on_progress=on_progress,
+                    lease=lease)
+        except LeaseLost as e:
+            return {"held": str(e)}
+        except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
+            return {"ok": False, "message": store.record_failure(h, exc)["message"]}
     return {"ok": True}
 
 
-class LocalExecutor:
+def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict:
+    """:func:`compute` in a worker process (Ray task or pool worker) with ``threads`` torch
+    threads: plain data in, plain data out."""
+    torch.set_num_threads(max(1, int(threads)))
+    return compute(RunSpec.from_dict(spec_dict), RunStore(root), device)
+
+
+def emit_outcome(emit: EventHook, out: dict, h: str, i: int, total: int) -> None:
+    kind = ("held" if out.get("held") is not None else "skip" if out.get("reused") else
+            "done" if out.get("ok") else "fail")
+    emit(kind, h, i, total)
+
+
+class GridExecutor:
+    """The shared loop of every executor: compute what is pending (``_compute``, one pass),
+    then wait for runs held by other processes, passing over them again every ``poll_s``
+    seconds until each is done (by its holder, or here once its lease went stale) or
+    ``wait_s`` seconds have passed (``None``: as long as it takes)."""
+
+    poll_s: float | None = None
+    wait_s: float | None = None
+
+    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
+            on_progress: ProgressHook | None = None) -> Summary:
+        """Compute the runs not done (see the module docstring); ``on_progress`` follows the
+        stages of the current run where the runs execute in this process."""
+        specs = unique(specs)
+        emit = on_event or (lambda *a: None)
+        summary, todo = pending(specs, store, emit)
+        if todo:
+            settle(summary, todo, self._compute(todo, store, len(specs), emit, on_progress))
+        poll = self.poll_s if self.poll_s is not None else min(heartbeat_s(), 10.0)
+        deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
+        while summary.held and (deadline is None or time.monotonic() < deadline):
+            time.sleep(poll)
+            again = [(i, s) for i, s in enumerate(specs) if spec_hash(s) in summary.held]
+            for _, s in again:
+                del summary.held[spec_hash(s)]
+            settle(summary, again, self._compute(again, store, len(specs), emit, on_progress))
+        return summary
+
+    def _compute(self, todo, store: RunStore, total: int, emit: EventHook,
+                 on_progress: ProgressHook | None) -> dict[str, dict]:
+        raise NotImplementedError
+
+
+class LocalExecutor(GridExecutor):
     """In-process and sequential: each run uses this process's torch threads and ``device``."""
 
     def __init__(self, device: str = "cpu", progress: bool = False) -> None:
         self.device, self.progress = device, progress
 
-    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
-            on_progress: ProgressHook | None = None) -> Summary:
-        """Compute the runs not done; ``on_progress(stage, done, total)`` follows the stages
-        of the current run (see :func:`execute`), for a display of the whole grid."""
-        specs = unique(specs)
-        summary = Summary(total=len(specs))
-        emit = on_event or (lambda *a: None)
-        for i, spec in enumerate(specs):
+    def _compute(self, todo, store: RunStore, total: int, emit: EventHook,
+                 on_progress: ProgressHook | None) -> dict[str, dict]:
+        outcomes = {}
+        for i, spec in todo:
             h = spec_hash(spec)
-            if store.status(h) == DONE:
-                summary.reused.append(h)
-                emit("skip", h, i, len(specs))
-                continue
-            run_dir = store.prepare(spec)
-            store.clear_failure(h)
-            emit("start", h, i, len(specs))
-            try:
-                execute(spec, run_dir, progress=self.progress, device=self.device,
-                        on_progress=on_progress)
-            except Exception as exc:  # noqa: BLE001 - any failure is recorded, the rest go on
-                summary.failed[h] = store.record_failure(h, exc)["message"]
-                emit("fail", h, i, len(specs))
-                continue
-            summary.computed.append(h)
-            emit("done", h, i, len(specs))
-        return summary
+            if store.status(h) == DONE:  # finished by another process since we looked
+                outcomes[h] = {"reused": True}
+            else:
+                outcomes[h] = compute(spec, store, self.device, self.progress, on_progress,
+                                      on_start=lambda h=h, i=i: emit("start", h, i, total))
+            emit_outcome(emit, outcomes[h], h, i, total)
+        return outcomes
 
 
 EXECUTORS: dict[str, Callable[..., Executor]] = {"local": LocalExecutor}

@@ -23,25 +23,15 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from ..errors import ConfigError
-from ..validation import check_number
-from .executors import (
-    EventHook,
-    Summary,
-    pending,
-    register_executor,
-    run_in_worker,
-    settle,
-    unique,
-)
-from .run import ProgressHook
-from .spec import RunSpec, spec_hash
+from ..validation import check_int, check_number
+from .executors import GridExecutor, emit_outcome, register_executor, run_in_worker
+from .spec import spec_hash
 from .store import DONE, RunStore
 
 INSTALL_HINT = "pip install 'transforms2d[ray]'"
@@ -99,18 +89,20 @@ def run_task(spec_dict: dict, root: str, device: str, threads: int) -> dict:
     return run_in_worker(spec_dict, root, _task_device(device), threads)
 
 
-class RayExecutor:
+class RayExecutor(GridExecutor):
     """Runs the pending runs of a grid as Ray tasks (see the module docstring).
 
     ``device``: cpu, cuda or cuda:N (any cuda asks each task for ``gpus_per_run`` GPUs).
     ``address``: cluster to join (None: start a local instance, or use ``RAY_ADDRESS``).
     ``num_cpus``/``num_gpus``: size of a locally started instance (default: what Ray detects).
     ``cpus_per_run``: CPUs reserved per task, and its torch threads.
+    ``retries``: how often Ray reruns a task whose worker process died (a node lost, a kill);
+    the new attempt takes over the dead one's lease. Exceptions of the run are not retried.
     """
 
     def __init__(self, device: str = "cpu", progress: bool = False, address: str | None = None,
                  num_cpus: int | None = None, num_gpus: int | None = None,
-                 cpus_per_run: float = 1, gpus_per_run: float = 1) -> None:
+                 cpus_per_run: float = 1, gpus_per_run: float = 1, retries: int = 2) -> None:
         try:
             kind = torch.device(device).type if isinstance(device, str) else None
         except RuntimeError:
@@ -124,7 +116,7 @@ class RayExecutor:
             _host_port(self.address)  # a malformed address is refused before anything runs
         self.device, self.progress = device, progress
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
-        self.cpus_per_run = cpus_per_run
+        self.cpus_per_run, self.retries = cpus_per_run, check_int("retries", retries, 0)
         self.gpus_per_run = gpus_per_run if device.startswith("cuda") else 0
         self.ray = import_ray(joining=self.address is not None)
         self._owned = False  # True when connect() initialised Ray (then close() shuts it down)
@@ -177,61 +169,52 @@ class RayExecutor:
         self._owned = False
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, specs: Sequence[RunSpec], store: RunStore, on_event: EventHook | None = None,
-            on_progress: ProgressHook | None = None) -> Summary:
-        """Compute the runs not done; ``on_progress`` is accepted for the common interface and
-        not called (stages happen in other processes)."""
-        specs = unique(specs)
-        emit = on_event or (lambda *a: None)
-        summary, todo = pending(specs, store, emit)
-        if not todo:
-            return summary
+    def _compute(self, todo, store: RunStore, total: int, emit, on_progress) -> dict[str, dict]:
+        """Outcomes of ``todo``, one Ray task each (``on_progress`` is not called)."""
         try:
             self.connect()
-            failed = self._submit_and_wait(todo, store, len(specs), emit)
+            return self._submit_and_wait(todo, store, total, emit)
         finally:
             self.close()
-        return settle(summary, todo, failed)
 
-    def _submit_and_wait(self, todo, store: RunStore, total: int, emit) -> dict[str, str]:
-        """Submit one task per run; wait for all. Returns hash -> error line of failed runs."""
+    def _submit_and_wait(self, todo, store: RunStore, total: int, emit) -> dict[str, dict]:
+        """Submit one task per run; wait for all. Returns hash -> outcome."""
         ray = self.ray
         task = ray.remote(run_task)
-        pending: dict[Any, tuple[int, str]] = {}
-        failed: dict[str, str] = {}
+        waiting: dict[Any, tuple[int, str]] = {}
+        outcomes: dict[str, dict] = {}
         root = str(Path(store.root).resolve())
         for i, spec in todo:
             h = spec_hash(spec)
-            store.prepare(spec)
-            store.clear_failure(h)
             ref = task.options(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
-                               max_retries=0, name=f"t2d-run-{h}").remote(
+                               max_retries=self.retries, retry_exceptions=False,
+                               name=f"t2d-run-{h}").remote(
                 spec.to_dict(), root, self.device, max(1, int(self.cpus_per_run)))
-            pending[ref] = (i, h)
+            waiting[ref] = (i, h)
             emit("start", h, i, total)
         try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1)
+            while waiting:
+                ready, _ = ray.wait(list(waiting), num_returns=1)
                 for ref in ready:
-                    i, h = pending.pop(ref)
-                    try:
-                        out = ray.get(ref)
-                    except Exception as exc:  # noqa: BLE001 - the worker died, not the run
-                        out = {"ok": False, "message": store.record_failure(h, exc)["message"]}
-                    if out["ok"] and store.status(h) != DONE:
-                        exc = ConfigError(f"run {h} finished on a Ray worker but its "
-                                          f"result.json is not in {store.root}; --out must be "
-                                          f"on a filesystem shared by all Ray nodes.")
-                        out = {"ok": False, "message": store.record_failure(h, exc)["message"]}
-                    if out["ok"]:
-                        emit("done", h, i, total)
-                    else:
-                        failed[h] = out["message"]
-                        emit("fail", h, i, total)
+                    i, h = waiting.pop(ref)
+                    outcomes[h] = self._outcome(ref, h, store)
+                    emit_outcome(emit, outcomes[h], h, i, total)
         finally:
-            for ref in pending:  # interrupted (e.g. Ctrl-C): stop what is still running
+            for ref in waiting:  # interrupted (e.g. Ctrl-C): stop what is still running
                 ray.cancel(ref, force=True)
-        return failed
+        return outcomes
+
+    def _outcome(self, ref, h: str, store: RunStore) -> dict:
+        try:
+            out = self.ray.get(ref)
+        except Exception as exc:  # noqa: BLE001 - the worker died, not the run
+            return {"ok": False, "message": store.record_failure(h, exc)["message"]}
+        if out.get("ok") and store.status(h) != DONE:
+            exc = ConfigError(f"run {h} finished on a Ray worker but its result.json is not "
+                              f"in {store.root}; --out must be on a filesystem shared by all "
+                              f"Ray nodes.")
+            return {"ok": False, "message": store.record_failure(h, exc)["message"]}
+        return out
 
 
 register_executor("ray", RayExecutor)

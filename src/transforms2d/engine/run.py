@@ -10,7 +10,11 @@ model *loaded back* from ``pretrain.pt`` (a fresh process and an uninterrupted o
 same code path, memory format included). Wall times go to ``log.txt``, never into results, so
 an interrupted-and-resumed run writes the same ``result.json`` bytes as an uninterrupted one.
 Likewise ``provenance.json`` (code, libraries, host, device; see :mod:`.provenance`) and the
-``running.json`` marker held while executing sit beside the result, never inside it.
+lease held while executing (:mod:`.lease`) sit beside the result, never inside it.
+
+Self-healing: a ``pretrain.pt`` that does not load or a probe file that is not valid JSON (a
+full disk, a partial copy) is moved to ``quarantine/`` with the reason, and that stage runs
+again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Any
 import torch
 
 from ..data import TransformedCIFAR, Transforms2D
+from ..errors import ConfigError
 from ..io import atomic_write, write_json
 from ..metrics import invariance
 from ..models import create_model
@@ -40,9 +45,10 @@ from ..train import (
     save_checkpoint,
     train,
 )
+from .lease import Lease
 from .provenance import write_provenance
 from .spec import RunSpec, plain, spec_hash
-from .store import RESULT_FORMAT, log, read_json, running_marker
+from .store import RESULT_FORMAT, log, quarantine, read_json
 
 ProgressHook = Callable[[str, int, int], None]  # on_progress(stage, done, total)
 PAUSE_ENV = "T2D_TEST_PAUSE_AT"  # test-only, see pause_for_tests
@@ -73,6 +79,7 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
     net = create_model(spec.model, num_classes=data.num_classes, **kwargs)
     res = train(net, data, cfg, val=val, test=test, model_name=spec.model, desc="pretrain",
                 on_epoch=on_epoch)
+    pause_for_tests("pretrain", spec_hash(spec))
     save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final,
                     stopped_early=res.stopped_early)
 
@@ -110,12 +117,17 @@ def measure(net, target, seed: int) -> dict:
                       metrics=target.metrics, seed=seed)
 
 
+class LeaseLost(RuntimeError):
+    """This process's lease on the run was taken over; its result is not written."""
+
+
 def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: str = "cpu",
-            on_progress: ProgressHook | None = None) -> dict:
+            on_progress: ProgressHook | None = None, lease: Lease | None = None) -> dict:
     """Run ``spec`` in ``run_dir`` (resuming finished stages) and return its result dict.
 
-    While it executes, ``run_dir/running.json`` names this process; ``provenance.json`` is
-    written at the first start. ``on_progress(stage, done, total)`` follows the run:
+    The caller holds the run's ``lease`` (if given, a lease lost to a takeover stops the run
+    before ``result.json`` is written: :class:`LeaseLost`); ``provenance.json`` is written at
+    the first start. ``on_progress(stage, done, total)`` follows the run:
     ``("pretrain", k, n)`` after epoch k of n (k = 0 at the start), ``("probe <name>", i, n)``
     before probe i of n, ``("invariance", 0, n)`` and ``("result", 0, 1)``.
     Raises whatever a stage raises (the executor records it); finished stages stay stored.
@@ -124,22 +136,24 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
     report = on_progress or _quiet
     run_dir.mkdir(parents=True, exist_ok=True)
     write_provenance(run_dir, device)
-    with running_marker(run_dir):
-        net, meta = _pretrained(spec, run_dir, progress, device, report)
-        probes = _probes(spec, net, run_dir, h, progress, device, report)
-        report("invariance", 0, len(spec.invariance))
-        t0 = time.perf_counter()
-        inv = {t.name: measure(net, t, spec.seed) for t in spec.invariance}
-        if spec.invariance:
-            log(run_dir, f"invariance: done in {time.perf_counter() - t0:.1f}s")
-        report("result", 0, 1)
-        result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
-                  "pretrain": {"history": meta.get("history", []),
-                               "final": meta.get("final", {}),
-                               "stopped_early": meta.get("stopped_early", False)},
-                  "probes": probes, "invariance": inv}
-        _write_result(run_dir / "result.json", result, h)  # last: marks the run done
-        log(run_dir, "result: written")
+    net, meta = _pretrained(spec, run_dir, progress, device, report)
+    probes = _probes(spec, net, run_dir, h, progress, device, report)
+    report("invariance", 0, len(spec.invariance))
+    t0 = time.perf_counter()
+    inv = {t.name: measure(net, t, spec.seed) for t in spec.invariance}
+    if spec.invariance:
+        log(run_dir, f"invariance: done in {time.perf_counter() - t0:.1f}s")
+    report("result", 0, 1)
+    result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
+              "pretrain": {"history": meta.get("history", []),
+                           "final": meta.get("final", {}),
+                           "stopped_early": meta.get("stopped_early", False)},
+              "probes": probes, "invariance": inv}
+    if lease is not None and (lease.lost or not lease.owned()):
+        raise LeaseLost(f"the lease on run {h} was taken over; its result is left to the "
+                        f"new holder")
+    _write_result(run_dir / "result.json", result, h)  # last: marks the run done
+    log(run_dir, "result: written")
     return result
 
 
@@ -147,7 +161,8 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
                 report: ProgressHook):
     """The pretrained model, loaded back from ``pretrain.pt`` (trained first if missing)."""
     ckpt, n = run_dir / "pretrain.pt", spec.train["epochs"]
-    ckpt_reused = ckpt.exists()
+    loaded = _load_or_quarantine(ckpt, spec.model, run_dir)
+    ckpt_reused = loaded is not None
     if ckpt_reused:
         log(run_dir, "pretrain: reusing pretrain.pt")
     else:
@@ -156,13 +171,25 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
         report("pretrain", 0, n)
         pretrain(spec, ckpt, progress, device, on_epoch=lambda k, row: report("pretrain", k, n))
         seconds = time.perf_counter() - t0
-    net, meta = load_checkpoint(ckpt, model=spec.model)
+    net, meta = loaded if loaded is not None else load_checkpoint(ckpt, model=spec.model)
     if not ckpt_reused:
         log(run_dir, f"pretrain: done in {seconds:.1f}s ({len(meta.get('history', []))} "
                      f"epochs" + (", stopped at the accuracy ceiling)" if
                                   meta.get("stopped_early") else ")"))
     net.to(device)
     return net, meta
+
+
+def _load_or_quarantine(ckpt: Path, model: str, run_dir: Path):
+    """``(net, meta)`` of a stored checkpoint, or None if there is none or it does not load
+    (then it is moved to ``quarantine/``)."""
+    if not ckpt.exists():
+        return None
+    try:
+        return load_checkpoint(ckpt, model=model)
+    except ConfigError as e:
+        quarantine(run_dir, ckpt, str(e))
+        return None
 
 
 def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: str,
@@ -173,9 +200,12 @@ def _probes(spec: RunSpec, net, run_dir: Path, h: str, progress: bool, device: s
     for i, target in enumerate(spec.probes):
         path = run_dir / "probes" / f"{target.name}.json"
         stored = read_json(path)
-        if isinstance(stored, dict) and stored.get("spec_hash") == h:
+        if isinstance(stored, dict) and stored.get("spec_hash") == h and "probe" in stored:
             probes[target.name] = stored["probe"]
             continue
+        if path.exists():
+            quarantine(run_dir, path, f"not a finished probe of run {h} (unreadable JSON or "
+                                      f"another run's)")
         report(f"probe {target.name}", i, len(spec.probes))
         t0 = time.perf_counter()
         log(run_dir, f"probe {target.name}: start")
@@ -205,9 +235,10 @@ def _quiet(stage: str, done: int, total: int) -> None:
 def pause_for_tests(point: str, h: str) -> None:
     """TEST-ONLY hook: with ``T2D_TEST_PAUSE_AT=<point>`` in the environment, say so on stderr
     and sleep, so that a test can SIGKILL ``t2d run`` exactly there (tests/engine/test_engine.py).
-    Points: ``probe`` (a probe computed, its ``probes/<name>.json`` not yet written) and
+    Points (comma-separated for several): ``pretrain`` (trained, ``pretrain.pt`` not yet
+    written), ``probe`` (a probe computed, its ``probes/<name>.json`` not yet written) and
     ``result`` (``result.json``'s temporary file written, not yet renamed). Never set it in
     real use; unset, it costs one environment lookup."""
-    if os.environ.get(PAUSE_ENV) == point:
+    if point in os.environ.get(PAUSE_ENV, "").split(","):
         print(f"{PAUSE_ENV}: paused at {point} in run {h}", file=sys.stderr, flush=True)
         time.sleep(float(os.environ.get("T2D_TEST_PAUSE_S", "600")))

@@ -6,40 +6,45 @@
     DIR/report.md                written by ``t2d report``
     DIR/runs/<hash>/spec.json    the run's canonical spec
     DIR/runs/<hash>/provenance.json  code version, torch, python, host, device (first start)
-    DIR/runs/<hash>/running.json pid, host and start time while the run executes
+    DIR/runs/<hash>/lease.json   the process computing the run: host, pid, heartbeat (.lease)
     DIR/runs/<hash>/pretrain.pt  the pretrained model (the resume point before probing)
     DIR/runs/<hash>/probes/<target>.json   one finished probe each
     DIR/runs/<hash>/result.json  written last: its presence (valid) means "done"
     DIR/runs/<hash>/error.json   the last failure: message and traceback
+    DIR/runs/<hash>/attempts.json  attempts that ended with their worker dead (cause, time)
+    DIR/runs/<hash>/quarantine/  unreadable artifacts moved aside, each with a .reason file
     DIR/runs/<hash>/log.txt      stage timings, appended
 
 Every file a status depends on is written atomically (temporary file, then rename), so a kill
-leaves at most a ``.*.tmp`` file, which is never read and is swept before the run is retried.
-A kill also leaves ``running.json`` behind: a marker whose pid is dead on this host means
-"pending" (and is swept too); one from another host cannot be checked and counts as running.
-The local executor is the only writer, so no locks are taken.
+leaves at most a ``.*.tmp`` file, which is never read and is swept by the next process that
+leases the run. Only the holder of a run's lease (:mod:`.lease`) writes into its folder, so
+several drivers, on one host or several sharing the folder, compute every run once. An
+artifact that cannot be read (a truncated checkpoint, a corrupt probe or result file) is moved
+to ``quarantine/`` with the reason and its stage is computed again.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..io import write_json
+from .lease import Lease, acquire
+from .lease import holder as lease_holder
 from .spec import RunSpec, spec_hash
 
 DONE, FAILED, PENDING, RUNNING = "done", "failed", "pending", "running"
 STATUSES = (DONE, RUNNING, FAILED, PENDING)  # the order `t2d status` reports them in
 RESULT_FORMAT = 2  # 2: probe loss curves, fine-tuning curves, early stopping recorded
-MARKER = "running.json"
+OLD_MARKER = "running.json"  # the marker of format 1 stores, before leases: swept
+QUARANTINE = "quarantine"
 
 
 def read_json(path: Path) -> Any | None:
@@ -63,7 +68,7 @@ class RunStore:
         return self.runs / h
 
     def status(self, h: str) -> str:
-        """``done`` (a valid result.json for this hash), ``running`` (a live marker),
+        """``done`` (a valid result.json for this hash), ``running`` (a live lease),
         ``failed`` (error.json) or ``pending``."""
         d = self.runs / h
         if self.result(h) is not None:
@@ -73,9 +78,29 @@ class RunStore:
         return FAILED if (d / "error.json").exists() else PENDING
 
     def running(self, h: str) -> dict | None:
-        """The marker of run ``h`` if it is executing (pid, host, started), else None."""
-        marker = read_json(self.runs / h / MARKER)
-        return marker if marker_alive(marker) else None
+        """The live lease of run ``h`` (host, pid, started, heartbeat), else None."""
+        return lease_holder(self.runs / h)
+
+    def lease(self, h: str) -> Lease:
+        """Lease run ``h`` for this process, or raise :class:`~.lease.RunHeld`."""
+        return acquire(self.runs / h)
+
+    def quarantine(self, h: str, path: Path, reason: str) -> Path:
+        """Move run ``h``'s unreadable artifact ``path`` aside (see :func:`quarantine`)."""
+        return quarantine(self.runs / h, path, reason)
+
+    def quarantined(self, h: str) -> list[dict]:
+        """The files moved aside for run ``h``: ``{"file", "reason"}`` each, oldest first."""
+        qdir = self.runs / h / QUARANTINE
+        if not qdir.is_dir():
+            return []
+        out = []
+        for p in sorted(qdir.iterdir()):
+            if p.suffix != ".reason":
+                r = p.with_name(p.name + ".reason")
+                out.append({"file": str(p), "reason": r.read_text().strip() if r.exists()
+                            else "?"})
+        return out
 
     def result(self, h: str) -> dict | None:
         """The stored result of run ``h``, or None unless it is complete and names this run."""
@@ -110,20 +135,27 @@ class RunStore:
             self.load_spec(h)
 
     def prepare(self, spec: RunSpec) -> Path:
-        """Make the run folder ready for (re)computation: spec written, debris swept."""
+        """Make the run folder ready for (re)computation: spec written, debris swept, an
+        unreadable result quarantined. Call it holding the run's lease."""
         d = self.run_dir(spec)
         d.mkdir(parents=True, exist_ok=True)
         sweep_tmp(d)
+        h = spec_hash(spec)
+        if (d / "result.json").exists() and self.result(h) is None:
+            self.quarantine(h, d / "result.json", "result.json is not a complete result of "
+                            f"this run (format {RESULT_FORMAT}, spec hash {h})")
         path = d / "spec.json"
         if read_json(path) != spec.to_dict():
             write_json(path, spec.to_dict())
         return d
 
     def record_failure(self, h: str, exc: BaseException) -> dict:
-        """Write error.json (message, type, traceback) and a line in log.txt."""
+        """Write error.json (message, type, traceback, the pid and host that failed) and a
+        line in log.txt."""
         err = {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc)
                else type(exc).__name__, "traceback": traceback.format_exc(),
-               "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+               "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid(),
+               "host": socket.gethostname()}
         write_json(self.runs / h / "error.json", err)
         log(self.runs / h, f"failed: {err['type']}: {err['message']}")
         return err
@@ -160,54 +192,34 @@ class RunStore:
 
 
 def sweep_tmp(folder: Path) -> int:
-    """Delete the debris of killed runs under ``folder``: ``.*.tmp`` files of interrupted
-    atomic writes and ``running.json`` markers of dead processes on this host."""
+    """Delete the debris of killed writers under ``folder`` (call it holding the lease of the
+    run it belongs to): ``.*.tmp`` files of interrupted atomic writes and the marker of format-1
+    stores."""
     n = 0
-    for p in folder.rglob(".*.tmp"):
+    for p in [*folder.rglob(".*.tmp"), *folder.rglob(OLD_MARKER)]:
         p.unlink(missing_ok=True)
         n += 1
-    for p in folder.rglob(MARKER):
-        if not marker_alive(read_json(p)):
-            p.unlink(missing_ok=True)
-            n += 1
     return n
 
 
-@contextmanager
-def running_marker(run_dir: Path) -> Iterator[dict]:
-    """Hold ``run_dir/running.json`` (pid, host, start time) while the body executes; it is
-    written atomically and removed when the body ends, whether it returns or raises."""
-    marker = {"pid": os.getpid(), "host": socket.gethostname(),
-              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    path = Path(run_dir) / MARKER
-    write_json(path, marker)
-    try:
-        yield marker
-    finally:
-        path.unlink(missing_ok=True)
-
-
-def marker_alive(marker: Any) -> bool:
-    """Whether a ``running.json`` content names a live run: False if it is missing or invalid
-    or names a dead pid on this host; True for another host (it cannot be checked from here)."""
-    if not isinstance(marker, dict):
-        return False
-    pid = marker.get("pid")
-    if marker.get("host") != socket.gethostname():
-        return True
-    if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)  # signal 0: an existence check, nothing is sent
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by another user
-        return True
-    return True
+def quarantine(run_dir: Path, path: Path, reason: str) -> Path:
+    """Move the unreadable artifact ``path`` to ``run_dir/quarantine/`` (a unique name), with
+    the reason in ``<name>.reason`` and a line in log.txt; the caller recomputes its stage."""
+    qdir = Path(run_dir) / QUARANTINE
+    qdir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    dest, n = qdir / f"{path.name}.{stamp}", 1
+    while dest.exists():
+        dest, n = qdir / f"{path.name}.{stamp}.{n}", n + 1
+    shutil.move(str(path), str(dest))
+    dest.with_name(dest.name + ".reason").write_text(reason.rstrip() + "\n")
+    log(Path(run_dir), f"quarantined {path.name}: {reason}")
+    return dest
 
 
 def log(run_dir: Path, line: str) -> None:
-    """Append a timestamped line to the run's log.txt (a log, not a status: not atomic)."""
+    """Append ``HH:MM:SS [pid] line`` to the run's log.txt (a log, not a status: not atomic;
+    the pid tells which process did what when several shared the folder over time)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / "log.txt", "a") as f:
-        f.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+        f.write(f"{time.strftime('%H:%M:%S')} [{os.getpid()}] {line}\n")

@@ -24,7 +24,7 @@ from ..engine.report import (
     preconditions_markdown,
     write_if_changed,
 )
-from ..engine.store import DONE, read_json, sweep_tmp
+from ..engine.store import DONE, read_json
 from ..io import write_json
 
 # a fair test needs >= 5 seeds (transforms2d.study.preconditions): quick and smoke have fewer
@@ -170,7 +170,6 @@ def reproduce(root: Path, grids: list[tuple], run_grid: Callable[[str, list, obj
     timings.start(settings)
     summaries = {}
     for exp, specs, store in grids:
-        sweep_tmp(store.root)
         t0 = time.perf_counter()
         summaries[exp.name] = run_grid(exp.name, specs, store)
         done = sum(store.status(spec_hash(s)) == DONE for s in specs)
