@@ -1,5 +1,5 @@
 """``python -m transforms2d`` runs the ``t2d`` command."""
 
-from .cli import app
+from .cli import main
 
-app(prog_name="t2d")
+main()

@@ -25,6 +25,10 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the usual mode
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename is None:  # raised through a file object: say which file it was
+            raise OSError(e.errno, e.strerror, str(path)) from e
+        raise
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

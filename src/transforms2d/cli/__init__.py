@@ -8,6 +8,6 @@ that needs them (see :mod:`.app`).
 """
 
 from . import datasets, experiments, reproduce, steps  # noqa: F401  (register their commands)
-from .app import app
+from .app import app, main
 
-__all__ = ["app"]
+__all__ = ["app", "main"]

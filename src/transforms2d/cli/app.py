@@ -7,6 +7,8 @@ without them.
 
 from __future__ import annotations
 
+import errno
+import sys
 from typing import NoReturn
 
 import typer
@@ -23,3 +25,27 @@ def fail(exc: Exception) -> NoReturn:
     """Print a one-line error and exit with status 2 (no traceback for user errors)."""
     err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
+
+
+# Errors of the machine, not of the program: a one-line message and status 1, no traceback.
+RESOURCE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT,
+                   errno.EFBIG}
+
+
+def resource_error(exc: OSError) -> str:
+    """``cannot write /out/x.json: No space left on device``."""
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"cannot write{where}: {exc.strerror or exc}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``t2d`` console entry point: the Typer app, with a full disk, a read-only or
+    forbidden folder reported in one line (status 1) wherever it strikes."""
+    try:
+        app(args=argv, prog_name="t2d")
+    except OSError as exc:
+        if exc.errno not in RESOURCE_ERRNOS:
+            raise
+        err.print(f"[bold red]Error:[/] {escape(resource_error(exc))}", highlight=False,
+                  soft_wrap=True)
+        sys.exit(1)

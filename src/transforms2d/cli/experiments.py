@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
-from .app import app, console, err, fail
+from .app import RESOURCE_ERRNOS, app, console, err, fail, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 
@@ -101,14 +101,21 @@ def run_cmd(
                   f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
                   f"{len(summary.failed)} failed" + (f", {len(summary.held)} still held by "
                                                      f"other processes" if summary.held else ""))
+    report_ok = True
     try:
         console.print(f"wrote {_write_report(store).path}")
     except ConfigError as e:
         err.print(f"[yellow]report skipped:[/] {e}", highlight=False, soft_wrap=True)
-    if summary.failed:
-        for h, msg in summary.failed.items():
-            err.print(f"failed {h}: {msg} (see {store.run_dir(h) / 'error.json'})",
-                      highlight=False, soft_wrap=True, markup=False)
+    except OSError as e:  # a full disk or read-only folder: the runs' state is kept
+        if e.errno not in RESOURCE_ERRNOS:
+            raise
+        err.print(f"[yellow]report skipped:[/] {escape(resource_error(e))}", highlight=False,
+                  soft_wrap=True)
+        report_ok = False
+    for h, msg in summary.failed.items():
+        err.print(f"failed {h}: {msg} (see {store.run_dir(h) / 'error.json'})",
+                  highlight=False, soft_wrap=True, markup=False)
+    if summary.failed or not report_ok:
         raise typer.Exit(1)
 
 

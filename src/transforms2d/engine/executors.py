@@ -113,14 +113,17 @@ def compute(spec: RunSpec, store: RunStore, device: str = "cpu", progress: bool 
         lease = store.lease(h)
     except RunHeld as held:
         return {"held": str(held)}
+    except OSError as e:  # the folder cannot be written: nothing to record it in either
+        return {"ok": False, "message": f"cannot lease the run: {e.strerror or e} "
+                                        f"({e.filename or store.run_dir(h)})"}
     with lease:
         if store.status(h) == DONE:
             return {"reused": True}
-        run_dir = store.prepare(spec)
-        store.clear_failure(h)
-        if on_start is not None:
-            on_start()
         try:
+            run_dir = store.prepare(spec)
+            store.clear_failure(h)
+            if on_start is not None:
+                on_start()
             execute(spec, run_dir, progress=progress, device=device, on_progress=on_progress,
                     lease=lease)
         except LeaseLost as e:

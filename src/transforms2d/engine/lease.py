@@ -129,8 +129,12 @@ class Lease:
         if not self.owned():
             self.lost = True
             return
-        self.content = {**self.content, "heartbeat": time.time()}
-        write_json(self.path, self.content)
+        content = {**self.content, "heartbeat": time.time()}
+        try:
+            write_json(self.path, content)
+        except OSError:  # a full disk: keep the old heartbeat, try again at the next beat
+            return
+        self.content = content
 
     def _beat(self) -> None:
         while not self._stop.wait(heartbeat_s()):
@@ -170,9 +174,13 @@ def acquire(run_dir: str | os.PathLike, attempts: int = 3) -> Lease:
                 raise RunHeld(seen if seen is not None else {}) from None
             _take_over(run_dir, seen)
             continue
-        with os.fdopen(fd, "w") as f:
-            json.dump(content, f, indent=2, sort_keys=True)
-            f.write("\n")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(content, f, indent=2, sort_keys=True)
+                f.write("\n")
+        except OSError:  # e.g. a full disk: leave no empty lease behind
+            path.unlink(missing_ok=True)
+            raise
         return Lease(path, content)
     raise RunHeld(read_lease(path) or {})
 

@@ -151,12 +151,16 @@ class RunStore:
 
     def record_failure(self, h: str, exc: BaseException) -> dict:
         """Write error.json (message, type, traceback, the pid and host that failed) and a
-        line in log.txt."""
+        line in log.txt. Where the folder cannot be written (disk full, read-only), the
+        failure is still returned, its message saying that it could not be recorded."""
         err = {"type": type(exc).__name__, "message": str(exc).splitlines()[0] if str(exc)
                else type(exc).__name__, "traceback": traceback.format_exc(),
                "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "pid": os.getpid(),
                "host": socket.gethostname()}
-        write_json(self.runs / h / "error.json", err)
+        try:
+            write_json(self.runs / h / "error.json", err)
+        except OSError as e:
+            err["message"] += f" (not recorded in error.json: {e.strerror or e})"
         log(self.runs / h, f"failed: {err['type']}: {err['message']}")
         return err
 
@@ -219,7 +223,11 @@ def quarantine(run_dir: Path, path: Path, reason: str) -> Path:
 
 def log(run_dir: Path, line: str) -> None:
     """Append ``HH:MM:SS [pid] line`` to the run's log.txt (a log, not a status: not atomic;
-    the pid tells which process did what when several shared the folder over time)."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    with open(run_dir / "log.txt", "a") as f:
-        f.write(f"{time.strftime('%H:%M:%S')} [{os.getpid()}] {line}\n")
+    the pid tells which process did what when several shared the folder over time). Never
+    raises: a log line is not worth failing a run for."""
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        with open(run_dir / "log.txt", "a") as f:
+            f.write(f"{time.strftime('%H:%M:%S')} [{os.getpid()}] {line}\n")
+    except OSError:  # a full disk or read-only folder: the stage's own write reports it
+        pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,11 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, model_name: str,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": meta,
     }
-    return atomic_write(path, lambda tmp: torch.save(state, tmp))
+    # Serialised in memory, written by Python: a full disk or a size limit is then an OSError
+    # naming the file (torch's own writer reports it as "enforce fail ... unexpected pos").
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getbuffer()))
 
 
 def load_checkpoint(path: str | os.PathLike, model: str | None = None,
