@@ -9,9 +9,22 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+# Characters that str.splitlines() breaks at, shown escaped (as repr does) in a message.
+_LINE_BREAKS = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
+
 
 class ConfigError(ValueError):
-    """Invalid user input: the message is a single line naming the fix."""
+    """Invalid user input: the message is a single line naming the fix.
+
+    Line breaks in the message (from a user's text: a name, a path) are escaped, so that it
+    stays one line:
+
+    >>> str(ConfigError("Unknown transform 'a\\nb'."))
+    "Unknown transform 'a\\\\nb'."
+    """
+
+    def __init__(self, message: object = "", *args: object) -> None:
+        super().__init__(str(message).translate(_LINE_BREAKS), *args)
 
 
 def unknown_name(kind: str, name: str, valid: Iterable[str],

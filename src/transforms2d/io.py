@@ -26,7 +26,8 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> Path:
         write(tmp)
         os.replace(tmp, path)
     except OSError as e:
-        if e.filename is None:  # raised through a file object: say which file it was
+        if e.filename is None and e.errno is not None and type(e) is OSError:
+            # a system error raised through a file object: say which file it was
             raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     finally:

@@ -51,16 +51,18 @@ def check_number(name: str, value: Any, low: float | None = None, high: float | 
                  *, low_open: bool = False, high_open: bool = False, kind: str = "parameter",
                  owner: str | None = None) -> float:
     """A finite real number (not a bool) in the interval; returned as ``float``."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        math.isfinite(value)
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if ok:
-        v = float(value)
-        ok = (low is None or (v > low if low_open else v >= low)) and \
+        try:
+            v = float(value)
+        except OverflowError:  # an int beyond the largest float
+            v = math.inf
+        ok = math.isfinite(v) and (low is None or (v > low if low_open else v >= low)) and \
             (high is None or (v < high if high_open else v <= high))
     if not ok:
         text = f"a number in {_interval(low, high, low_open, high_open)}"
         raise invalid(name, text, value, kind, owner)
-    return float(value)
+    return v
 
 
 def check_fraction(name: str, value: Any, *, kind: str = "parameter",
@@ -75,3 +77,25 @@ def check_choice(name: str, value: Any, choices: Sequence[Any], *, kind: str = "
     if value not in choices:
         raise invalid(name, f"one of {', '.join(map(str, choices))}", value, kind, owner)
     return value
+
+
+def check_device(name: str, value: Any, *, kind: str = "parameter",
+                 owner: str | None = None) -> Any:
+    """A device to compute on here: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (a GPU that exists) or
+    such a ``torch.device``; returned as a ``torch.device``."""
+    import torch  # deferred: validating plain values needs no tensors
+
+    try:
+        dev = value if isinstance(value, torch.device) else \
+            torch.device(value) if isinstance(value, str) else None
+    except (RuntimeError, ValueError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):
+        raise invalid(name, "cpu, cuda or cuda:N", value, kind, owner)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"The '{name}' {kind} asks for {value!r}, but no CUDA GPU is "
+                          f"available here; use 'cpu'.")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise ConfigError(f"The '{name}' {kind} asks for {value!r}, but there are "
+                          f"{torch.cuda.device_count()} GPU(s).")
+    return dev

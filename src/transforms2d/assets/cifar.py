@@ -281,9 +281,10 @@ def _extract(fmt: _Format, archive: Path) -> Path:
                               f"python archive.")
         try:
             os.replace(tmp / fmt.folder, target)
-        except OSError:
+        except OSError as e:
             if not target.is_dir():  # else another process extracted it first: use theirs
-                raise
+                raise ConfigError(f"Cannot extract {archive} to {target} ({_reason(e)}); "
+                                  f"remove what is at {target} and retry.") from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
@@ -299,6 +300,10 @@ def _load(name: str, split: str, base: str) -> CifarData:
         raise ConfigError(f"{fmt.title} folder {folder} lacks {', '.join(missing)} (expected "
                           f"{', '.join(fmt.files)}); re-extract {fmt.archive} or download again.")
     meta = _read_pickle(folder / fmt.meta, (fmt.names_key,))
+    if not isinstance(meta[fmt.names_key], list | tuple):
+        raise ConfigError(f"{folder / fmt.meta}: '{fmt.names_key}' is a "
+                          f"{type(meta[fmt.names_key]).__name__}, expected a list of "
+                          f"{fmt.num_classes} names.")
     names = tuple(_text(n) for n in meta[fmt.names_key])
     if len(names) != fmt.num_classes:
         raise ConfigError(f"{folder / fmt.meta}: '{fmt.names_key}' has {len(names)} names, "

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -173,14 +174,30 @@ def _write_cache(path: Path, names: list[str], objects: list[np.ndarray],
 
 
 def _read_cache(path: Path) -> tuple[tuple[str, ...], list[torch.Tensor], list[torch.Tensor]]:
-    def chw(a: np.ndarray) -> torch.Tensor:
+    """The cached pack; a damaged cache (truncated, foreign, wrong arrays) is a one-line
+    error naming it."""
+    def chw(a: np.ndarray, key: str, channels: int) -> torch.Tensor:
+        if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] != channels or 0 in a.shape:
+            raise ValueError(f"'{key}' is {a.dtype} of shape {a.shape}, expected uint8 "
+                             f"(h, w, {channels})")
         return torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).contiguous()
 
-    with np.load(path, allow_pickle=False) as z:
-        if int(z["format"]) != CACHE_FORMAT:
-            raise ConfigError(f"Hub cache {path} has an unknown format; delete it and reload.")
-        names = tuple(str(n) for n in z["object_names"])
-        keys = sorted(z.files)  # zero-padded indices: sorted = stored order
-        objects = [chw(z[k]) for k in keys if k.startswith("object_") and k[7:].isdigit()]
-        backgrounds = [chw(z[k]) for k in keys if k.startswith("background_")]
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if z["format"].shape != () or int(z["format"]) != CACHE_FORMAT:
+                raise ConfigError(f"Hub cache {path} has an unknown format; delete it and "
+                                  f"reload.")
+            names = tuple(str(n) for n in z["object_names"])
+            keys = sorted(z.files)  # zero-padded indices: sorted = stored order
+            objects = [chw(z[k], k, 4) for k in keys
+                       if k.startswith("object_") and k[7:].isdigit()]
+            backgrounds = [chw(z[k], k, 3) for k in keys if k.startswith("background_")]
+        if len(names) != len(objects) or not objects:
+            raise ValueError(f"{len(names)} object names for {len(objects)} objects")
+    except ConfigError:
+        raise
+    except (OSError, EOFError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as e:
+        reason = (str(e).strip().splitlines() or [""])[0][:200]
+        raise ConfigError(f"Hub cache {path} is damaged ({type(e).__name__}: {reason}); "
+                          f"delete it and reload.") from None
     return names, objects, backgrounds

@@ -40,7 +40,11 @@ def preview(
                             seed=seed, assets=assets, backgrounds=backgrounds)
     except ConfigError as e:
         fail(e)
-    path = save_atomic(grid, out)
+    try:
+        path = save_atomic(grid, out)
+    except OSError as e:  # a folder, or a path under a file: nothing was written
+        fail(ConfigError(f"Cannot write --out {out} ({e.strerror or e}); pass the path of a "
+                         f"PNG file in a folder you can write."))
     console.print(f"wrote {path} ({grid.width}×{grid.height})")
 
 

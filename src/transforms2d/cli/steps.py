@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..validation import check_int
 from .app import app, console, fail
 
 Objects = Annotated[str, typer.Option(help="An int N (first N objects) or a comma list.")]
@@ -28,6 +29,17 @@ def _objects(text: str) -> int | list[int]:
     except ValueError:
         raise ConfigError(
             f"--objects must be an int or a comma list of ints. Got {text!r}.") from None
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be a folder (a file, or a path under a file) before any
+    work is done."""
+    p = out
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        raise ConfigError(f"--out {out} cannot be a folder: {p} is a file; pass another "
+                          f"--out.")
 
 
 def _datasets(objects, transforms, sizes, seed, image_size, assets, backgrounds):
@@ -94,6 +106,8 @@ def train_cmd(
     from ..train import EvalSet, TrainingDiverged, recipe_for, train
 
     try:
+        _check_out(out)
+        check_int("n_train", n_train, 1, kind="option")
         data = _datasets(objects, transforms, (n_train, n_val, n_test), seed, image_size,
                          assets, backgrounds)
         extra = {} if weight_decay is None else {"weight_decay": weight_decay}
@@ -139,6 +153,8 @@ def probe_cmd(
     )
 
     try:
+        _check_out(out)
+        check_int("n_train", n_train, 1, kind="option")
         net, _ = load_checkpoint(checkpoint)
         data = _datasets(objects, transforms, (n_train, n_val, n_test), seed, image_size,
                          assets, backgrounds)
@@ -182,6 +198,8 @@ def invariance_cmd(
     from ..train import load_checkpoint, resolve_device
 
     try:
+        _check_out(out)
+        check_int("n", n, 1, kind="option")
         net, _ = load_checkpoint(checkpoint)
         net.to(resolve_device(device))
         ds = _datasets(objects, transforms, (0, 0, n), seed, image_size, assets,

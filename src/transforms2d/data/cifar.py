@@ -47,7 +47,7 @@ from ..errors import ConfigError
 from ..rng import Draws, derive_key
 from ..transforms import apply_params, get_transform, sample_params
 from ..transforms.ops import shift_per_sample
-from ..validation import check_choice, check_int, check_number
+from ..validation import check_choice, check_device, check_int, check_number
 from .batched import BatchedDataset
 from .render import OBJECT_SCALE
 from .spec import SPLITS, TransformLike, TransformList, parse_transforms
@@ -147,6 +147,11 @@ class TransformedCIFAR(BatchedDataset):
         check_choice("normalize", normalize, NORMALIZE)
         check_int("seed", seed, 0)
         check_int("transform_seed", transform_seed, 0)
+        check_int("epoch", epoch, 0)
+        device = check_device("device", device)
+        if root is not None and not isinstance(root, str | os.PathLike):
+            raise ConfigError(f"The 'root' parameter must be a folder (a path). Got {root!r} "
+                              f"instead.")
         if isinstance(transforms, Mapping):
             raise ConfigError("Per-class transforms are not supported for CIFAR; pass one list "
                               "of transform names.")
@@ -165,7 +170,7 @@ class TransformedCIFAR(BatchedDataset):
         self.spec = spec.with_(n=len(self._select))
         self.num_classes = len(classes)
         self.epoch = epoch
-        self.device = torch.device(device)
+        self.device = device
         self._cache: tuple[torch.Tensor, ...] | None = None
 
     # -- metadata ------------------------------------------------------------------------
@@ -272,17 +277,18 @@ def check_counts(n: Any, n_per_class: Any, fraction: Any) -> None:
     if len(given) > 1:
         raise ConfigError(f"Pass at most one of n, n_per_class and fraction (got "
                           f"{' and '.join(given)}).")
-    if n is not None:
-        check_int("n", n, 1)
+    if n is not None:  # counts are int64 tensors
+        check_int("n", n, 1, 2 ** 63 - 1)
     if n_per_class is not None:
-        check_int("n_per_class", n_per_class, 1)
+        check_int("n_per_class", n_per_class, 1, 2 ** 63 - 1)
     if fraction is not None:
         check_number("fraction", fraction, 0.0, 1.0, low_open=True)
 
 
 def _check_classes(classes: Sequence[int], k: int, name: str) -> tuple[int, ...]:
     title = FORMATS[name].title
-    if isinstance(classes, str | bytes) or len(classes) == 0:
+    if isinstance(classes, str | bytes) or not isinstance(classes, Sequence) or \
+            len(classes) == 0:
         raise ConfigError(f"classes must be a non-empty list of {title} labels in 0..{k - 1}.")
     out: list[int] = []
     for c in classes:

@@ -6,14 +6,15 @@ paths ``ds.render(indices)`` / ``ds.loader(...)``, which render whole batches on
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import torch
 
 from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
-from ..validation import check_choice, check_fraction, check_int
+from ..validation import check_choice, check_device, check_fraction, check_int, check_number
 from .batched import BatchedDataset
 from .render import Renderer
 from .spec import (
@@ -27,6 +28,8 @@ from .spec import (
 )
 
 TWIN_FACTORS = ("transform", "object", "background")
+#: Largest image side: a batch of float32 canvases beyond it does not fit in memory.
+MAX_IMAGE_SIZE = 4096
 
 
 class Transforms2D(BatchedDataset):
@@ -41,7 +44,7 @@ class Transforms2D(BatchedDataset):
         n: number of samples in this split.
         split: ``"train"``, ``"val"`` or ``"test"``; each split is an independent stream.
         seed: dataset seed (objects, backgrounds and transform parameters all derive from it).
-        image_size: output side in pixels (≥ 8; the paper uses 32).
+        image_size: output side in pixels (8 to :data:`MAX_IMAGE_SIZE`; the paper uses 32).
         assets: asset pack name (``"builtin"``, ``"random"``, ``"hub"``, ``"folder:PATH"``) or an
             :class:`~transforms2d.assets.AssetPack`.
         backgrounds: ``"images"`` (the pack's), ``"random"`` (uniform random pixels, fixed per
@@ -97,13 +100,16 @@ class Transforms2D(BatchedDataset):
         check_choice("split", split, SPLITS)
         check_choice("backgrounds", backgrounds, BACKGROUNDS)
         check_choice("class_from", class_from, CLASS_FROM)
-        check_int("image_size", image_size, 8)
+        check_int("image_size", image_size, 8, MAX_IMAGE_SIZE)
         check_int("seed", seed, 0)
         check_int("transform_seed", transform_seed, 0)
         check_fraction("correlation", correlation)
         check_fraction("object_availability", object_availability)
         check_choice("object_position", object_position, POSITIONS)
-        if not 0.0 < float(object_scale) <= 1.0 or round(float(object_scale) * image_size) < 1:
+        check_int("epoch", epoch, 0)
+        device = check_device("device", device)
+        check_number("object_scale", object_scale, 0.0, 1.0, low_open=True)
+        if round(float(object_scale) * image_size) < 1:
             raise ConfigError(f"The 'object_scale' parameter must be in (0, 1] and leave the "
                               f"object at least 1 px. Got {object_scale} instead.")
         self.pack = load_assets(assets)
@@ -131,7 +137,7 @@ class Transforms2D(BatchedDataset):
                 f"correlation > 0 pairs family k with object k: pass at least {num_classes} "
                 f"objects (got {len(objs)})."
             )
-        check_int("n", n, 1)
+        check_int("n", n, 1, 2 ** 63 - 1)  # sample indices are int64
         if n < num_classes:
             raise ConfigError(
                 f"n={n} is smaller than the number of classes ({num_classes}); use n >= "
@@ -161,7 +167,7 @@ class Transforms2D(BatchedDataset):
         )
         self.num_classes = num_classes
         self.epoch = epoch
-        self.device = torch.device(device)
+        self.device = device
         self._renderer: Renderer | None = None
 
     # -- metadata ------------------------------------------------------------------------
@@ -265,7 +271,13 @@ def _check_objects(objects: int | Sequence[int], pack: AssetPack) -> tuple[int, 
                 f"use objects <= {k} or another pack."
             )
         return tuple(range(objects))
-    objs = tuple(int(o) for o in objects)
+    items = list(objects) if isinstance(objects, Iterable) and \
+        not isinstance(objects, str | bytes | Mapping) else None
+    if items is None or \
+            not all(isinstance(o, numbers.Integral) and not isinstance(o, bool) for o in items):
+        raise ConfigError(f"The 'objects' parameter must be an int N or a list of object "
+                          f"indices (ints). Got {objects!r} instead.")
+    objs = tuple(int(o) for o in items)
     if not objs:
         raise ConfigError("objects is empty; pass an int N or a list of object indices.")
     bad = [o for o in objs if not 0 <= o < k]
@@ -287,6 +299,9 @@ def _check_families(families, pack: AssetPack, class_from: str, backgrounds: str
     if pack.num_backgrounds == 0:
         raise ConfigError(f"Asset pack '{pack.name}' has no background images; use "
                           f"backgrounds='random' or 'black', or another pack.")
+    if isinstance(families, str) or not isinstance(families, Iterable | None):
+        raise ConfigError(f"The 'families' parameter must be a list of background family "
+                          f"names. Got {families!r} instead.")
     fams = tuple(families) if families is not None else pack.families
     unknown = [f for f in fams if f not in pack.families]
     if unknown:

@@ -6,7 +6,7 @@ downstream (renderer, dataset) may assume a valid spec.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
@@ -24,6 +24,18 @@ TransformLike = Union[str, tuple[str, Mapping[str, Any]]]  # noqa: UP007 (a runt
 TransformList = tuple[tuple[str, tuple[tuple[str, Any], ...]], ...]
 
 
+def _pairs(params: Any) -> dict | None:
+    """``params`` as a dict: a mapping, or the ``((key, value), ...)`` pairs of a parsed set;
+    None if it is neither."""
+    if isinstance(params, Mapping):
+        return dict(params)
+    if isinstance(params, tuple | list) and all(
+            isinstance(kv, tuple | list) and len(kv) == 2 and isinstance(kv[0], str)
+            for kv in params):
+        return dict(params)
+    return None
+
+
 def parse_transforms(transforms: Sequence[TransformLike] | str | None) -> TransformList:
     """Normalise a transform list to ``((name, ((key, value), ...)), ...)``, validated.
 
@@ -34,12 +46,17 @@ def parse_transforms(transforms: Sequence[TransformLike] | str | None) -> Transf
         return ()
     if isinstance(transforms, str):
         transforms = [t.strip() for t in transforms.split(",") if t.strip()]
+    if not isinstance(transforms, Iterable) or isinstance(transforms, Mapping | bytes):
+        raise ConfigError(f"The 'transforms' parameter must be a comma-separated string or a "
+                          f"list of names and (name, {{params}}) pairs. Got {transforms!r} "
+                          f"instead.")
     out = []
     for item in transforms:
         if isinstance(item, str):
             name, overrides = item, {}
-        elif isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str):
-            name, overrides = item[0], dict(item[1])
+        elif isinstance(item, Sequence) and len(item) == 2 and isinstance(item[0], str) \
+                and _pairs(item[1]) is not None:
+            name, overrides = item[0], _pairs(item[1])  # params: a mapping or frozen pairs
         else:
             raise ConfigError(
                 f"A transform must be a name or (name, {{params}}); got {item!r}."

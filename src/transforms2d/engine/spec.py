@@ -228,11 +228,12 @@ class InvarianceTarget:
         w = f"invariance.{self.name}"
         _set(self, "name", _name(self.name, "invariance[].name"))
         _set(self, "data", freeze(normalize_data(self.data, f"{w}.data")))
-        metrics = (self.metrics,) if isinstance(self.metrics, str) else tuple(self.metrics)
-        bad = [m for m in metrics if m not in METRICS]
+        metrics = (self.metrics,) if isinstance(self.metrics, str) else \
+            tuple(self.metrics) if isinstance(self.metrics, list | tuple) else ()
+        bad = [m for m in metrics if not isinstance(m, str) or m not in METRICS]
         if bad or not metrics:
             raise ConfigError(f"The '{w}.metrics' field must list some of "
-                              f"{', '.join(METRICS)}. Got {list(metrics)!r} instead.")
+                              f"{', '.join(METRICS)}. Got {self.metrics!r} instead.")
         _set(self, "metrics", metrics)
         _int(self.twin_seed, f"{w}.twin_seed")
         check_choice(f"{w}.twin_factor", self.twin_factor, TWIN_FACTORS, kind="field")
@@ -270,6 +271,9 @@ class RunSpec:
                 _set(self, role, freeze(normalize_data(getattr(self, role), role)))
         _set(self, "train", freeze(_config(self.train, train_defaults(), TrainConfig,
                                            "train")))
+        if not isinstance(self.model_kwargs, Mapping):
+            raise ConfigError(f"The 'model_kwargs' field must be a mapping. Got "
+                              f"{self.model_kwargs!r} instead.")
         _set(self, "model_kwargs", freeze(plain(self.model_kwargs, "model_kwargs")))
         for key, cls in (("probes", ProbeTarget), ("invariance", InvarianceTarget)):
             items = tuple(getattr(self, key))
@@ -305,6 +309,10 @@ class RunSpec:
         for key in ("model", "source"):
             if key not in d:
                 raise ConfigError(f"The '{key}' field is missing.")
+        for key in ("probes", "invariance"):
+            if not isinstance(d.get(key, ()), list | tuple):
+                raise ConfigError(f"The '{key}' field must be a list of targets. Got "
+                                  f"{d[key]!r} instead.")
         d["probes"] = tuple(_target(ProbeTarget, t, "probes") for t in d.get("probes", ()))
         d["invariance"] = tuple(_target(InvarianceTarget, t, "invariance")
                                 for t in d.get("invariance", ()))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import time
@@ -45,6 +46,7 @@ STATUSES = (DONE, RUNNING, FAILED, PENDING)  # the order `t2d status` reports th
 RESULT_FORMAT = 2  # 2: probe loss curves, fine-tuning curves, early stopping recorded
 OLD_MARKER = "running.json"  # the marker of format 1 stores, before leases: swept
 QUARANTINE = "quarantine"
+HASH = re.compile(r"[0-9a-f]{16}")  # spec_hash: 16 hex digits
 
 
 def read_json(path: Path) -> Any | None:
@@ -192,7 +194,11 @@ class RunStore:
         if not isinstance(rec, dict) or not isinstance(rec.get("runs"), list):
             raise ConfigError(f"{self.root} holds no experiment (no valid experiment.json); "
                               f"run `t2d run EXPERIMENT --out {self.root}` first.")
-        return [str(h) for h in rec["runs"]]
+        bad = [h for h in rec["runs"] if not (isinstance(h, str) and HASH.fullmatch(h))]
+        if bad:  # a hand-edited record must not point outside runs/
+            raise ConfigError(f"{self.root / 'experiment.json'} lists {bad[0]!r}, not a run "
+                              f"hash; fix or delete it (the runs are kept).")
+        return list(rec["runs"])
 
 
 def sweep_tmp(folder: Path) -> int:

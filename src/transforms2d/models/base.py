@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..errors import ConfigError
 from ..validation import check_int
 
 
@@ -28,10 +29,19 @@ class T2DModel(nn.Module):
     num_features: int
     num_classes: int
     head: nn.Linear
+    min_size: int = 1  # the smallest input side the downsampling leaves at least 1 px of
 
     def __init__(self, image_size: int = 32) -> None:
         super().__init__()
         self.image_size = check_int("image_size", image_size, 1)
+
+    def check_size(self, x: torch.Tensor) -> None:
+        """A one-line error for inputs smaller than :attr:`min_size` (its pooling would leave
+        no pixel)."""
+        if min(x.shape[-2:]) < self.min_size:
+            raise ConfigError(f"{type(self).__name__} needs inputs of at least {self.min_size} "
+                              f"px (its pooling halves them), got {tuple(x.shape[-2:])}; use "
+                              f"an image size >= {self.min_size} or another model.")
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate representation: ``(B, C, H, W) -> (B, num_features)``."""

@@ -78,12 +78,14 @@ class DenseNet(T2DModel):
                 c = cout
         layers += [nn.BatchNorm2d(c), nn.ReLU(inplace=True)]
         self.body = nn.Sequential(*layers)
+        self.min_size = 2 ** (max(len(blocks) - 1, 0) + bool(stem_pool))
         self.num_features = c
         init_cnn_(self)
         self.reset_head(num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, num_features)``."""
+        self.check_size(x)
         return global_pool(self.body(x))
 
 

@@ -37,12 +37,14 @@ class VGG(T2DModel):
                            nn.ReLU(inplace=True)]
                 cin = v
         self.body = nn.Sequential(*layers)
+        self.min_size = 2 ** sum(v == "M" for v in cfg)
         self.num_features = cin
         init_cnn_(self)
         self.reset_head(num_classes)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W) -> (B, num_features)``."""
+        self.check_size(x)
         return global_pool(self.body(x))
 
 

@@ -44,6 +44,9 @@ class TrainConfig:
             check_number("stop_train_acc", self.stop_train_acc, 0.0, 1.0, low_open=True)
         check_choice("schedule", self.schedule, SCHEDULES)
         check_number("lr", self.lr, 0.0, low_open=True)
+        check_number("weight_decay", self.weight_decay, 0.0)
+        check_number("min_lr", self.min_lr, 0.0)
+        check_int("warmup_epochs", self.warmup_epochs, 0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,8 +95,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
     """Validate a device string; asking for CUDA without a GPU is a one-line error."""
     try:
         dev = torch.device(device)
-    except RuntimeError:
-        raise ConfigError(f"Unknown device '{device}'; use cpu, cuda or cuda:N.") from None
+    except (RuntimeError, TypeError):
+        dev = None
+    if dev is None or dev.type not in ("cpu", "cuda"):  # meta, mps...: not computed on here
+        raise ConfigError(f"Unknown device '{device}'; use cpu, cuda or cuda:N.")
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(f"Device '{device}' asked for, but no CUDA GPU is available here; "
                           f"use --device cpu.")

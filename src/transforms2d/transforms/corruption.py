@@ -12,7 +12,7 @@ import math
 from .._lazy import lazy_import
 from ..rng import Draws
 from .ops import gaussian_kernels, luminance, rgb_copy, separable_filter
-from .registry import register, sample_factor
+from .registry import MAX_HYPER, register, sample_factor
 
 torch = lazy_import("torch")
 
@@ -30,7 +30,8 @@ def sample_blur(d: Draws, size: int, sigma=(0.1, 1.5), kernel: int = 7) -> dict:
 
 
 @register("blur", "corruption", sample_blur, "Gaussian blur, kernel 7, sigma ~ U[0.1, 1.5]",
-          changes_alpha=True, sigma=(0.1, 1.5), kernel=7)
+          changes_alpha=True, limits={"sigma": (0, MAX_HYPER, True), "kernel": (1, 32, False)},
+          sigma=(0.1, 1.5), kernel=7)
 def apply_blur(x: torch.Tensor, sigma: torch.Tensor, kernel: int) -> torch.Tensor:
     """Gaussian blur of all four channels, per-sample ``sigma (B,)``, reflect padding."""
     # Weights sum to 1 only up to rounding: clamp so values stay in [0, 1].
@@ -58,7 +59,8 @@ def sample_pixelate(d: Draws, size: int, ratio: float = 0.3) -> dict:
 
 
 @register("pixelate", "corruption", sample_pixelate,
-          "p=0.5: box-downsample to 30%, nearest-upsample back", True, p=0.5, ratio=0.3)
+          "p=0.5: box-downsample to 30%, nearest-upsample back", True,
+          limits={"ratio": (0, 1, True)}, p=0.5, ratio=0.3)
 def apply_pixelate(x: torch.Tensor, small: int) -> torch.Tensor:
     """Box-average down to ``small × small``, then nearest-neighbour back up (RGBA)."""
     h, w = x.shape[-2:]
@@ -77,7 +79,8 @@ def sample_elastic(d: Draws, size: int, alpha: float = 150.0, sigma: float = 5.0
 
 
 @register("elastic", "corruption", sample_elastic,
-          "p=0.5: elastic deformation, alpha 150, sigma 5", True, p=0.5, alpha=150.0, sigma=5.0)
+          "p=0.5: elastic deformation, alpha 150, sigma 5", True,
+          limits={"sigma": (0, MAX_HYPER, True)}, p=0.5, alpha=150.0, sigma=5.0)
 def apply_elastic(x: torch.Tensor, field: torch.Tensor, alpha: float, sigma: float):
     """Displace pixels by ``alpha *`` Gaussian-smoothed ``field`` pixels, bilinear (RGBA)."""
     b, _, h, w = x.shape

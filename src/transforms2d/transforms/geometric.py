@@ -11,7 +11,7 @@ import math
 from .._lazy import lazy_import
 from ..rng import Draws
 from .ops import alpha_bbox, rotation_inverse, shift_per_sample, warp_affine
-from .registry import register, sample_nothing
+from .registry import MAX_HYPER, register, sample_nothing
 
 torch = lazy_import("torch")
 
@@ -22,7 +22,7 @@ def sample_scale(d: Draws, size: int, factor=(0.4, 1.0)) -> dict:
 
 
 @register("scale", "geometric", sample_scale, "scale by U[0.4, 1.0] about the centre",
-          changes_alpha=True, factor=(0.4, 1.0))
+          changes_alpha=True, limits={"factor": (0, MAX_HYPER, True)}, factor=(0.4, 1.0))
 def apply_scale(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
     """Scale each canvas by ``factor (B,)`` about its centre (> 1 enlarges)."""
     inv = torch.diag_embed((1.0 / factor.to(torch.float64))[:, None].expand(-1, 2))

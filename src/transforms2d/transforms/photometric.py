@@ -75,7 +75,7 @@ def sample_posterize(d: Draws, size: int, bits: int = 1) -> dict:
 
 
 @register("posterize", "photometric", sample_posterize, "keep 1 bit per channel, p=0.5",
-          p=0.5, bits=1)
+          limits={"bits": (1, 8, False)}, p=0.5, bits=1)
 def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
     """Keep the top ``bits`` of each 8-bit channel (Pillow's posterize): 2**bits levels."""
     step = float(1 << (8 - bits))

@@ -18,11 +18,13 @@ from typing import Any
 from .._lazy import lazy_import
 from ..errors import ConfigError, unknown_name
 from ..rng import Draws
-from ..validation import check_fraction
+from ..validation import check_fraction, check_int, check_number, invalid
 
 torch = lazy_import("torch")  # deferred: listing the registry needs no tensors
 
 GROUPS = ("geometric", "photometric", "corruption")  # "none" is the identity's own group
+#: Largest magnitude of a hyper-parameter value (beyond it float32 arithmetic overflows).
+MAX_HYPER = 1e6
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class TransformInfo:
             the image size.
         summary: one line for ``t2d transforms``.
         changes_alpha: whether the object's alpha mask can change.
+        limits: ``{hyper-parameter: (low, high, low_open)}``, the valid values of each number
+            (of both ends of a range); others lie in ``[-MAX_HYPER, MAX_HYPER]``.
     """
 
     name: str
@@ -48,16 +52,19 @@ class TransformInfo:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     summary: str = ""
     changes_alpha: bool = False
+    limits: Mapping[str, tuple[float, float, bool]] = field(default_factory=dict)
 
 
 REGISTRY: dict[str, TransformInfo] = {}  # name -> entry; see transform_names() for the order
 
 
 def register(name: str, group: str, sampler: Callable, summary: str,
-             changes_alpha: bool = False, **defaults: Any):
+             changes_alpha: bool = False, limits: Mapping[str, tuple] | None = None,
+             **defaults: Any):
     """Decorator for an applier: registers it under ``name`` in ``group`` (one of
-    :data:`GROUPS`) with its sampler and default hyper-parameters. This is all it takes to add
-    a transform: datasets, ``t2d transforms`` and the contract tests then include it."""
+    :data:`GROUPS`) with its sampler and default hyper-parameters (``limits``: see
+    :class:`TransformInfo`). This is all it takes to add a transform: datasets,
+    ``t2d transforms`` and the contract tests then include it."""
     if name in REGISTRY:
         raise ValueError(f"transform {name!r} is already registered")
     if group not in (*GROUPS, "none"):
@@ -66,7 +73,7 @@ def register(name: str, group: str, sampler: Callable, summary: str,
     def deco(applier: Callable) -> Callable:
         REGISTRY[name] = TransformInfo(
             name, group, sampler, applier, MappingProxyType(dict(defaults)), summary,
-            changes_alpha,
+            changes_alpha, MappingProxyType(dict(limits or {})),
         )
         return applier
 
@@ -110,17 +117,38 @@ def resolve_hyper(info: TransformInfo, overrides: Mapping[str, Any]) -> dict[str
     if bad:
         valid = ", ".join(info.defaults) or "none"
         raise ConfigError(
-            f"Transform '{info.name}' has no parameter {sorted(bad)[0]!r}; valid: {valid}."
+            f"Transform '{info.name}' has no parameter {sorted(bad, key=str)[0]!r}; valid: "
+            f"{valid}."
         )
     hyper = {**info.defaults, **overrides}
     if hyper.get("p") is not None:
         check_fraction("p", hyper["p"], owner=f"transform '{info.name}'")
+    for key, value in overrides.items():
+        if key != "p":
+            _check_hyper(info, key, value)
     for key, value in hyper.items():
         if isinstance(value, tuple | list) and len(value) == 2 and value[0] > value[1]:
             raise ConfigError(
                 f"Transform '{info.name}': range {key}={tuple(value)} must have low <= high."
             )
     return hyper
+
+
+def _check_hyper(info: TransformInfo, key: str, value: Any) -> None:
+    """A number (an int where the paper's value is one), or a ``[low, high]`` pair where the
+    paper's value is a range, inside the parameter's limits."""
+    owner = f"transform '{info.name}'"
+    low, high, low_open = info.limits.get(key, (-MAX_HYPER, MAX_HYPER, False))
+    default = info.defaults[key]
+    if isinstance(default, tuple):
+        if not (isinstance(value, tuple | list) and len(value) == 2):
+            raise invalid(key, "a [low, high] pair of numbers", value, owner=owner)
+        for v in value:
+            check_number(key, v, low, high, low_open=low_open, owner=owner)
+    elif isinstance(default, int) and not isinstance(default, bool):
+        check_int(key, value, low + low_open, high, owner=owner)
+    else:
+        check_number(key, value, low, high, low_open=low_open, owner=owner)
 
 
 def sample_params(
