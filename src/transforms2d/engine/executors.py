@@ -14,6 +14,7 @@ way and report run events only.
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -146,7 +147,7 @@ def emit_outcome(emit: EventHook, out: dict, h: str, i: int, total: int) -> None
     emit(kind, h, i, total)
 
 
-class GridExecutor:
+class GridExecutor(ABC):
     """The shared loop of every executor: compute what is pending (``_compute``, one pass),
     then wait for runs held by other processes, passing over them again every ``poll_s``
     seconds until each is done (by its holder, or here once its lease went stale) or
@@ -160,6 +161,7 @@ class GridExecutor:
         """Compute the runs not done (see the module docstring); ``on_progress`` follows the
         stages of the current run where the runs execute in this process."""
         specs = unique(specs)
+        hashes = [spec_hash(s) for s in specs]
         emit = on_event or (lambda *a: None)
         summary, todo = pending(specs, store, emit)
         if todo:
@@ -168,15 +170,16 @@ class GridExecutor:
         deadline = None if self.wait_s is None else time.monotonic() + self.wait_s
         while summary.held and (deadline is None or time.monotonic() < deadline):
             time.sleep(poll)
-            again = [(i, s) for i, s in enumerate(specs) if spec_hash(s) in summary.held]
-            for _, s in again:
-                del summary.held[spec_hash(s)]
+            again = [(i, s) for i, (s, h) in enumerate(zip(specs, hashes))
+                     if summary.held.pop(h, None) is not None]
             settle(summary, again, self._compute(again, store, len(specs), emit, on_progress))
         return summary
 
+    @abstractmethod
     def _compute(self, todo, store: RunStore, total: int, emit: EventHook,
                  on_progress: ProgressHook | None) -> dict[str, dict]:
-        raise NotImplementedError
+        """One pass over ``todo`` (``(index, spec)`` pairs): each run's outcome by hash, as
+        :func:`compute` returns it, with its events emitted."""
 
 
 class LocalExecutor(GridExecutor):
@@ -188,13 +191,10 @@ class LocalExecutor(GridExecutor):
     def _compute(self, todo, store: RunStore, total: int, emit: EventHook,
                  on_progress: ProgressHook | None) -> dict[str, dict]:
         outcomes = {}
-        for i, spec in todo:
+        for i, spec in todo:  # compute() says "reused" for a run another process finished
             h = spec_hash(spec)
-            if store.status(h) == DONE:  # finished by another process since we looked
-                outcomes[h] = {"reused": True}
-            else:
-                outcomes[h] = compute(spec, store, self.device, self.progress, on_progress,
-                                      on_start=lambda h=h, i=i: emit("start", h, i, total))
+            outcomes[h] = compute(spec, store, self.device, self.progress, on_progress,
+                                  on_start=lambda h=h, i=i: emit("start", h, i, total))
             emit_outcome(emit, outcomes[h], h, i, total)
         return outcomes
 
