@@ -2,7 +2,7 @@
 function-local imports only defer heavy or optional dependencies.
 
 Layers, lowest first: foundations (errors, validation, rng, io and the private helpers) ←
-assets ← transforms ← data ← models, metrics ← train ← engine ← study ← cli. A module may
+assets ← transforms ← data ← models, metrics ← train ← engine, profiling ← study ← cli. A module may
 import its own package and any lower layer, never a higher one nor a sibling package of its
 own layer.
 """
@@ -19,10 +19,10 @@ import transforms2d
 ROOT = Path(transforms2d.__file__).parent
 FOUNDATIONS = {"__init__", "errors", "validation", "rng", "io", "_malloc", "_lazy"}
 RANK = {"foundations": 0, "assets": 1, "transforms": 2, "data": 3, "models": 4, "metrics": 4,
-        "train": 5, "engine": 6, "study": 7, "cli": 8}
+        "train": 5, "engine": 6, "profiling": 6, "study": 7, "cli": 8}
 # Third-party modules heavy or optional enough to be imported inside the function that needs
 # them (so that light commands and worker start-up do not pay for them).
-DEFERRABLE = {"torch", "ray", "datasets", "pandas", "matplotlib", "pyarrow"}
+DEFERRABLE = {"torch", "ray", "datasets", "pandas", "matplotlib", "pyarrow", "timm"}
 
 
 def module_name(path: Path) -> str:

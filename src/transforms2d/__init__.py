@@ -15,8 +15,8 @@ from typing import Any
 from .errors import ConfigError
 
 __version__ = "0.1.0"
-_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms"}  # name -> module that defines it
-__all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__"]
+_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling"}  # name -> module that defines it
+__all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__", "profile"]
 
 
 def __getattr__(name: str) -> Any:

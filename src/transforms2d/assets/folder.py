@@ -86,7 +86,7 @@ def _check_unique_stems(files: list[Path]) -> None:
         seen[f.stem] = f
 
 
-def _open(path: Path) -> Image.Image:
+def open_image(path: Path) -> Image.Image:
     """Fully decode an image file, or raise a one-line ConfigError naming it."""
     try:
         with Image.open(path) as im:
@@ -108,7 +108,7 @@ def _to_chw(im: Image.Image, mode: str) -> torch.Tensor:
 
 
 def _load_object(path: Path) -> torch.Tensor:
-    im = _open(path)
+    im = open_image(path)
     if not _has_alpha(im):
         raise ConfigError(f"Object image {path} has no alpha channel (mode {im.mode}); save it "
                           f"as an RGBA PNG with a transparent background.")
@@ -116,4 +116,4 @@ def _load_object(path: Path) -> torch.Tensor:
 
 
 def _load_background(path: Path) -> torch.Tensor:
-    return _to_chw(_open(path), "RGB")
+    return _to_chw(open_image(path), "RGB")

@@ -45,12 +45,10 @@ import torch
 from ..assets.cifar import FORMATS, default_root, load_cifar, source_split, split_index
 from ..errors import ConfigError
 from ..rng import Draws, derive_key
-from ..transforms import apply_params, get_transform, sample_params
-from ..transforms.ops import shift_per_sample
 from ..validation import check_choice, check_device, check_int, check_number
 from .batched import BatchedDataset
-from .render import OBJECT_SCALE
 from .spec import SPLITS, TransformLike, TransformList, parse_transforms
+from .whole import max_shift, transform_whole, translate_whole
 
 __all__ = ["CIFAR_STATS", "NORMALIZE", "CifarSpec", "TransformedCIFAR", "max_shift",
            "translate_whole"]
@@ -61,20 +59,6 @@ CIFAR_STATS = {
     "cifar10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
     "cifar100": ((0.5071, 0.4865, 0.4409), (0.2673, 0.2564, 0.2762)),
 }
-
-
-def max_shift(size: int) -> int:
-    """Largest shift (px) of ``translate`` on whole images: half the free room of a
-    Transforms-2D object box (5 at 32 px)."""
-    return round((1.0 - OBJECT_SCALE) * size / 2)
-
-
-def translate_whole(x: torch.Tensor, position: torch.Tensor) -> torch.Tensor:
-    """Shift ``x (B, C, S, S)`` by ``floor(position * (2r + 1)) - r`` px (rows, columns;
-    ``position (B, 2)`` in [0, 1) from the registry's translate sampler); zeros fill in."""
-    r = max_shift(x.shape[-1])
-    d = (position.double() * (2 * r + 1)).floor().long().clamp_(max=2 * r) - r
-    return shift_per_sample(x, d[:, 0], d[:, 1])
 
 
 @dataclass(frozen=True)
@@ -211,18 +195,8 @@ class TransformedCIFAR(BatchedDataset):
         images, select, labels, mean, std = self._data()
         index = index.to(self.device).reshape(-1)
         rgb = images.index_select(0, select.index_select(0, index)).float().mul_(1.0 / 255.0)
-        x = torch.cat([rgb, torch.ones_like(rgb[:, :1])], 1)  # opaque RGBA, as an object canvas
-        # The renderer's transform loop (Renderer.objects), with its keys and child streams.
-        ep = epoch if sp.split == "train" else 0
-        d = Draws(derive_key(sp.seed, "transform", sp.split, sp.transform_seed, ep), index)
-        for k, (name, overrides) in enumerate(sp.transforms):
-            info = get_transform(name)
-            params = sample_params(info, d.child(f"{k}:{name}"), sp.image_size, dict(overrides))
-            if name == "translate":
-                x = translate_whole(x, params["position"])
-            else:
-                x = apply_params(info, x, params)
-        out = x[:, :3].mul_(x[:, 3:4])  # composited onto black
+        out = transform_whole(rgb, sp.transforms, index, sp.seed, sp.split, sp.transform_seed,
+                              epoch)
         if sp.normalize == "half":  # bit-identical to the renderer's last step
             return out.mul_(2.0).sub_(1.0).clamp_(-1.0, 1.0), labels.index_select(0, index)
         return out.sub_(mean).div_(std), labels.index_select(0, index)

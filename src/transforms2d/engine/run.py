@@ -81,7 +81,8 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
                 on_epoch=on_epoch)
     pause_for_tests("pretrain", spec_hash(spec))
     save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final,
-                    stopped_early=res.stopped_early)
+                    stopped_early=res.stopped_early,
+                    image_size=getattr(data.spec, "image_size", None))
 
 
 def probe(net, target, seed: int, progress: bool = False, device: str = "cpu",

@@ -91,7 +91,8 @@ def create_model(name: str, num_classes: int = 10, **kwargs) -> nn.Module:
     """Build a fresh model by registry name (or alias).
 
     Keyword arguments whose value is ``None`` are dropped, so callers can pass optional
-    settings through unchanged. Initialisation uses the global torch RNG: the same
+    settings through unchanged. The model records ``model_name`` and ``model_kwargs`` (what
+    rebuilds it). Initialisation uses the global torch RNG: the same
     ``torch.manual_seed`` gives the same weights.
 
     Raises:
@@ -101,10 +102,12 @@ def create_model(name: str, num_classes: int = 10, **kwargs) -> nn.Module:
     info = model_info(name)
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     try:
-        return info.fn(num_classes=num_classes, **kwargs)
+        net = info.fn(num_classes=num_classes, **kwargs)
     except TypeError as e:
         if "unexpected keyword argument" not in str(e):
             raise
         bad = str(e).split("argument")[-1].strip()
         raise ConfigError(f"Model '{info.name}' does not take the argument {bad}; "
                           f"remove it from the model settings.") from None
+    net.model_name, net.model_kwargs = info.name, kwargs  # what rebuilds it (untrained)
+    return net

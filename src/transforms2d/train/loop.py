@@ -129,8 +129,10 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     steps = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, cfg.epochs * steps, steps))
     result, best = TrainResult(), -1.0
+    size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
     ckpt = (lambda name, **m: save_checkpoint(Path(out_dir) / name, model, model_name,
-                                              model_kwargs, **m)) if out_dir else None
+                                              model_kwargs, image_size=size, **m)) \
+        if out_dir else None
     with progress_bar(cfg.progress, desc, cfg.epochs * steps) as bar:
         for epoch in range(cfg.epochs):
             row = _epoch(model, data, cfg, opt, sched, epoch, bar, out_dir if ckpt else None)

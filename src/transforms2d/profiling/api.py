@@ -1,0 +1,203 @@
+"""``transforms2d.profile``: what is a model invariant to?
+
+>>> import transforms2d as t2d                                    # doctest: +SKIP
+>>> res = t2d.profile("runs/abc/pretrain.pt", transforms="rotate,hue", pairs=500)
+>>> res.to_frame().query("metric == 'l2'")                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from ..metrics.measure import _check_metrics
+from ..transforms import get_transform, transform_names
+from ..validation import check_device, check_int
+from .adapters import LoadedModel, load_model
+from .domains import build_pair, domain_label, parse_domains
+from .layers import Representation
+from .measure import Task, check_memory, run_tasks
+from .output import write_profile
+from .sweeps import check_levels, sweep_tasks
+
+DEFAULT_METRICS = ("l2", "cos", "cka")
+COLUMNS = ("model", "untrained", "layer", "domain", "transform", "level", "metric", "value",
+           "ci_low", "ci_high")
+
+
+@dataclass
+class ProfileResult:
+    """A finished profile: one row per (model, layer, domain, transform, level, metric).
+
+    Attributes:
+        rows: dicts with the keys of :data:`COLUMNS`; ``untrained`` marks the reference network
+            of a model (same architecture, untrained); ``level`` is ``None`` for the paper's
+            parameters, else the strength level in (0, 1].
+        models: one dict per model: name, kind, input size, mean/std, representation,
+            reference.
+        settings: the arguments the profile ran with.
+    """
+
+    rows: list[dict]
+    models: list[dict]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self):
+        """The rows as a tidy pandas DataFrame (columns :data:`COLUMNS`)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows, columns=list(COLUMNS))
+
+    def to_json(self) -> str:
+        return json.dumps({"settings": self.settings, "models": self.models,
+                           "rows": self.rows}, indent=1, allow_nan=True)
+
+    def save(self, out: str | os.PathLike) -> list[str]:
+        """Write profile.json, profile.parquet, summary.md and figures/ under ``out``;
+        returns the paths written."""
+        return write_profile(self, out)
+
+
+def _as_models(models, weights) -> list[LoadedModel]:
+    if isinstance(models, Mapping):
+        out = [m if isinstance(m, LoadedModel) else load_model(m, weights, name=str(k))
+               for k, m in models.items()]
+        for k, m in zip(models, out):
+            m.name = str(k)
+        return out
+    if isinstance(models, str | os.PathLike | nn.Module | LoadedModel):
+        models = [models]
+    out = [m if isinstance(m, LoadedModel) else load_model(m, weights) for m in models]
+    if not out:
+        raise ConfigError("No model given; pass a checkpoint, a TorchScript/export file, "
+                          "'package.module:factory' or 'timm:<name>'.")
+    names = [m.name for m in out]
+    for k, m in enumerate(out):  # two files called last.pt: keep both, name them apart
+        if names.count(m.name) > 1:
+            m.name = f"{m.name}#{k + 1}"
+    return out
+
+
+def _transforms(transforms) -> list[str]:
+    if transforms is None or transforms == "all":
+        return list(transform_names())
+    items = [t.strip() for t in transforms.split(",")] if isinstance(transforms, str) \
+        else list(transforms)
+    items = [t for t in items if t]
+    if not items:
+        raise ConfigError("No transform given; pass some of the 18 (or 'all').")
+    return [get_transform(t).name for t in items]
+
+
+def _entries(models: list[LoadedModel], size_of: Callable[[LoadedModel], int], layer, layers,
+             reference: bool, seed: int, device) -> list[tuple[str, bool, Representation, int]]:
+    """``(name, untrained, representation, input size)`` per model and reference."""
+    out = []
+    for m in models:
+        size = size_of(m)
+        if m.kind != "export" or torch.device(device).type != "cpu":
+            m.module.to(device)
+        probe = torch.zeros(2, 3, size, size, device=device)
+        out.append((m.name, False, Representation(m, probe, layer, layers), size))
+        if reference and m.reference is not None:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                net = m.reference().to(device).eval()
+            ref = LoadedModel(net, m.name, m.kind, m.input_size, m.mean, m.std, m.hookable)
+            out.append((m.name, True, Representation(ref, probe, layer, layers), size))
+    return out
+
+
+def profile(models, transforms: str | Sequence[str] | None = None,
+            domains: str | Sequence[str] = "objects,random", pairs: int = 1000,
+            levels: int | Sequence[float] | None = None,
+            metrics: str | Sequence[str] = DEFAULT_METRICS, layer: str | None = None,
+            layers: str | int | None = None, image_size: int | None = None,
+            weights: str | None = None, mean: Sequence[float] | None = None,
+            std: Sequence[float] | None = None, reference: bool = True, seed: int = 0,
+            batch_size: int = 250, resamples: int = 1000, device: str = "cpu",
+            progress: Callable[[str, int], None] | None = None) -> ProfileResult:
+    """The invariance profile of one or several models.
+
+    Args:
+        models: one model or a list / ``{name: model}`` of them: a transforms2d checkpoint,
+            a TorchScript or ``torch.export`` file, ``"package.module:factory"``,
+            ``"timm:<name>"``, or an ``nn.Module``.
+        transforms: transform names (default: the 18), a list or ``"rotate,hue"``.
+        domains: ``"objects"``, ``"random"``, ``"folder:PATH"`` (comma list or list).
+        pairs: image pairs per (domain, transform, level).
+        levels: strength sweep: an int N (N evenly spaced levels in (0, 1]) or the levels;
+            each transform with a magnitude is then also profiled at every level.
+        metrics: from ``l2`` (lower = more invariant), ``cos``, ``dot`` (higher = more
+            invariant) and ``cka`` (1 = same up to rotation and scale).
+        layer: a module name (``"head:in"`` for a module's input), ``"features()"`` or
+            ``"output"``; default: ``features()``, else the input of the last ``nn.Linear``.
+        layers: ``"all"`` or N: every (N-th) block, for invariance by depth.
+        image_size: input side (default: the model's, else 32).
+        weights: state dict loaded into an entry point's or timm's model.
+        mean, std: the model's per-channel input normalisation in [0, 1] units (default: the
+            model's, else 0.5 / 0.5, Transforms-2D's).
+        reference: also profile each model's untrained twin (same architecture).
+        seed: seeds the images, transform parameters, partners, references and bootstrap.
+        batch_size: pairs rendered and embedded at once.
+        resamples: bootstrap resamples of the 95% intervals (over pairs).
+        device: where images are rendered and models run.
+        progress: ``progress(label, total)`` is called before the work (``total`` tasks) and
+            ``progress(label, -1)`` after each task.
+
+    Returns:
+        a :class:`ProfileResult`.
+    """
+    names = _transforms(transforms)
+    doms = parse_domains(domains)
+    mets = _check_metrics(metrics)
+    check_int("pairs", pairs, 2)
+    check_int("batch_size", batch_size, 2)
+    check_int("resamples", resamples, 1)
+    dev = check_device("device", device)
+    lv = check_levels(levels) if levels else ()
+    loaded = _as_models(models, weights)
+    for m in loaded:
+        if mean is not None:
+            m.mean = tuple(float(v) for v in mean)
+        if std is not None:
+            m.std = tuple(float(v) for v in std)
+        if len(m.mean) != 3 or len(m.std) != 3 or min(m.std) <= 0:
+            raise ConfigError(f"mean and std need 3 values each, std > 0; got {m.mean} and "
+                              f"{m.std} for '{m.name}'.")
+    sizes = {}
+    for m in loaded:
+        sizes[id(m)] = check_int("image_size", image_size or m.input_size or 32, 8)
+    entries = _entries(loaded, lambda m: sizes[id(m)], layer, layers, reference, seed, dev)
+    check_memory([e[:3] for e in entries], pairs, mets)
+    for name, arg in doms:  # a bad folder fails here, before any work
+        build_pair(name, arg, [names[0]], pairs, seed, 8, dev)
+    tasks = [Task(d, a, t, L, o) for d, a in doms for t, L, o in sweep_tasks(names, lv)]
+    by_size: dict[int, list] = {}
+    for e in entries:
+        by_size.setdefault(e[3], []).append(e[:3])
+    total = len(tasks) * len(by_size)
+    if progress:
+        progress("profile", total)
+    rows = []
+    for size, group in by_size.items():
+        rows += run_tasks(tasks, group, size, pairs, mets, seed, batch_size, resamples, dev,
+                          advance=(lambda t: progress(t.label, -1)) if progress else
+                          (lambda t: None))
+    info = [dict(name=m.name, kind=m.kind, input_size=sizes[id(m)], mean=list(m.mean),
+                 std=list(m.std), representation=e[2].note, reference=m.reference_note
+                 if reference else "not requested")
+            for m in loaded for e in entries if e[0] == m.name and not e[1]]
+    settings = dict(transforms=names, domains=[domain_label(d, a) for d, a in doms],
+                    pairs=pairs, levels=list(lv), metrics=list(mets), layer=layer,
+                    layers=layers, seed=seed, batch_size=batch_size, resamples=resamples,
+                    device=str(dev), interval="95% percentile bootstrap over pairs "
+                                              f"({resamples} resamples)")
+    return ProfileResult(rows, info, settings)
