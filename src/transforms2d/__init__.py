@@ -15,7 +15,8 @@ from typing import Any
 from .errors import ConfigError
 
 __version__ = "0.1.0"
-_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling"}  # name -> module that defines it
+# name -> module that defines it
+_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling"}
 __all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__", "profile"]
 
 

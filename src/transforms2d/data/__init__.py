@@ -1,7 +1,8 @@
 """Datasets: the dataset specification, the batched renderer and the torch datasets
 :class:`Transforms2D` and :class:`TransformedCIFAR` (Transforms-2D transforms on whole CIFAR
-images), :class:`ImageFolderDataset` (the same on a user's image folder), and Figure-1 preview grids (:mod:`.preview`). CIFAR is read from ``root=`` or
-``$T2D_CIFAR_ROOT`` by :mod:`transforms2d.assets.cifar`; it also serves as backgrounds via
+images), :class:`ImageFolderDataset` (the same on a user's image folder), and Figure-1
+preview grids (:mod:`.preview`). CIFAR is read from ``root=`` or ``$T2D_CIFAR_ROOT`` by
+:mod:`transforms2d.assets.cifar`; it also serves as backgrounds via
 ``Transforms2D(background_pack="cifar10")``.
 """
 
