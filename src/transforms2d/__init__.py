@@ -16,8 +16,10 @@ from .errors import ConfigError
 
 __version__ = "0.1.0"
 # name -> module that defines it
-_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling"}
-__all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__", "profile"]
+_LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling",
+         "load_results": ".engine.results"}
+__all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__", "load_results",
+           "profile"]
 
 
 def __getattr__(name: str) -> Any:

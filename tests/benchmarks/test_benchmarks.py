@@ -48,3 +48,12 @@ def test_bench_engine_scale_pool_equals_local_one_thread():
     out = _run("bench_engine_scale.py", "--seeds", "1", "--configs", "local-1t,pool-2w")
     row = next(line for line in out.splitlines() if line.startswith("| pool, 2 one-thread"))
     assert row.rstrip(" |").endswith("local-1t")  # same result bytes as the local executor
+
+
+def test_bench_profile_prints_the_stage_shares():
+    out = _run("bench_profile.py", "--model", "convnet_xs", "--pairs", "40",
+               "--transforms", "rotate,hue", "--resamples", "20", "--batch-size", "20")
+    stages = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
+    assert stages[1:] == ["render (both views)", "embed (model forward)",
+                          "scores, CKA, bootstrap, overhead", "whole profile"]
+    assert "images/s through the whole profile" in out

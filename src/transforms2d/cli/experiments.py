@@ -191,3 +191,34 @@ def report_cmd(folder: Folder) -> None:
     console.print(f"wrote {rep.path} and {len(rep.files)} table/figure/claims files "
                   f"({rep.done} of {rep.total} runs done)", highlight=False)
 
+
+
+@app.command("results")
+def results_cmd(
+    folder: Folder,
+    out: Annotated[Path | None, typer.Option(help="Also write the table: .csv or .parquet.")]
+    = None,
+    all_columns: Annotated[bool, typer.Option("--all", help="Print every column.")] = False,
+) -> None:
+    """Every run of FOLDER (an experiment folder, or a reproduce folder of several) as one
+    table: spec fields (config/...) and metrics (pretrain/..., probe/..., invariance/...);
+    transforms2d.load_results(FOLDER) returns it as a pandas DataFrame."""
+    from ..engine.results import load_results
+
+    try:
+        if out is not None and out.suffix not in (".csv", ".parquet"):
+            raise ConfigError(f"--out must end in .csv or .parquet. Got {out}.")
+        df = load_results(folder)
+    except ConfigError as e:
+        fail(e)
+    shown = df if all_columns else df[[c for c in df.columns if c in (
+        "experiment", "run", "status", "config/model", "config/seed", "pretrain/train_acc")
+        or (c.startswith("probe/") and c.endswith("/test_acc"))][:12]]
+    console.print(shown.to_string(index=False, max_rows=60), highlight=False, markup=False,
+                  soft_wrap=True)
+    console.print(f"{len(df)} runs, {len(df.columns)} columns"
+                  + ("" if all_columns else " (--all prints every column)"), highlight=False)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        df.to_csv(out, index=False) if out.suffix == ".csv" else df.to_parquet(out, index=False)
+        console.print(f"wrote {out}", highlight=False)
