@@ -66,17 +66,23 @@ def run_cmd(
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (HEAD:6379 or "
                                                     "auto); default: start a local one. Needs "
                                                     "--executor ray.")] = None,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a size of the profile: key=value (repeatable; an unknown key "
+                      "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
+    = None,
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
     from ..engine import RunStore, get_executor, spec_hash, unique
+    from ..engine.overrides import parse_sets
     from ..study import get_experiment
     from ..train import resolve_device
 
     try:
         exp = get_experiment(experiment)  # a name or an alias (e1 or tvo)
         out = out or Path("results") / exp.name
-        specs = unique(exp.specs(profile, seeds))
+        sets = exp.resolve(exp.check_profile(profile), parse_sets(set_ or []))
+        specs = unique(exp.specs(profile, seeds, sets))
         if ray_address is not None and executor != "ray":
             raise ConfigError("--ray-address needs --executor ray; add it or drop "
                               "--ray-address.")
@@ -90,7 +96,7 @@ def run_cmd(
         store = RunStore(out)
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
-        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
+        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets)
     except ConfigError as e:
         fail(e)
     try:

@@ -13,11 +13,13 @@ them (``t2d report``). Each experiment lives in its own module, which registers 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import unknown_name
 from ..validation import check_int
+from .overrides import applied, resolve
 from .spec import RunSpec
 
 DEFAULT_PROFILES = ("smoke", "quick", "paper")
@@ -41,17 +43,33 @@ class Experiment:
     aliases: tuple[str, ...] = ()
     profiles: tuple[str, ...] = DEFAULT_PROFILES
     paper: bool = False
+    sizes: Mapping[str, dict] | None = None
 
     def check_profile(self, profile: str) -> str:
         if profile not in self.profiles:
             raise unknown_name("profile", profile, self.profiles, owner=self.name)
         return profile
 
-    def specs(self, profile: str, seeds: int) -> list[RunSpec]:
-        """The run specs for ``profile`` and ``seeds`` (both validated here)."""
+    def specs(self, profile: str, seeds: int,
+              overrides: Mapping[str, Any] | None = None) -> list[RunSpec]:
+        """The run specs for ``profile`` and ``seeds`` (both validated here), with size
+        ``overrides`` (:func:`~transforms2d.engine.overrides.resolve`d) applied."""
         self.check_profile(profile)
         check_int("seeds", seeds, 1, owner=self.name)
-        return self.runs(profile, seeds)
+        with applied(self.sizes, profile, self.resolve(profile, overrides or {})):
+            return self.runs(profile, seeds)
+
+    def resolve(self, profile: str, sets: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed, checked size overrides of ``profile`` (``key -> text or value``)."""
+        return resolve(self.sizes, self.check_profile(profile), sets, self.name)
+
+    def aggregate_with(self, records: list[dict], profile: str | None,
+                       overrides: Mapping[str, Any] | None = None) -> dict:
+        """``aggregate`` with the folder's recorded overrides applied."""
+        if not overrides or profile not in self.profiles:
+            return self.aggregate(records, profile)
+        with applied(self.sizes, profile, self.resolve(profile, overrides)):
+            return self.aggregate(records, profile)
 
 
 EXPERIMENTS: dict[str, Experiment] = {}  # in registration order
@@ -60,17 +78,19 @@ ALIASES: dict[str, str] = {}  # alias -> name (e.g. the authors' "tvo" -> "e1")
 
 def register_experiment(name: str, aggregate: Aggregate, description: str = "",
                         aliases: tuple[str, ...] = (), profiles: tuple[str, ...] =
-                        DEFAULT_PROFILES, paper: bool = False):
+                        DEFAULT_PROFILES, paper: bool = False,
+                        sizes: Mapping[str, dict] | None = None):
     """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``
     (also reachable by each of ``aliases``). The description defaults to the first line of
-    ``fn``'s docstring."""
+    ``fn``'s docstring. ``sizes`` is the profile -> sizes table the grid reads, which ``t2d run
+    --set key=value`` overrides (:mod:`.overrides`)."""
     def deco(fn: Callable[[str, int], list[RunSpec]]):
         taken = [a for a in (name, *aliases) if a in ALIASES or a in EXPERIMENTS]
         if taken:
             raise ValueError(f"experiment name or alias {taken[0]!r} is already registered")
         doc = (fn.__doc__ or "").strip().splitlines()
         EXPERIMENTS[name] = Experiment(name, fn, aggregate, description or (doc[0] if doc else ""),
-                                       tuple(aliases), tuple(profiles), paper)
+                                       tuple(aliases), tuple(profiles), paper, sizes)
         ALIASES.update({a: name for a in aliases})
         return fn
     return deco

@@ -209,11 +209,15 @@ def write_report(store, experiment) -> Report:
     records = [{"hash": h, "spec": store.load_spec(h), "result": res}
                for h in hashes if (res := store.result(h)) is not None]
     done, total = len(records), len(hashes)
-    header = (f"Profile `{rec.get('profile')}`, {rec.get('seeds')} seed(s): {done} of {total} "
-              f"runs done. `t2d report` on this folder regenerates it (computes nothing).\n")
+    sets = rec.get("overrides") or {}
+    changed = (" with " + ", ".join(f"`{k}={v}`" for k, v in sets.items())) if sets else ""
+    header = (f"Profile `{rec.get('profile')}`{changed}, {rec.get('seeds')} seed(s): {done} of "
+              f"{total} runs done. `t2d report` on this folder regenerates it (computes "
+              f"nothing).\n")
     if done < total:
         header += f"\n**{total - done} of {total} runs are not done yet**; numbers use the rest.\n"
-    out = check_outputs(experiment.aggregate(records, rec.get("profile")),
+    out = check_outputs(experiment.aggregate_with(records, rec.get("profile"),
+                                                  rec.get("overrides")),
                         experiment.name) if records else {
         "markdown": "No finished runs yet.\n"}
     files = write_outputs(store.root, out)
@@ -221,7 +225,7 @@ def write_report(store, experiment) -> Report:
     if claims or (store.root / "claims.json").exists():
         doc = {"experiment": experiment.name, "profile": rec.get("profile"),
                "seeds": rec.get("seeds"), "runs_done": done, "runs_total": total,
-               "claims": claims}
+               "claims": claims, **({"overrides": sets} if sets else {})}
         files.append(write_if_changed(store.root / "claims.json",
                                       json.dumps(doc, indent=2, sort_keys=True) + "\n"))
     title = experiment.name + (f": {experiment.description}" if experiment.description else "")

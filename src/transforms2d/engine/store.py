@@ -173,8 +173,10 @@ class RunStore:
     def experiment(self) -> dict | None:
         return read_json(self.root / "experiment.json")
 
-    def claim(self, experiment: str, profile: str, seeds: int, hashes: list[str]) -> None:
-        """Record which experiment this folder holds; another experiment's folder is refused."""
+    def claim(self, experiment: str, profile: str, seeds: int, hashes: list[str],
+              overrides: dict | None = None) -> None:
+        """Record which experiment this folder holds (with its size overrides, if any);
+        another experiment's folder is refused."""
         rec = self.experiment()
         if rec is not None and rec.get("experiment") != experiment:
             raise ConfigError(f"{self.root} holds runs of experiment "
@@ -185,8 +187,11 @@ class RunStore:
         if rec is None and self.runs.is_dir() and any(self.runs.iterdir()):
             raise ConfigError(f"{self.root} holds runs but no experiment.json; pass another "
                               f"--out.")
-        write_json(self.root / "experiment.json", {
-            "experiment": experiment, "profile": profile, "seeds": seeds, "runs": hashes})
+        rec = {"experiment": experiment, "profile": profile, "seeds": seeds, "runs": hashes}
+        if overrides:
+            rec["overrides"] = {k: list(v) if isinstance(v, tuple) else v
+                                for k, v in overrides.items()}
+        write_json(self.root / "experiment.json", rec)
 
     def hashes(self) -> list[str]:
         """The runs of the last ``t2d run`` in this folder (error if it holds no experiment)."""

@@ -103,7 +103,7 @@ def aggregate(records: list[dict], profile: str | None = None) -> dict:
             "claims": [_claim(values)]}
 
 
-@register_experiment("demo", aggregate)
+@register_experiment("demo", aggregate, sizes=SIZES)
 def demo(profile: str, seeds: int) -> list[RunSpec]:
     """Demo (not a paper experiment): pretrain on hue+invert vs rotate+blur, probe hue+invert."""
     z = SIZES[profile]

@@ -90,7 +90,8 @@ def cifar_markdown(profile: str | None, present: list[str]) -> str:
 
 
 
-@register_experiment("e1", aggregate, aliases=("tvo",), profiles=tuple(SIZES), paper=True)
+@register_experiment("e1", aggregate, aliases=("tvo",), profiles=tuple(SIZES), paper=True,
+                     sizes=SIZES)
 def e1(profile: str, seeds: int) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
     return unique(c.spec for c in cells(profile, seeds))

@@ -18,7 +18,8 @@ from .grid import (
 from .report import aggregate, collect
 
 
-@register_experiment("e2", aggregate, aliases=("ife",), profiles=tuple(SIZES), paper=True)
+@register_experiment("e2", aggregate, aliases=("ife",), profiles=tuple(SIZES), paper=True,
+                     sizes=SIZES)
 def e2(profile: str, seeds: int) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
     return unique(c.spec for source in sources() for c in cells(profile, seeds, source))

@@ -76,7 +76,8 @@ def _describe(z: dict) -> str:
     return describe_sizes(z) + " per domain and transform"
 
 
-@register_experiment("e3", aggregate, aliases=("it",), profiles=tuple(SIZES), paper=True)
+@register_experiment("e3", aggregate, aliases=("it",), profiles=tuple(SIZES), paper=True,
+                     sizes=SIZES)
 def e3(profile: str, seeds: int) -> list[RunSpec]:
     """E3 how transferable is invariance: one img and one rand model per transform and none."""
     return unique(c.spec for c in cells(profile, seeds))

@@ -43,7 +43,8 @@ def _describe(z: dict) -> str:
     return describe_sizes(z, f"{z['k']} transforms, {z['classes']} objects, ")
 
 
-@register_experiment("e4", aggregate, aliases=("tm",), profiles=tuple(SIZES), paper=True)
+@register_experiment("e4", aggregate, aliases=("tm",), profiles=tuple(SIZES), paper=True,
+                     sizes=SIZES)
 def e4(profile: str, seeds: int) -> list[RunSpec]:
     """E4 invariance mismatch: pretrain on nested transform sets, probe on every set."""
     return unique(c.spec for c in cells(profile, seeds))
