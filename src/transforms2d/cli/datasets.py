@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import Progress
 from rich.table import Table
 
 from ..errors import ConfigError
@@ -119,10 +121,6 @@ def export_cmd(
     """Write a Transforms-2D dataset to OUT: PNG folders + labels.csv, WebDataset tar shards,
     a Parquet table or a Hugging Face dataset, each with spec.json (deterministic: the same
     arguments give the same bytes)."""
-    import time
-
-    from rich.progress import Progress
-
     from ..data import Transforms2D
     from ..data.export import FORMATS, check_out, export
     from ..validation import check_choice, check_int

@@ -18,11 +18,14 @@ Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2
 
 def _write_report(store):
     """Tables, figures, claims.json and report.md from the stored runs (computes nothing)."""
+    from ..engine.config_grid import PREFIX, load_saved
     from ..engine.report import write_report
     from ..study import get_experiment
 
     store.hashes()  # first: a folder without experiment.json is the error to report
-    return write_report(store, get_experiment(str(store.experiment().get("experiment"))))
+    name = str(store.experiment().get("experiment"))
+    exp = load_saved(store.root) if name.startswith(PREFIX) else get_experiment(name)
+    return write_report(store, exp)
 
 
 def _run_grid(runner, specs, store, title: str):
@@ -48,9 +51,27 @@ def list_experiments() -> None:
     console.print(table)
 
 
+def _experiment(name, config, profile, seeds, sets):
+    """``(experiment, profile, seeds, config)`` of ``t2d run``: a registered experiment, or a
+    config file's (then ``config`` is the resolved config)."""
+    from ..engine.config_grid import experiment, load_config
+    from ..study import get_experiment
+
+    if config is None:
+        if name is None:
+            raise ConfigError("Name an experiment (see `t2d experiments`) or pass --config FILE.")
+        exp = get_experiment(name)  # a name or an alias (e1 or tvo)
+        return exp, exp.check_profile(profile), seeds, None
+    if name is not None or sets:
+        raise ConfigError("--config defines the whole grid: drop the experiment name and --set.")
+    cfg = load_config(config)
+    return experiment(cfg), "config", cfg["seeds"], cfg
+
+
 @app.command("run")
 def run_cmd(
-    experiment: Annotated[str, typer.Argument(help="Experiment name (see `t2d experiments`).")],
+    experiment: Annotated[str | None, typer.Argument(
+        help="Experiment name (see `t2d experiments`); none with --config.")] = None,
     profile: Annotated[str, typer.Option(help="Size profile, e.g. smoke, quick or paper "
                                          "(`t2d experiments` lists each one's).")] = "quick",
     seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
@@ -66,6 +87,9 @@ def run_cmd(
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (HEAD:6379 or "
                                                     "auto); default: start a local one. Needs "
                                                     "--executor ray.")] = None,
+    config: Annotated[Path | None, typer.Option(
+        help="Your own grid from a YAML/TOML/JSON file (models, source, probes, invariance, "
+             "seeds); see examples/.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a size of the profile: key=value (repeatable; an unknown key "
                       "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
@@ -74,14 +98,14 @@ def run_cmd(
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
     from ..engine import RunStore, get_executor, spec_hash, unique
+    from ..engine.config_grid import save_config
     from ..engine.overrides import parse_sets
-    from ..study import get_experiment
     from ..train import resolve_device
 
     try:
-        exp = get_experiment(experiment)  # a name or an alias (e1 or tvo)
-        out = out or Path("results") / exp.name
-        sets = exp.resolve(exp.check_profile(profile), parse_sets(set_ or []))
+        exp, profile, seeds, cfg = _experiment(experiment, config, profile, seeds, set_)
+        out = out or Path("results") / exp.name.replace(":", "-")
+        sets = exp.resolve(profile, parse_sets(set_ or [])) if config is None else {}
         specs = unique(exp.specs(profile, seeds, sets))
         if ray_address is not None and executor != "ray":
             raise ConfigError("--ray-address needs --executor ray; add it or drop "
@@ -97,6 +121,8 @@ def run_cmd(
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
         store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets)
+        if config is not None:
+            save_config(store.root, cfg)
     except ConfigError as e:
         fail(e)
     try:
