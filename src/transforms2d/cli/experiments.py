@@ -28,13 +28,16 @@ def _write_report(store):
     return write_report(store, exp)
 
 
-def _run_grid(runner, specs, store, title: str):
+def _run_grid(runner, specs, store, title: str, trackers=None):
     """Run the grid under one progress display (with the current run's stage where the
-    executor reports it: the local one does)."""
+    executor reports it: the local one does); ``trackers`` log every run that finishes."""
     from ..engine.display import GridProgress
+    from ..engine.trackers import chain
 
     with GridProgress(len(specs), title, console=console) as display:
-        return runner.run(specs, store, display.on_event, display.on_progress)
+        hook = display.on_event if trackers is None else chain(display.on_event,
+                                                               trackers.on_event)
+        return runner.run(specs, store, hook, display.on_progress)
 
 
 @app.command("experiments")
@@ -90,6 +93,9 @@ def run_cmd(
     config: Annotated[Path | None, typer.Option(
         help="Your own grid from a YAML/TOML/JSON file (models, source, probes, invariance, "
              "seeds); see examples/.")] = None,
+    log: Annotated[str, typer.Option(
+        help="Experiment trackers, comma list: csv (OUT/logs/metrics.csv), tensorboard, mlflow, "
+             "wandb (offline); each run is logged when it finishes.")] = "",
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a size of the profile: key=value (repeatable; an unknown key "
                       "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
@@ -100,6 +106,7 @@ def run_cmd(
     from ..engine import RunStore, get_executor, spec_hash, unique
     from ..engine.config_grid import save_config
     from ..engine.overrides import parse_sets
+    from ..engine.trackers import Trackers, parse_trackers
     from ..train import resolve_device
 
     try:
@@ -118,6 +125,7 @@ def run_cmd(
         if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
             resolve_device(device)
         store = RunStore(out)
+        trackers = Trackers(parse_trackers(log), store, exp.name) if log else None
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
         store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets)
@@ -126,7 +134,7 @@ def run_cmd(
     except ConfigError as e:
         fail(e)
     try:
-        summary = _run_grid(runner, specs, store, f"{experiment} ({profile})")
+        summary = _run_grid(runner, specs, store, f"{exp.name} ({profile})", trackers)
     except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
         fail(e)
     console.print(f"{exp.name} ({profile}, {seeds} seed(s)): {summary.total} runs, "

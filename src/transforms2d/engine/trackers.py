@@ -1,0 +1,204 @@
+"""Experiment trackers: ``t2d run ... --log csv,tensorboard,mlflow,wandb``.
+
+The driver logs each run when it finishes (computed here, on a pool worker, on a Ray node, or
+reused from the folder), from its stored record: every pretraining epoch's row (loss, accuracy,
+learning rate), every probe's loss curve (one step per probe epoch) and the final numbers
+(pretraining, probe accuracies, invariance metrics), tagged with the run hash, the experiment
+and the spec's main fields. Curves therefore arrive once per run, with their true epoch steps,
+whatever executor computed them. ``csv`` is always available (``OUT/logs/metrics.csv``:
+``run, experiment, model, seed, series, step, metric, value``); the others load their library
+when asked and fail in one line if it is missing. Offline modes only: TensorBoard writes event
+files under ``OUT/logs/tensorboard/<hash>``, MLflow a file store under ``OUT/logs/mlruns``, W&B
+runs with ``mode="offline"`` under ``OUT/logs``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, unknown_name
+
+COLUMNS = ("run", "experiment", "model", "seed", "series", "step", "metric", "value")
+
+
+def points(result: dict) -> Iterator[tuple[str, int, str, float]]:
+    """``(series, step, metric, value)`` of a stored result: the pretraining history, every
+    probe's loss curve and the final numbers (step 0)."""
+    pre = result.get("pretrain") or {}
+    for row in pre.get("history") or []:
+        step = int(row.get("epoch", 0))
+        for k, v in row.items():
+            if k != "epoch" and isinstance(v, int | float) and not isinstance(v, bool):
+                yield "pretrain", step, k, float(v)
+    for name, probe in (result.get("probes") or {}).items():
+        for step, v in enumerate(probe.get("loss_curve") or []):
+            yield f"probe/{name}", step, "loss", float(v)
+        for k, v in probe.items():
+            if isinstance(v, int | float) and not isinstance(v, bool):
+                yield "final", 0, f"probe/{name}/{k}", float(v)
+    for k, v in (pre.get("final") or {}).items():
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            yield "final", 0, f"pretrain/{k}", float(v)
+    for name, inv in (result.get("invariance") or {}).items():
+        for k, v in inv.items():
+            yield "final", 0, f"invariance/{name}/{k}", float(v)
+
+
+def tags(result: dict, experiment: str) -> dict[str, Any]:
+    spec = result.get("spec") or {}
+    source = spec.get("source") or {}
+    return {"run": result.get("spec_hash"), "experiment": experiment, "model": spec.get("model"),
+            "seed": spec.get("seed"), "source_transforms": ",".join(source.get("transforms", [])),
+            "source_n": source.get("n")}
+
+
+class CsvTracker:
+    """Appends every point of every finished run to ``OUT/logs/metrics.csv``."""
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / "logs" / "metrics.csv"
+        self.seen: set | None = None  # the file is touched at the first run logged
+
+    def _open(self) -> set:
+        if self.seen is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                with self.path.open("w", newline="") as f:
+                    csv.writer(f).writerow(COLUMNS)
+            with self.path.open(newline="") as f:  # runs logged by an earlier t2d run
+                self.seen = {row["run"] for row in csv.DictReader(f)}
+        return self.seen
+
+    def log(self, result: dict, experiment: str) -> None:
+        t = tags(result, experiment)
+        if t["run"] in self._open():
+            return
+        self.seen.add(t["run"])
+        with self.path.open("a", newline="") as f:
+            w = csv.writer(f)
+            for series, step, metric, value in points(result):
+                w.writerow((t["run"], experiment, t["model"], t["seed"], series, step, metric,
+                            value))
+
+    def close(self) -> None:
+        pass
+
+
+class TensorBoardTracker:
+    """One event folder per run: ``OUT/logs/tensorboard/<hash>`` (scalars ``series/metric``,
+    the spec's tags as text)."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            raise ConfigError("--log tensorboard needs the tensorboard package: pip install "
+                              "tensorboard.") from None
+        self.writer_cls, self.root = SummaryWriter, root / "logs" / "tensorboard"
+
+    def log(self, result: dict, experiment: str) -> None:
+        t = tags(result, experiment)
+        folder = self.root / str(t["run"])
+        if folder.exists():  # logged by an earlier t2d run
+            return
+        with self.writer_cls(str(folder)) as w:
+            w.add_text("spec", ", ".join(f"{k}={v}" for k, v in t.items()))
+            for series, step, metric, value in points(result):
+                w.add_scalar(f"{series}/{metric}", value, step)
+
+    def close(self) -> None:
+        pass
+
+
+class MlflowTracker:
+    """One MLflow run per run, in a local file store ``OUT/logs/mlruns``."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            import mlflow
+        except ImportError:
+            raise ConfigError("--log mlflow needs mlflow: pip install mlflow.") from None
+        self.mlflow = mlflow
+        mlflow.set_tracking_uri((root / "logs" / "mlruns").resolve().as_uri())
+
+    def log(self, result: dict, experiment: str) -> None:
+        t = tags(result, experiment)
+        self.mlflow.set_experiment(experiment)
+        with self.mlflow.start_run(run_name=str(t["run"])):
+            self.mlflow.set_tags({k: str(v) for k, v in t.items()})
+            for series, step, metric, value in points(result):
+                self.mlflow.log_metric(f"{series}/{metric}".replace("/", "."), value, step=step)
+
+    def close(self) -> None:
+        pass
+
+
+class WandbTracker:
+    """One offline W&B run per run under ``OUT/logs`` (``wandb sync`` uploads them later)."""
+
+    def __init__(self, root: Path) -> None:
+        try:
+            import wandb
+        except ImportError:
+            raise ConfigError("--log wandb needs wandb: pip install wandb.") from None
+        self.wandb, self.dir = wandb, root / "logs"
+
+    def log(self, result: dict, experiment: str) -> None:
+        t = tags(result, experiment)
+        run = self.wandb.init(project=experiment.replace(":", "-"), name=str(t["run"]),
+                              config=t, dir=str(self.dir), mode="offline", reinit=True)
+        for series, step, metric, value in points(result):
+            run.log({f"{series}/{metric}": value, f"{series}/step": step})
+        run.finish()
+
+    def close(self) -> None:
+        pass
+
+
+TRACKERS: dict[str, Callable[[Path], Any]] = {
+    "csv": CsvTracker, "tensorboard": TensorBoardTracker, "mlflow": MlflowTracker,
+    "wandb": WandbTracker,
+}
+
+
+def parse_trackers(text: str | Sequence[str] | None) -> list[str]:
+    items = ([t.strip() for t in text.split(",")] if isinstance(text, str) else
+             list(text or []))
+    for t in items:
+        if t not in TRACKERS:
+            raise unknown_name("tracker", t, TRACKERS)
+    return list(dict.fromkeys(t for t in items if t))
+
+
+class Trackers:
+    """The chosen trackers of one experiment folder; :meth:`on_event` logs every run that
+    finishes (``done`` or ``skip`` events) once."""
+
+    def __init__(self, names: Sequence[str], store, experiment: str) -> None:
+        root = Path(store.root)  # nothing is written before the first finished run
+        self.store, self.experiment = store, experiment
+        self.trackers = [TRACKERS[n](root) for n in names]  # a missing library fails here
+        self.logged: set[str] = set()
+
+    def on_event(self, kind: str, h: str, index: int, total: int) -> None:
+        if not self.trackers or kind not in ("done", "skip") or h in self.logged:
+            return
+        result = self.store.result(h)
+        if result is None:
+            return
+        self.logged.add(h)
+        for t in self.trackers:
+            t.log(result, self.experiment)
+
+
+def chain(*hooks: Callable[..., None]) -> Callable[..., None]:
+    """One event hook that calls each of ``hooks`` in turn."""
+    def call(*args: Any) -> None:
+        for hook in hooks:
+            hook(*args)
+    return call
+
+
