@@ -55,5 +55,6 @@ def test_bench_profile_prints_the_stage_shares():
                "--transforms", "rotate,hue", "--resamples", "20", "--batch-size", "20")
     stages = [line.split("|")[1].strip() for line in out.splitlines() if line.startswith("| ")]
     assert stages[1:] == ["render (both views)", "embed (model forward)",
-                          "scores, CKA, bootstrap, overhead", "whole profile"]
+                          "scores, CKA, bootstrap", "setup (model checks, datasets)",
+                          "whole profile"]
     assert "images/s through the whole profile" in out

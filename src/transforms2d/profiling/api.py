@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,11 +44,14 @@ class ProfileResult:
         models: one dict per model: name, kind, input size, mean/std, representation,
             reference.
         settings: the arguments the profile ran with.
+        timings: wall seconds spent rendering, embedding (every model and reference) and on
+            pair scores, CKA and the bootstrap (``metrics``), and in all (``total``).
     """
 
     rows: list[dict]
     models: list[dict]
     settings: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def to_frame(self):
         """The rows as a tidy pandas DataFrame (columns :data:`COLUMNS`)."""
@@ -57,7 +61,8 @@ class ProfileResult:
 
     def to_json(self) -> str:
         return json.dumps({"settings": self.settings, "models": self.models,
-                           "rows": self.rows}, indent=1, allow_nan=True)
+                           "timings": self.timings, "rows": self.rows}, indent=1,
+                          allow_nan=True)
 
     def save(self, out: str | os.PathLike) -> list[str]:
         """Write profile.json, profile.parquet, summary.md and figures/ under ``out``;
@@ -155,6 +160,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     Returns:
         a :class:`ProfileResult`.
     """
+    t_start = time.perf_counter()
     names = _transforms(transforms)
     doms = parse_domains(domains)
     mets = _check_metrics(metrics)
@@ -186,11 +192,12 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     total = len(tasks) * len(by_size)
     if progress:
         progress("profile", total)
-    rows = []
+    rows: list[dict] = []
+    timings: dict[str, float] = {}
     for size, group in by_size.items():
         rows += run_tasks(tasks, group, size, pairs, mets, seed, batch_size, resamples, dev,
                           advance=(lambda t: progress(t.label, -1)) if progress else
-                          (lambda t: None))
+                          (lambda t: None), timings=timings)
     info = [dict(name=m.name, kind=m.kind, input_size=sizes[id(m)], mean=list(m.mean),
                  std=list(m.std), representation=e[2].note, reference=m.reference_note
                  if reference else "not requested")
@@ -200,4 +207,5 @@ def profile(models, transforms: str | Sequence[str] | None = None,
                     layers=layers, seed=seed, batch_size=batch_size, resamples=resamples,
                     device=str(dev), interval="95% percentile bootstrap over pairs "
                                               f"({resamples} resamples)")
-    return ProfileResult(rows, info, settings)
+    timings["total"] = time.perf_counter() - t_start
+    return ProfileResult(rows, info, settings, timings)

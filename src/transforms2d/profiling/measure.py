@@ -9,6 +9,8 @@ default-layer value on a domain equals ``metrics.invariance`` on the same data.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,6 +73,21 @@ class _Collector:
         return out
 
 
+class Clock:
+    """``with clock("stage"):`` adds the block's wall seconds to ``timings["stage"]``."""
+
+    def __init__(self, timings: dict) -> None:
+        self.timings = timings
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - t0
+
+
 def batches(n: int, batch_size: int) -> list[torch.Tensor]:
     """Index batches of ``batch_size`` (as the invariance metric's), except that a last batch
     of one sample, which has no random partner, takes one sample from the batch before."""
@@ -82,9 +99,11 @@ def batches(n: int, batch_size: int) -> list[torch.Tensor]:
 
 def run_task(task: Task, entries: list[tuple[str, bool, Representation]], size: int,
              pairs: int, metrics: tuple[str, ...], seed: int, batch_size: int,
-             resamples: int, device) -> list[dict]:
+             resamples: int, device, timings: dict | None = None) -> list[dict]:
     """Rows ``{model, untrained, layer, domain, transform, level, metric, value, ci_low,
-    ci_high}`` of one task for every entry ``(model name, is reference, representation)``."""
+    ci_high}`` of one task for every entry ``(model name, is reference, representation)``;
+    seconds spent rendering, embedding and on the metrics are added to ``timings``."""
+    clock = Clock(timings if timings is not None else {})
     transforms = [(task.transform, task.overrides)]
     ds, twin = build_pair(task.domain, task.arg, transforms, pairs, seed, size, device)
     ratios = tuple(m for m in metrics if m in PAIR_SCORES)
@@ -92,19 +111,24 @@ def run_task(task: Task, entries: list[tuple[str, bool, Representation]], size: 
             for k, (_, _, rep) in enumerate(entries) for layer in rep.layers}
     n = len(ds)
     for b, idx in enumerate(batches(n, batch_size)):
-        x1, _ = ds.render(idx)
-        x2, _ = twin.render(idx)
+        with clock("render"):
+            x1, _ = ds.render(idx)
+            x2, _ = twin.render(idx)
         perm = derangement(len(idx), torch.Generator().manual_seed(
             derive_key(seed, "invariance", b)))
         for k, (_, _, rep) in enumerate(entries):
-            z1, z2 = rep(x1), rep(x2)
-            for layer in rep.layers:
-                cols[(k, layer)].add(z1[layer], z2[layer], perm)
-    w = bootstrap_weights(n, resamples, derive_key(seed, "bootstrap", task.label))
+            with clock("embed"):
+                z1, z2 = rep(x1), rep(x2)
+            with clock("metrics"):
+                for layer in rep.layers:
+                    cols[(k, layer)].add(z1[layer], z2[layer], perm)
+    with clock("metrics"):
+        w = bootstrap_weights(n, resamples, derive_key(seed, "bootstrap", task.label))
+        done = {key: col.results(metrics, w) for key, col in cols.items()}
     rows = []
-    for (k, layer), col in cols.items():
+    for (k, layer), res in done.items():
         name, untrained, _ = entries[k]
-        for metric, (value, lo, hi) in col.results(metrics, w).items():
+        for metric, (value, lo, hi) in res.items():
             rows.append(dict(model=name, untrained=untrained, layer=layer,
                              domain=domain_label(task.domain, task.arg),
                              transform=task.transform, level=task.level, metric=metric,
@@ -126,11 +150,12 @@ def check_memory(entries, pairs: int, metrics) -> None:
 
 def run_tasks(tasks: list[Task], entries, size: int, pairs: int, metrics, seed: int,
               batch_size: int, resamples: int, device,
-              advance: Callable[[Task], None] = lambda t: None) -> list[dict]:
+              advance: Callable[[Task], None] = lambda t: None,
+              timings: dict | None = None) -> list[dict]:
     """All tasks in order; ``advance(task)`` is called after each (progress)."""
     rows = []
     for task in tasks:
         rows += run_task(task, entries, size, pairs, metrics, seed, batch_size, resamples,
-                         device)
+                         device, timings)
         advance(task)
     return rows
