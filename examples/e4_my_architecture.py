@@ -6,6 +6,9 @@ process, where the model is registered.
 
     python examples/e4_my_architecture.py                     # quick profile, 3 seeds
     python examples/e4_my_architecture.py --profile smoke --seeds 1 --out /tmp/e4-mine
+
+The report is written at the end of the run. A later ``t2d report`` of that folder must see
+the model registered too (it rebuilds the grid): run it from Python after importing this file.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from .app import RESOURCE_ERRNOS, app, console, err, fail, resource_error
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 
 
-def _write_report(store):
+def _write_report(store, html: bool = False):
     """Tables, figures, claims.json and report.md from the stored runs (computes nothing)."""
     from ..engine.config_grid import PREFIX, load_saved
     from ..engine.report import write_report
@@ -25,7 +25,7 @@ def _write_report(store):
     store.hashes()  # first: a folder without experiment.json is the error to report
     name = str(store.experiment().get("experiment"))
     exp = load_saved(store.root) if name.startswith(PREFIX) else get_experiment(name)
-    return write_report(store, exp)
+    return write_report(store, exp, html=html)
 
 
 def _run_grid(runner, specs, store, title: str, trackers=None):
@@ -217,14 +217,19 @@ def verify_cmd(
 
 
 @app.command("report")
-def report_cmd(folder: Folder) -> None:
+def report_cmd(
+    folder: Folder,
+    html: Annotated[bool, typer.Option("--html", help="Also write report.html: one "
+                                       "self-contained page (figures embedded, sortable "
+                                       "tables, colour-coded verdicts).")] = False,
+) -> None:
     """Rebuild FOLDER/report.md, tables/, figures/ and claims.json from the stored results
     (computes nothing)."""
     from ..engine import RunStore
 
     store = RunStore(folder)
     try:
-        rep = _write_report(store)
+        rep = _write_report(store, html)
     except ConfigError as e:
         fail(e)
     console.print(rep.markdown, markup=False, highlight=False)

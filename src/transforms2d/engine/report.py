@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import atomic_write
+from .html import render_html
 
 KEYS = ("markdown", "tables", "figures", "claims")
 VERDICTS = ("pass", "fail", "not a fair test", "not run")
@@ -202,8 +203,9 @@ def render(title: str, header: str, out: Mapping[str, Any]) -> str:
     return "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
 
 
-def write_report(store, experiment) -> Report:
-    """Aggregate the done runs of ``store`` with ``experiment`` and write every output."""
+def write_report(store, experiment, html: bool = False) -> Report:
+    """Aggregate the done runs of ``store`` with ``experiment`` and write every output (and
+    ``report.html``, self-contained, with ``html``)."""
     hashes = store.hashes()
     rec = store.experiment() or {}
     records = [{"hash": h, "spec": store.load_spec(h), "result": res}
@@ -230,5 +232,8 @@ def write_report(store, experiment) -> Report:
                                       json.dumps(doc, indent=2, sort_keys=True) + "\n"))
     title = experiment.name + (f": {experiment.description}" if experiment.description else "")
     md = render(title, header, out)
+    if html:
+        files.append(write_if_changed(store.root / "report.html",
+                                      render_html(title, header, out, store.root)))
     path = write_if_changed(store.root / "report.md", md)
     return Report(path, md, done, total, files)

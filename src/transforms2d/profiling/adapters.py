@@ -43,6 +43,8 @@ class LoadedModel:
             whose representation is their output).
         reference: builds the untrained network of the same architecture, or ``None``.
         reference_note: how the reference is built, for the report.
+        reference_key: equal for models whose references are the same network (one
+            architecture and settings): it is then measured once.
     """
 
     module: nn.Module
@@ -54,6 +56,7 @@ class LoadedModel:
     hookable: bool = True
     reference: Callable[[], nn.Module] | None = field(default=None, repr=False)
     reference_note: str = "none"
+    reference_key: tuple | None = None  # models with equal keys share one reference
 
 
 def load_model(model: str | os.PathLike | nn.Module, weights: str | os.PathLike | None = None,
@@ -99,7 +102,8 @@ def _from_module(module: nn.Module, kind: str, name: str) -> LoadedModel:
         return LoadedModel(module, name, kind, getattr(module, "image_size", 32), HALF, HALF,
                            reference=lambda: create_model(arch, num_classes=k, **kwargs),
                            reference_note=f"create_model('{arch}'), the architecture's own "
-                                          f"initialisation")
+                                          f"initialisation",
+                           reference_key=("create_model", arch, k, repr(sorted(kwargs.items()))))
     return LoadedModel(module, name, kind, reference=lambda: reinitialised(module),
                        reference_note="a copy with every submodule's reset_parameters() "
                                       "(PyTorch's default initialisation)")
@@ -224,4 +228,5 @@ def _from_timm(model_name: str, weights) -> LoadedModel:
     return LoadedModel(module, f"timm:{model_name}", "timm", size,
                        tuple(cfg.get("mean", HALF)), tuple(cfg.get("std", HALF)),
                        reference=lambda: timm.create_model(model_name, pretrained=False),
-                       reference_note=f"timm.create_model('{model_name}', pretrained=False)")
+                       reference_note=f"timm.create_model('{model_name}', pretrained=False)",
+                       reference_key=("timm", model_name))

@@ -102,22 +102,29 @@ def _transforms(transforms) -> list[str]:
 
 
 def _entries(models: list[LoadedModel], size_of: Callable[[LoadedModel], int], layer, layers,
-             reference: bool, seed: int, device) -> list[tuple[str, bool, Representation, int]]:
-    """``(name, untrained, representation, input size)`` per model and reference."""
-    out = []
+             reference: bool, seed: int, device):
+    """``[(name, untrained, representation, input size)]`` per model and reference, and
+    ``{model: model}`` for models whose reference is another's (measured once, copied)."""
+    out, shared, seen = [], {}, {}
     for m in models:
         size = size_of(m)
         if m.kind != "export" or torch.device(device).type != "cpu":
             m.module.to(device)
         probe = torch.zeros(2, 3, size, size, device=device)
         out.append((m.name, False, Representation(m, probe, layer, layers), size))
+        key = None if m.reference_key is None else (m.reference_key, size, m.mean, m.std)
+        if reference and key is not None and key in seen:
+            shared[m.name] = seen[key]
+            continue
+        if key is not None:
+            seen[key] = m.name
         if reference and m.reference is not None:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(seed)
                 net = m.reference().to(device).eval()
             ref = LoadedModel(net, m.name, m.kind, m.input_size, m.mean, m.std, m.hookable)
             out.append((m.name, True, Representation(ref, probe, layer, layers), size))
-    return out
+    return out, shared
 
 
 def profile(models, transforms: str | Sequence[str] | None = None,
@@ -181,7 +188,8 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     sizes = {}
     for m in loaded:
         sizes[id(m)] = check_int("image_size", image_size or m.input_size or 32, 8)
-    entries = _entries(loaded, lambda m: sizes[id(m)], layer, layers, reference, seed, dev)
+    entries, shared = _entries(loaded, lambda m: sizes[id(m)], layer, layers, reference, seed,
+                               dev)
     check_memory([e[:3] for e in entries], pairs, mets)
     for name, arg in doms:  # a bad folder fails here, before any work
         build_pair(name, arg, [names[0]], pairs, seed, 8, dev)
@@ -207,5 +215,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
                     layers=layers, seed=seed, batch_size=batch_size, resamples=resamples,
                     device=str(dev), interval="95% percentile bootstrap over pairs "
                                               f"({resamples} resamples)")
+    rows += [{**r, "model": name} for name, src in shared.items() for r in list(rows)
+             if r["model"] == src and r["untrained"]]
     timings["total"] = time.perf_counter() - t_start
     return ProfileResult(rows, info, settings, timings)
