@@ -93,3 +93,13 @@ def test_t2d_export_cli_reports_size_and_speed(tmp_path):
     assert "wrote 20 images" in res.stdout and "images/s" in res.stdout
     bad = t2d("export", str(tmp_path / "e"), "--n", "20", timeout=120)
     assert bad.returncode == 2 and "holds other data" in bad.stderr
+
+
+def test_hugging_face_format_reads_back(ds, tmp_path):
+    datasets = pytest.importorskip("datasets")  # the hub/hf extra (installed by make)
+    out = export(ds, tmp_path / "hf", "hf")
+    back = datasets.load_from_disk(str(out / "hf"))
+    assert len(back.features["label"].names) == ds.num_classes
+    got = np.stack([np.asarray(im.convert("RGB")) for im in back["image"]])
+    assert np.array_equal(got, expected(ds))
+    assert back["label"] == ds.render(torch.arange(len(ds)))[1].tolist()
