@@ -1,8 +1,9 @@
-"""``transforms2d.profile``: what is a model invariant to?
+"""``transforms2d.profile``: what is a model invariant to? For example::
 
->>> import transforms2d as t2d                                    # doctest: +SKIP
->>> res = t2d.profile("runs/abc/pretrain.pt", transforms="rotate,hue", pairs=500)
->>> res.to_frame().query("metric == 'l2'")                        # doctest: +SKIP
+    import transforms2d as t2d
+    res = t2d.profile("runs/abc/pretrain.pt", transforms="rotate,hue", pairs=500)
+    res.to_frame().query("metric == 'l2'")
+    res.save("profile")
 """
 
 from __future__ import annotations
