@@ -267,3 +267,72 @@ def results_cmd(
         out.parent.mkdir(parents=True, exist_ok=True)
         df.to_csv(out, index=False) if out.suffix == ".csv" else df.to_parquet(out, index=False)
         console.print(f"wrote {out}", highlight=False)
+
+
+def _si(n: float) -> str:
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if n >= div:
+            return f"{n / div:.3g}{unit}"
+    return f"{n:.0f}"
+
+
+def _duration(sec: float) -> str:
+    return f"{sec / 3600:.1f} h" if sec >= 3600 else f"{sec / 60:.1f} min" if sec >= 60 \
+        else f"{sec:.0f} s"
+
+
+@app.command("plan")
+def plan_cmd(
+    experiments: Annotated[str, typer.Argument(help="Comma list of experiments (or 'paper': "
+                                               "the four of t2d reproduce).")] = "paper",
+    profile: Annotated[str, typer.Option(help="Size profile.")] = "quick",
+    seeds: Annotated[int | None, typer.Option(help="Seeds (default: the profile's, as t2d "
+                                              "reproduce uses).")] = None,
+    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N: where to measure.")] = "cpu",
+    out: Annotated[Path | None, typer.Option(help="A reproduce folder: leave out runs done "
+                                             "there.")] = None,
+) -> None:
+    """Estimate what experiments will cost: runs, sample-steps per stage and wall time at a
+    throughput measured on this device (cached per machine); computes no run."""
+    from ..engine import RunStore, spec_hash, unique
+    from ..engine.plan import STAGES, costs, seconds, throughputs
+    from ..study import get_experiment, paper_experiments
+    from ..study.reproduce import DEFAULT_SEEDS
+    from ..train import resolve_device
+
+    try:
+        names = list(paper_experiments()) if experiments == "paper" else \
+            [get_experiment(e.strip()).name for e in experiments.split(",") if e.strip()]
+        resolve_device(device)
+        grids = []
+        for name in names:
+            exp = get_experiment(name)
+            specs = unique(exp.specs(exp.check_profile(profile),
+                                     seeds or DEFAULT_SEEDS.get(profile, 1)))
+            if out is not None:
+                store = RunStore(out / name)
+                specs = [s for s in specs if store.status(spec_hash(s)) != "done"]
+            grids.append((name, costs(specs)))
+    except ConfigError as e:
+        fail(e)
+    keys = {k for _, c in grids for stage in STAGES for k in c.samples[stage]}
+    speed = throughputs(keys, device, on_measure=lambda k: console.print(
+        f"measuring {k[0]} at {k[1]} px on {device} ...", highlight=False))
+    table = Table(title=f"Plan: profile {profile} on {device} (serial; pretraining to its "
+                        f"epoch cap)")
+    for col in ("experiment", "runs", "pretrain samples", "probe+eval+inv samples",
+                "finetune samples", "estimated time"):
+        table.add_column(col, justify="right" if col != "experiment" else "left")
+    total = 0.0
+    for name, c in grids:
+        sec = sum(seconds(c, speed).values())
+        total += sec
+        table.add_row(name, str(c.runs), _si(c.total("pretrain")),
+                      _si(sum(c.total(s) for s in STAGES if s not in ("pretrain", "finetune"))),
+                      _si(c.total("finetune")), _duration(sec))
+    table.add_row("all", "", "", "", "", _duration(total))
+    console.print(table)
+    for k, v in sorted(speed.items()):
+        console.print(f"  {k[0]} at {k[1]} px: {v['train']:.0f} training samples/s, "
+                      f"{v['infer']:.0f} inference samples/s (measured, cached)",
+                      highlight=False)
