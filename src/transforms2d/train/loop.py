@@ -162,6 +162,20 @@ def at_ceiling(history: list[dict], cfg: TrainConfig) -> bool:
         row["train_acc"] >= cfg.stop_train_acc for row in history[-k:])
 
 
+#: Steps between reads of the "loss stayed finite" flag: reading it syncs a GPU with the host,
+#: so it is read on a cadence (and at the end of every epoch), not at every step. The weights
+#: of a diverged epoch are never kept (checkpoints are written after an epoch ends).
+FINITE_CHECK_EVERY = 32
+
+
+def _check_finite(finite: torch.Tensor, epoch: int, out_dir) -> None:
+    if not bool(finite):
+        raise TrainingDiverged(
+            f"Loss became NaN or infinite at epoch {epoch}; lower the learning rate."
+            + (f" Last good checkpoint: {Path(out_dir) / 'last.pt'}." if out_dir and epoch
+               else ""))
+
+
 def _epoch(model: nn.Module, data: BatchedDataset, cfg: TrainConfig, opt, sched, epoch: int,
            bar, out_dir) -> dict:
     """One epoch over ``data`` (fresh transform parameters); returns its history row: mean
@@ -169,15 +183,14 @@ def _epoch(model: nn.Module, data: BatchedDataset, cfg: TrainConfig, opt, sched,
     device = next(model.parameters()).device
     model.train()
     loss_sum, preds, labels = torch.zeros((), device=device), [], []
-    for xb, yb in data.loader(cfg.batch_size, shuffle=True, epoch=epoch):
+    finite = torch.ones((), dtype=torch.bool, device=device)
+    for step, (xb, yb) in enumerate(data.loader(cfg.batch_size, shuffle=True, epoch=epoch)):
         with _autocast(device, cfg.bf16):
             logits = model(_prepare(xb, device, cfg.channels_last))
             loss = F.cross_entropy(logits.float(), yb)
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"Loss became {loss.item()} at epoch {epoch}; lower the learning rate."
-                + (f" Last good checkpoint: {Path(out_dir) / 'last.pt'}." if out_dir and
-                   epoch else ""))
+        finite &= torch.isfinite(loss)  # no host sync: read every FINITE_CHECK_EVERY steps
+        if (step + 1) % FINITE_CHECK_EVERY == 0:
+            _check_finite(finite, epoch, out_dir)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -186,6 +199,7 @@ def _epoch(model: nn.Module, data: BatchedDataset, cfg: TrainConfig, opt, sched,
         preds.append(logits.detach().argmax(1))
         labels.append(yb)
         bar.advance()
+    _check_finite(finite, epoch, out_dir)
     return {"epoch": epoch, "loss": float(loss_sum) / len(data),
             "train_acc": macro_accuracy(torch.cat(preds).cpu(), torch.cat(labels).cpu(),
                                         data.num_classes),
