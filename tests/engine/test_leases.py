@@ -177,3 +177,28 @@ def test_verify_finds_a_broken_done_run_and_quarantines_it(tmp_path, runner):
     assert runner.invoke(app, ["verify", str(out)]).exit_code == 0
     r = runner.invoke(app, ["verify", str(tmp_path / "nothing")])
     assert r.exit_code != 0 and "holds no experiment" in r.output
+
+
+def test_out_of_memory_is_recorded_in_one_line_with_the_batch_sizes(tmp_path, monkeypatch):
+    """A CUDA OOM cannot be produced on a CPU: the model's forward raises torch's own
+    OutOfMemoryError instead; the run is recorded as failed with a one-line message."""
+    import torch
+
+    from tests.helpers.engine import tiny_spec
+    from transforms2d.engine import RunStore, spec_hash
+    from transforms2d.engine.executors import compute
+    from transforms2d.models.vgg import VGG
+
+    def oom(self, x):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(VGG, "features", oom)  # convnet_xs is a VGG
+    store = RunStore(tmp_path / "out")
+    spec = tiny_spec()
+    out = compute(spec, store)
+    assert out["ok"] is False
+    assert out["message"].startswith("out of memory on cpu with pretraining batch size "
+                                     f"{spec.train['batch_size']}")
+    assert "--set batch_size=N" in out["message"]
+    err = store.error(spec_hash(spec))
+    assert err["type"] == "OutOfMemory" and "Tried to allocate" in err["traceback"]

@@ -130,8 +130,28 @@ def compute(spec: RunSpec, store: RunStore, device: str = "cpu", progress: bool 
         except LeaseLost as e:
             return {"held": str(e)}
         except Exception as exc:  # noqa: BLE001 - recorded with the traceback; the grid goes on
-            return {"ok": False, "message": store.record_failure(h, exc)["message"]}
+            return {"ok": False, "message": store.record_failure(h, explain(exc, spec,
+                                                                            device))["message"]}
     return {"ok": True}
+
+
+class OutOfMemory(RuntimeError):
+    """A run ran out of device memory; the message names the batch sizes and what to lower."""
+
+
+def explain(exc: Exception, spec: RunSpec, device: str) -> Exception:
+    """``exc``, or for an out-of-memory error a one-line :class:`OutOfMemory` that says which
+    batch sizes the run used and how to lower them (the traceback keeps the original)."""
+    if not isinstance(exc, torch.OutOfMemoryError):
+        return exc
+    probe = sorted({int(p.probe.get("batch_size", 0)) for p in spec.probes} - {0})
+    msg = (f"out of memory on {device} with pretraining batch size {spec.train['batch_size']}"
+           + (f" and probe batch size {', '.join(map(str, probe))}" if probe else "")
+           + "; lower them, e.g. t2d run ... --set batch_size=N (the experiment's size keys: "
+             "t2d run E --set x=1 lists them), or use a device with more memory")
+    out = OutOfMemory(msg)
+    out.__cause__ = exc
+    return out
 
 
 def run_in_worker(spec_dict: dict, root: str, device: str, threads: int) -> dict:
