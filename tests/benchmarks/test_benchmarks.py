@@ -58,3 +58,13 @@ def test_bench_profile_prints_the_stage_shares():
                           "scores, CKA, bootstrap", "setup (model checks, datasets)",
                           "whole profile"]
     assert "images/s through the whole profile" in out
+
+
+def test_bench_gpu_runs_on_cpu_at_small_size(tmp_path):
+    out = _run("bench_gpu.py", "--device", "cpu", "--small", "--out", str(tmp_path))
+    assert "harmonic mean" in out and "E4 run" in out
+    import json
+
+    res = json.loads((tmp_path / "bench_gpu.json").read_text())
+    assert len(res["generator"]) == 18 and res["training"]["samples_per_s"] > 0
+    assert 0 < res["training"]["render_share"] < 1 and res["e4"]["seconds"] > 0
