@@ -20,6 +20,7 @@ def test_reproduce_writes_report_and_resumes(tmp_path, runner, empty_cifar, one_
     assert r.exit_code == 0, r.output
     # e4 smoke: 3 seeds x 3 nested sets, and seed 0's 3 at another budget
     assert "demo: 6 runs, 6 computed" in r.output and "e4: 12 runs, 12 computed" in r.output
+    assert "Plan: profile smoke" in r.output  # the cost plan comes first
     report = (out / "REPORT.md").read_text()
     assert "Profile `smoke`, 3 seeds, executor `local`" in report
     assert re.search(r"Machine: .+, \d+ CPUs", report)

@@ -295,7 +295,7 @@ def plan_cmd(
     """Estimate what experiments will cost: runs, sample-steps per stage and wall time at a
     throughput measured on this device (cached per machine); computes no run."""
     from ..engine import RunStore, spec_hash, unique
-    from ..engine.plan import STAGES, costs, seconds, throughputs
+    from ..engine.plan import costs
     from ..study import get_experiment, paper_experiments
     from ..study.reproduce import DEFAULT_SEEDS
     from ..train import resolve_device
@@ -315,6 +315,13 @@ def plan_cmd(
             grids.append((name, costs(specs)))
     except ConfigError as e:
         fail(e)
+    print_plan(grids, profile, device)
+
+
+def print_plan(grids, profile: str, device: str) -> None:
+    """The cost table of ``[(experiment, Cost)]`` at throughputs measured on ``device``."""
+    from ..engine.plan import STAGES, seconds, throughputs
+
     keys = {k for _, c in grids for stage in STAGES for k in c.samples[stage]}
     speed = throughputs(keys, device, on_measure=lambda k: console.print(
         f"measuring {k[0]} at {k[1]} px on {device} ...", highlight=False))

@@ -15,9 +15,10 @@ from .app import app, console, err, fail
 @app.command("reproduce")
 def reproduce_cmd(
     profile: Annotated[str, typer.Option(help="quick (~30 min on a 2-core CPU; too small for a "
-                                         "fair test), cpu (<= 3 h on 2 cores, every "
-                                         "precondition met), smoke (seconds, for tests) or "
-                                         "paper (the authors' sizes; GPUs).")] = "quick",
+                                         "fair test), cpu (the fair test at CPU sizes: hours "
+                                         "on 2 cores, see t2d plan), smoke (seconds, for "
+                                         "tests) or paper (the authors' sizes; GPUs).")] =
+    "quick",
     out: Annotated[Path, typer.Option(help="Output folder: one experiment folder per "
                                       "experiment and REPORT.md.")] = Path("results"),
     seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; 5 "
@@ -33,6 +34,9 @@ def reproduce_cmd(
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (with "
                                                     "--executor ray).")] = None,
+    show_plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Print the cost plan of "
+                                            "the runs not done yet first (t2d plan; not with "
+                                            "--executor ray).")] = True,
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
@@ -67,6 +71,13 @@ def reproduce_cmd(
         grids = plan(out, names, profile, seeds)
     except ConfigError as e:
         fail(e)
+    if show_plan and executor != "ray":
+        from ..engine import spec_hash
+        from ..engine.plan import costs
+        from .experiments import print_plan
+
+        print_plan([(exp.name, costs(s for s in specs if store.status(spec_hash(s)) != "done"))
+                    for exp, specs, store in grids], profile, device)
     total = sum(len(specs) for _, specs, _ in grids)
     settings = {"profile": profile, "seeds": seeds, "executor": executor,
                 "workers": getattr(runner, "workers", None), "device": device}
