@@ -240,3 +240,15 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     md = (out / "report.md").read_text()
     assert "standing in for CIFAR-10" in md and "figures/e2_transfer.png" in md
     assert "## Preconditions" in md
+
+
+def test_a_constant_measure_has_no_slope():
+    """An O/O probe at its ceiling (1.0 at every level, as at the cpu profile) has slope
+    exactly 0, not the ~1e-17 of a least-squares fit that a sign test would read as a fall."""
+    import numpy as np
+
+    from transforms2d.study.e2.report import slope
+
+    xs = np.array([0.0, 0.4, 0.8, 1.0])
+    assert slope(xs, [1.0, 1.0, 1.0, 1.0]) == 0.0
+    assert slope(xs, [0.2, 0.4, 0.6, 0.7]) == pytest.approx(0.5, rel=1e-9)

@@ -156,13 +156,21 @@ def _c6(col: Collected, source: str, cifar_note: str) -> dict:
         checks=col.checks(keys))
 
 
+def slope(xs: np.ndarray, ys: list[float]) -> float:
+    """Least-squares slope of ``ys`` over ``xs``; exactly 0 for a constant measure (a fit
+    gives rounding noise, ~1e-17, which a sign test would read as a direction)."""
+    if max(ys) == min(ys):
+        return 0.0
+    return float(np.polyfit(xs, ys, 1)[0])
+
+
 def slopes(col: Collected, axis: str, measure_key, levels) -> list[float]:
     """Per seed, the least-squares slope of a measure over the axis' levels (seeds with
     every level only)."""
     by_level = [col.get(measure_key(lv)) for lv in levels]
     seeds = set.intersection(*(set(b) for b in by_level)) if by_level else set()
     xs = np.asarray(levels, dtype=float)
-    return [float(np.polyfit(xs, [b[s] for b in by_level], 1)[0]) for s in sorted(seeds)]
+    return [slope(xs, [b[s] for b in by_level]) for s in sorted(seeds)]
 
 
 def _axis_claim(col: Collected, axis: str, levels, source: str) -> dict:
