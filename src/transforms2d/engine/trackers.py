@@ -83,9 +83,6 @@ class CsvTracker:
                 w.writerow((t["run"], experiment, t["model"], t["seed"], series, step, metric,
                             value))
 
-    def close(self) -> None:
-        pass
-
 
 class TensorBoardTracker:
     """One event folder per run: ``OUT/logs/tensorboard/<hash>`` (scalars ``series/metric``,
@@ -109,9 +106,6 @@ class TensorBoardTracker:
             for series, step, metric, value in points(result):
                 w.add_scalar(f"{series}/{metric}", value, step)
 
-    def close(self) -> None:
-        pass
-
 
 class MlflowTracker:
     """One MLflow run per run, in a local file store ``OUT/logs/mlruns``."""
@@ -132,9 +126,6 @@ class MlflowTracker:
             for series, step, metric, value in points(result):
                 self.mlflow.log_metric(f"{series}/{metric}".replace("/", "."), value, step=step)
 
-    def close(self) -> None:
-        pass
-
 
 class WandbTracker:
     """One offline W&B run per run under ``OUT/logs`` (``wandb sync`` uploads them later)."""
@@ -153,9 +144,6 @@ class WandbTracker:
         for series, step, metric, value in points(result):
             run.log({f"{series}/{metric}": value, f"{series}/step": step})
         run.finish()
-
-    def close(self) -> None:
-        pass
 
 
 TRACKERS: dict[str, Callable[[Path], Any]] = {

@@ -9,6 +9,7 @@ parameters).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -55,10 +56,15 @@ def _random(transforms, n, seed, image_size, device, arg=None):
                         device=device)
 
 
+@functools.lru_cache(maxsize=4)
+def _folder_images(root: str, n: int, seed: int, image_size: int, device) -> ImageFolderDataset:
+    """The folder read and resized once per profile, not once per transform."""
+    return ImageFolderDataset(root, (), n=n, seed=seed, image_size=image_size, device=device)
+
+
 @register_domain("folder", "your own images (folder:PATH), whole-image transforms")
 def _folder(transforms, n, seed, image_size, device, arg=None):
-    return ImageFolderDataset(arg, transforms, n=n, seed=seed, image_size=image_size,
-                              device=device)
+    return _folder_images(arg, n, seed, image_size, device).with_transforms(transforms)
 
 
 def parse_domains(text: str | Sequence[str]) -> list[tuple[str, str | None]]:
