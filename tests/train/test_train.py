@@ -199,3 +199,37 @@ def test_early_stop_patience_and_the_last_epoch(tiny_data, tiny_model, one_threa
         assert res.stopped_early and len(res.history) == patience
     res = train(tiny_model(), ds, small_cfg(epochs=2, stop_train_acc=0.01, stop_patience=2))
     assert len(res.history) == 2 and not res.stopped_early  # it ran every epoch anyway
+
+
+def test_the_loop_times_its_steps_apart_from_evaluation(tiny_data, tiny_model, one_thread):
+    ds = tiny_data(n=128, seed=3)
+    val = EvalSet.render(ds.with_split("val", 64))
+    res = train(tiny_model(), ds, small_cfg(epochs=2), val)
+    assert set(res.timing) == {"train", "evaluate"}
+    assert res.timing["train"] > 0 and res.timing["evaluate"] > 0
+    assert res.samples == 256 and res.samples_per_s() == pytest.approx(256 / res.timing["train"])
+    assert "timing" not in res.final and all("train_s" not in r for r in res.history)
+
+
+def test_compiled_training_matches_eager(monkeypatch, tmp_path, tiny_data, tiny_model,
+                                        one_thread):
+    """``compile=True`` goes through torch.compile (the eager backend: Dynamo traces the model,
+    no code generation, so the CPU test takes seconds) and trains the same weights."""
+    from transforms2d.train.timing import COMPILE_BACKEND_ENV
+
+    monkeypatch.setenv(COMPILE_BACKEND_ENV, "eager")
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
+    ds = tiny_data(n=128, seed=3)
+    plain, fast = tiny_model(), tiny_model()
+    a = train(plain, ds, small_cfg(epochs=2))
+    torch._dynamo.reset()
+    b = train(fast, ds, small_cfg(epochs=2, compile=True))
+    assert [r["train_acc"] for r in a.history] == [r["train_acc"] for r in b.history]
+    for p, q in zip(plain.state_dict().values(), fast.state_dict().values()):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-5)
+
+
+def test_compile_is_an_execution_setting_never_in_a_spec():
+    from transforms2d.engine.spec import train_defaults
+
+    assert "compile" in TrainConfig.__dataclass_fields__ and "compile" not in train_defaults()

@@ -52,6 +52,13 @@ from .store import RESULT_FORMAT, log, quarantine, read_json
 
 ProgressHook = Callable[[str, int, int], None]  # on_progress(stage, done, total)
 PAUSE_ENV = "T2D_TEST_PAUSE_AT"  # test-only, see pause_for_tests
+COMPILE_ENV = "T2D_COMPILE"  # "1": torch.compile pretraining (t2d run/reproduce --compile)
+
+
+def compile_requested() -> bool:
+    """Whether this process compiles its pretraining (set by ``--compile``, inherited by the
+    pool's and Ray's workers; an execution setting, so never part of a spec)."""
+    return os.environ.get(COMPILE_ENV, "") == "1"
 
 
 def build_dataset(kwargs: Mapping[str, Any], split: str):
@@ -67,10 +74,12 @@ def build_dataset(kwargs: Mapping[str, Any], split: str):
 
 
 def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "cpu",
-             on_epoch: Callable[[int, dict], None] | None = None) -> None:
+             on_epoch: Callable[[int, dict], None] | None = None):
     """Train ``spec.model`` on the source's train split (``source_val`` / ``source_test``
-    evaluated after every epoch if given); save it with its history to ``path``."""
-    cfg = TrainConfig(**spec.train, seed=spec.seed, device=device, progress=progress)
+    evaluated after every epoch if given); save it with its history to ``path``. Returns the
+    :class:`~transforms2d.train.loop.TrainResult` (with its device-side timing)."""
+    cfg = TrainConfig(**spec.train, seed=spec.seed, device=device, progress=progress,
+                      compile=compile_requested())
     data = build_dataset(spec.source, "train")
     val, test = (None if d is None else EvalSet.render(build_dataset(d, split))
                  for d, split in ((spec.source_val, "val"), (spec.source_test, "test")))
@@ -83,6 +92,7 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
     save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final,
                     stopped_early=res.stopped_early,
                     image_size=getattr(data.spec, "image_size", None))
+    return res
 
 
 def probe(net, target, seed: int, progress: bool = False, device: str = "cpu",
@@ -170,8 +180,14 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
         t0 = time.perf_counter()
         log(run_dir, f"pretrain: start ({spec.model}, {n} epochs)")
         report("pretrain", 0, n)
-        pretrain(spec, ckpt, progress, device, on_epoch=lambda k, row: report("pretrain", k, n))
+        res = pretrain(spec, ckpt, progress, device,
+                       on_epoch=lambda k, row: report("pretrain", k, n))
         seconds = time.perf_counter() - t0
+        rate = res.samples_per_s()
+        log(run_dir, f"pretrain: optimiser steps {res.timing.get('train', 0):.1f}s"
+                     + (f" ({rate:.0f} samples/s)" if rate else "")
+                     + f", evaluation {res.timing.get('evaluate', 0):.1f}s (timed apart on "
+                       f"{device})")
     net, meta = loaded if loaded is not None else load_checkpoint(ckpt, model=spec.model)
     if not ckpt_reused:
         log(run_dir, f"pretrain: done in {seconds:.1f}s ({len(meta.get('history', []))} "

@@ -38,7 +38,7 @@ from ..train import ProbeConfig, TrainConfig, recipe_for
 from ..validation import check_choice, check_int
 
 SPEC_FORMAT = 2  # bump when the meaning of a field changes: old runs then hash differently
-EXECUTION_KEYS = ("device", "progress", "seed")  # set by the run, never by the spec
+EXECUTION_KEYS = ("device", "progress", "seed", "compile")  # set by the run, never by the spec
 DATA_EXCLUDED = ("self", "split", "epoch", "device")  # the split is fixed by the role
 DATASETS = ("transforms2d", "cifar")  # values of a data dict's "dataset" key
 MACHINE_KEYS = ("root", "download")  # where CIFAR is found: per machine, never in a spec

@@ -23,6 +23,7 @@ from ..metrics import macro_accuracy
 from .checkpoint import save_checkpoint
 from .config import TrainConfig, resolve_device
 from .progress import progress_bar
+from .timing import StageTimer, compiled
 
 
 class TrainingDiverged(RuntimeError):
@@ -53,6 +54,14 @@ class TrainResult:
     final: dict = field(default_factory=dict)
     best_epoch: int | None = None
     stopped_early: bool = False  # the training accuracy plateaued at cfg.stop_train_acc
+    # seconds of optimiser steps ("train", rendering included) and of evaluation ("evaluate"),
+    # timed apart on the device (CUDA events on a GPU); never part of a run's result
+    timing: dict = field(default_factory=dict)
+    samples: int = 0  # training samples seen
+
+    def samples_per_s(self) -> float | None:
+        s = self.timing.get("train")
+        return self.samples / s if s else None
 
 
 def lr_lambda(cfg: TrainConfig, total_steps: int, steps_per_epoch: int) -> Callable[[int], float]:
@@ -129,16 +138,22 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     steps = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, cfg.epochs * steps, steps))
     result, best = TrainResult(), -1.0
+    timer = StageTimer(device)
+    stepper = compiled(model) if cfg.compile else model  # shares the weights of ``model``
     size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
     ckpt = (lambda name, **m: save_checkpoint(Path(out_dir) / name, model, model_name,
                                               model_kwargs, image_size=size, **m)) \
         if out_dir else None
     with progress_bar(cfg.progress, desc, cfg.epochs * steps) as bar:
         for epoch in range(cfg.epochs):
-            row = _epoch(model, data, cfg, opt, sched, epoch, bar, out_dir if ckpt else None)
-            for name, ev in (("val_acc", val), ("test_acc", test)):
-                if ev is not None:
-                    row[name] = evaluate(model, ev, cfg)
+            with timer.section("train"):
+                row = _epoch(stepper, data, cfg, opt, sched, epoch, bar,
+                             out_dir if ckpt else None)
+            result.samples += len(data)
+            with timer.section("evaluate"):
+                for name, ev in (("val_acc", val), ("test_acc", test)):
+                    if ev is not None:
+                        row[name] = evaluate(model, ev, cfg)
             result.history.append(row)
             bar.describe(f"{desc} epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.3f}")
             if on_epoch is not None:
@@ -152,6 +167,7 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
                 result.stopped_early = True
                 break
     result.final = dict(result.history[-1]) if result.history else {}
+    result.timing = timer.totals()
     return result
 
 
