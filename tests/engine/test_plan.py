@@ -51,3 +51,27 @@ def test_t2d_plan_prints_the_estimate(tmp_path, monkeypatch, runner):
     assert bad.exit_code == 2 and "Unknown experiment 'e9'" in bad.output
     bad = runner.invoke(app, ["plan", "e4", "--profile", "huge"])
     assert bad.exit_code == 2 and "huge" in bad.output
+
+
+def test_a_plan_for_a_device_measured_elsewhere(tmp_path, monkeypatch, runner):
+    """``--calibration`` reads another machine's measured throughputs (here a GPU's, written as
+    that machine would): no CUDA is needed here, nothing is measured, missing architectures
+    and devices are one-line errors."""
+    monkeypatch.setenv("T2D_CACHE", str(tmp_path / "cache"))
+    speeds = {"convnet_xs|16|{}": {"train": 40000.0, "infer": 120000.0}}
+    calib = tmp_path / "calibration.json"
+    calib.write_text(json.dumps({"gpuhost|x86_64|16|NVIDIA H100|torch 2.13|1 threads|cuda":
+                                 speeds}))
+    res = runner.invoke(app, ["plan", "e4", "--profile", "smoke", "--device", "cuda",
+                              "--calibration", str(calib)])
+    assert res.exit_code == 0, res.output
+    assert "measuring" not in res.output and "40000 training samples/s" in res.output
+    assert "measured on gpuhost" in res.output
+    assert not (tmp_path / "cache" / "calibration.json").exists()
+    other = runner.invoke(app, ["plan", "e4", "--profile", "smoke", "--device", "cpu",
+                                "--calibration", str(calib)])
+    assert other.exit_code == 2 and "no throughput measured on 'cpu'" in other.output
+    calib.write_text(json.dumps({"gpuhost|x|1||torch|1 threads|cuda": {}}))
+    short = runner.invoke(app, ["plan", "e4", "--profile", "smoke", "--device", "cuda",
+                                "--calibration", str(calib)])
+    assert short.exit_code == 2 and "lacks throughputs for convnet_xs|16|{}" in short.output

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..models import create_model
 from .spec import RunSpec
 
@@ -106,10 +107,19 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
         if device.startswith("cuda"):
             torch.cuda.synchronize()
 
+    def autocast():  # what the training loop uses: bf16 on CUDA, fp32 on CPU
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
+
     def train_step() -> None:
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(x), y).backward()
+        with autocast():
+            loss = torch.nn.functional.cross_entropy(net(x).float(), y)
+        loss.backward()
         opt.step()
+
+    def infer_step() -> None:
+        with autocast():
+            net(x)
 
     def timed(fn: Callable[[], None]) -> float:
         fn()
@@ -124,7 +134,7 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
     train = timed(train_step)
     net.eval()
     with torch.no_grad():
-        infer = timed(lambda: net(x))
+        infer = timed(infer_step)
     return {"train": train, "infer": infer}
 
 
@@ -140,7 +150,7 @@ def throughputs(keys: Iterable[tuple], device: str,
     mine = cache.setdefault(machine_key(device), {})
     out, changed = {}, False
     for key in sorted(set(keys)):
-        name = "|".join(map(str, key))
+        name = key_name(key)
         if name not in mine:
             on_measure(key)
             mine[name] = measure_fn(key, device)
@@ -150,6 +160,32 @@ def throughputs(keys: Iterable[tuple], device: str,
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(cache, indent=1, sort_keys=True))
     return out
+
+
+def key_name(key: tuple) -> str:
+    return "|".join(map(str, key))
+
+
+def calibrated(path: Path, keys: Iterable[tuple], device: str) -> tuple[str, dict[tuple, dict]]:
+    """Throughputs measured on another machine: the entry of calibration file ``path`` (this
+    cache's format: written by ``t2d plan`` or ``benchmarks/bench_gpu.py`` there) whose
+    device is ``device``. Returns ``(machine key, {key: speeds})``; every architecture in
+    ``keys`` must be in it."""
+    try:
+        cache = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ConfigError(f"Cannot read the calibration file {path}: {e}.") from None
+    found = sorted(m for m in cache if isinstance(cache[m], dict) and
+                   m.rsplit("|", 1)[-1] == device)
+    if not found:
+        raise ConfigError(f"{path} has no throughput measured on '{device}' (it has: "
+                          f"{', '.join(m.rsplit('|', 1)[-1] for m in cache) or 'none'}).")
+    mine = cache[found[-1]]
+    missing = sorted(key_name(k) for k in set(keys) if key_name(k) not in mine)
+    if missing:
+        raise ConfigError(f"{path} lacks throughputs for {', '.join(missing)}; measure them "
+                          f"there with t2d plan ... --device {device}.")
+    return found[-1], {k: mine[key_name(k)] for k in set(keys)}
 
 
 def seconds(cost: Cost, speed: Mapping[tuple, dict]) -> dict[str, float]:
