@@ -138,6 +138,9 @@ def test_unreachable_address_is_one_line_fast_and_loses_nothing(local_reference,
     (["--ray-address", "127.0.0.1:6379"], "--ray-address needs --executor ray"),
     (["--executor", "ray", "--ray-address", "nohost"], "Invalid Ray address 'nohost'"),
     (["--executor", "ray", "--device", "tpu"], "Unknown device 'tpu'"),
+    (["--gpus-per-run", "0.5"], "--gpus-per-run needs --executor ray"),
+    (["--executor", "ray", "--device", "cuda", "--gpus-per-run", "1.5"], "a whole number"),
+    (["--executor", "ray", "--device", "cuda", "--gpus-per-run", "0"], "gpus_per_run"),
 ])
 def test_bad_ray_options_are_one_line(args, message, tmp_path, runner):
     r = runner.invoke(app, ["run", "demo", *SMOKE, "--out", str(tmp_path / "x"), *args])
@@ -160,6 +163,16 @@ def test_gpu_runs_ask_ray_for_one_gpu_each():
     ex = ray_mod.RayExecutor(device="cuda:1")
     assert ex.gpus_per_run == 1 and ray_mod._task_device("cuda:1") == "cuda"
     assert ray_mod.RayExecutor(device="cpu").gpus_per_run == 0
+    # a fractional share: several runs on one GPU (Ray packs 1 / share tasks per GPU)
+    assert ray_mod.RayExecutor(device="cuda", gpus_per_run=0.25).gpus_per_run == 0.25
+    assert ray_mod.RayExecutor(device="cuda", gpus_per_run=2).gpus_per_run == 2
+
+
+def test_compile_reaches_ray_workers_through_their_environment(monkeypatch):
+    monkeypatch.delenv(ray_mod.COMPILE_ENV, raising=False)
+    assert ray_mod._runtime_env() == {}
+    monkeypatch.setenv(ray_mod.COMPILE_ENV, "1")
+    assert ray_mod._runtime_env() == {"runtime_env": {"env_vars": {ray_mod.COMPILE_ENV: "1"}}}
 
 
 @pytest.mark.slow

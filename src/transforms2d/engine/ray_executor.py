@@ -31,6 +31,7 @@ import torch
 from ..errors import ConfigError
 from ..validation import check_int, check_number
 from .executors import GridExecutor, emit_outcome, register_executor, run_in_worker
+from .run import COMPILE_ENV, compile_requested
 from .spec import spec_hash
 from .store import DONE, RunStore
 
@@ -84,6 +85,22 @@ def _task_device(device: str) -> str:
     return "cuda" if device.startswith("cuda") else device
 
 
+def check_gpu_share(gpus: float) -> float:
+    """A run's GPU share as Ray takes it: a fraction in (0, 1] (several runs share a GPU:
+    ``0.25`` runs four at once on each), or a whole number of GPUs."""
+    check_number("gpus_per_run", gpus, 0.0, low_open=True)
+    if gpus > 1 and float(gpus) != int(gpus):
+        raise ConfigError(f"gpus_per_run must be a fraction in (0, 1] or a whole number of "
+                          f"GPUs (Ray's rule). Got {gpus:g} instead.")
+    return gpus
+
+
+def _runtime_env() -> dict:
+    """Execution settings that reach the workers through their environment (``--compile``):
+    a cluster's workers do not inherit this process's."""
+    return {"runtime_env": {"env_vars": {COMPILE_ENV: "1"}}} if compile_requested() else {}
+
+
 def run_task(spec_dict: dict, root: str, device: str, threads: int) -> dict:
     """Body of one Ray task (see :func:`~.executors.run_in_worker`)."""
     return run_in_worker(spec_dict, root, _task_device(device), threads)
@@ -111,6 +128,7 @@ class RayExecutor(GridExecutor):
             raise ConfigError(f"Unknown device '{device}' for the ray executor; use cpu, cuda "
                               f"or cuda:N.")
         check_number("cpus_per_run", cpus_per_run, 0.0, low_open=True)
+        check_gpu_share(gpus_per_run)
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         if self.address is not None:
             _host_port(self.address)  # a malformed address is refused before anything runs
@@ -188,7 +206,7 @@ class RayExecutor(GridExecutor):
             h = spec_hash(spec)
             ref = task.options(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
                                max_retries=self.retries, retry_exceptions=False,
-                               name=f"t2d-run-{h}").remote(
+                               name=f"t2d-run-{h}", **_runtime_env()).remote(
                 spec.to_dict(), root, self.device, max(1, int(self.cpus_per_run)))
             waiting[ref] = (i, h)
             emit("start", h, i, total)
