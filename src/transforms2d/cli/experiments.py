@@ -3,6 +3,7 @@ stored runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +15,51 @@ from ..errors import ConfigError
 from .app import RESOURCE_ERRNOS, app, console, err, fail, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
+REHEARSE_HELP = ("Rehearse: every distinct kind of run of the grid (each model, each kind of "
+                 "stage) for 2 optimiser steps at its real sizes, reports included, into a "
+                 "folder marked as a rehearsal (never results).")
+REHEARSE_BATCH_HELP = ("With --rehearse: cap every batch at N samples (models and images keep "
+                       "their real size; for a CPU that cannot afford a paper batch).")
+
+
+COMPILE_HELP = ("torch.compile each run's pretraining (compiled graphs cached in "
+                "$T2D_CACHE/inductor and reused by runs of the same shape); pays off on GPUs.")
+GPUS_PER_RUN_HELP = ("With --executor ray and a CUDA device: the GPU share of one run, e.g. "
+                     "0.25 runs four small runs on each GPU (default 1).")
+
+
+def make_runner(executor: str, device: str, workers: int | None, ray_address: str | None,
+                gpus_per_run: float | None, compile_: bool):
+    """The executor of ``t2d run`` / ``t2d reproduce`` from their options (checked), with
+    ``--compile`` set for this process and the workers it starts."""
+    from ..engine import get_executor
+    from ..engine.run import COMPILE_ENV
+    from ..train import resolve_device
+
+    for flag, value, needs in (("--ray-address", ray_address, "ray"),
+                               ("--workers", workers, "pool"),
+                               ("--gpus-per-run", gpus_per_run, "ray")):
+        if value is not None and executor != needs:
+            raise ConfigError(f"{flag} needs --executor {needs}; add it or drop {flag}.")
+    options = ({"address": ray_address} if executor == "ray" else
+               {"workers": workers} if executor == "pool" else {})
+    if gpus_per_run is not None:
+        options["gpus_per_run"] = gpus_per_run
+    runner = get_executor(executor, device=device, **options)
+    if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
+        resolve_device(device)
+    if compile_:
+        os.environ[COMPILE_ENV] = "1"
+    return runner
+
+
+def rehearsal_settings(rehearse: bool, batch_cap: int | None) -> dict | None:
+    """The rehearsal's settings from the command line, or None for real runs."""
+    from ..engine.rehearse import settings
+
+    if batch_cap is not None and not rehearse:
+        raise ConfigError("--rehearse-batch needs --rehearse; add it or drop --rehearse-batch.")
+    return settings(batch_cap=batch_cap) if rehearse else None
 
 
 def _write_report(store, html: bool = False):
@@ -100,35 +146,35 @@ def run_cmd(
         "--set", help="Override a size of the profile: key=value (repeatable; an unknown key "
                       "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
     = None,
+    rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
+    rehearse_batch: Annotated[int | None, typer.Option(help=REHEARSE_BATCH_HELP)] = None,
+    compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
+    gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
-    from ..engine import RunStore, get_executor, spec_hash, unique
+    from ..engine import RunStore, spec_hash, unique
     from ..engine.config_grid import save_config
     from ..engine.overrides import parse_sets
     from ..engine.trackers import Trackers, parse_trackers
-    from ..train import resolve_device
 
     try:
         exp, profile, seeds, cfg = _experiment(experiment, config, profile, seeds, set_)
-        out = out or Path("results") / exp.name.replace(":", "-")
+        rehearsal = rehearsal_settings(rehearse, rehearse_batch)
+        out = out or Path("rehearsal" if rehearse else "results") / exp.name.replace(":", "-")
         sets = exp.resolve(profile, parse_sets(set_ or [])) if config is None else {}
         specs = unique(exp.specs(profile, seeds, sets))
-        if ray_address is not None and executor != "ray":
-            raise ConfigError("--ray-address needs --executor ray; add it or drop "
-                              "--ray-address.")
-        if workers is not None and executor != "pool":
-            raise ConfigError("--workers needs --executor pool; add it or drop --workers.")
-        options = ({"address": ray_address} if executor == "ray" else
-                   {"workers": workers} if executor == "pool" else {})
-        runner = get_executor(executor, device=device, **options)
-        if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
-            resolve_device(device)
+        if rehearsal is not None:
+            from ..engine.rehearse import rehearsal_grid
+
+            rehearsal = {**rehearsal, "grid_runs": len(specs)}
+            specs = rehearsal_grid(specs, rehearsal)
+        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
         store = RunStore(out)
         trackers = Trackers(parse_trackers(log), store, exp.name) if log else None
         for spec in specs:  # a hand-edited spec.json stops us before anything is touched
             store.check_spec(spec)
-        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets)
+        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets, rehearsal)
         if config is not None:
             save_config(store.root, cfg)
     except ConfigError as e:
@@ -291,6 +337,10 @@ def plan_cmd(
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N: where to measure.")] = "cpu",
     out: Annotated[Path | None, typer.Option(help="A reproduce folder: leave out runs done "
                                              "there.")] = None,
+    calibration: Annotated[Path | None, typer.Option(
+        help="Throughputs measured on another machine (its calibration.json, e.g. from "
+             "benchmarks/bench_gpu.py) instead of measuring here: estimate for a GPU you "
+             "do not have at hand.")] = None,
 ) -> None:
     """Estimate what experiments will cost: runs, sample-steps per stage and wall time at a
     throughput measured on this device (cached per machine); computes no run."""
@@ -303,7 +353,8 @@ def plan_cmd(
     try:
         names = list(paper_experiments()) if experiments == "paper" else \
             [get_experiment(e.strip()).name for e in experiments.split(",") if e.strip()]
-        resolve_device(device)
+        if calibration is None:
+            resolve_device(device)
         grids = []
         for name in names:
             exp = get_experiment(name)
@@ -313,18 +364,24 @@ def plan_cmd(
                 store = RunStore(out / name)
                 specs = [s for s in specs if store.status(spec_hash(s)) != "done"]
             grids.append((name, costs(specs)))
+        print_plan(grids, profile, device, calibration)
     except ConfigError as e:
         fail(e)
-    print_plan(grids, profile, device)
 
 
-def print_plan(grids, profile: str, device: str) -> None:
-    """The cost table of ``[(experiment, Cost)]`` at throughputs measured on ``device``."""
-    from ..engine.plan import STAGES, seconds, throughputs
+def print_plan(grids, profile: str, device: str, calibration: Path | None = None) -> None:
+    """The cost table of ``[(experiment, Cost)]`` at throughputs measured on ``device`` (or
+    read from a ``calibration`` file measured elsewhere)."""
+    from ..engine.plan import STAGES, calibrated, seconds, throughputs
 
     keys = {k for _, c in grids for stage in STAGES for k in c.samples[stage]}
-    speed = throughputs(keys, device, on_measure=lambda k: console.print(
-        f"measuring {k[0]} at {k[1]} px on {device} ...", highlight=False))
+    where = "measured, cached"
+    if calibration is not None:
+        machine, speed = calibrated(calibration, keys, device)
+        where = f"measured on {machine.split('|')[0]}, from {calibration}"
+    else:
+        speed = throughputs(keys, device, on_measure=lambda k: console.print(
+            f"measuring {k[0]} at {k[1]} px on {device} ...", highlight=False))
     table = Table(title=f"Plan: profile {profile} on {device} (serial; pretraining to its "
                         f"epoch cap)")
     for col in ("experiment", "runs", "pretrain samples", "probe+eval+inv samples",
@@ -341,5 +398,5 @@ def print_plan(grids, profile: str, device: str) -> None:
     console.print(table)
     for k, v in sorted(speed.items()):
         console.print(f"  {k[0]} at {k[1]} px: {v['train']:.0f} training samples/s, "
-                      f"{v['infer']:.0f} inference samples/s (measured, cached)",
+                      f"{v['infer']:.0f} inference samples/s ({where})",
                       highlight=False)

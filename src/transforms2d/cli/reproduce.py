@@ -10,6 +10,14 @@ import typer
 
 from ..errors import ConfigError
 from .app import app, console, err, fail
+from .experiments import (
+    COMPILE_HELP,
+    GPUS_PER_RUN_HELP,
+    REHEARSE_BATCH_HELP,
+    REHEARSE_HELP,
+    make_runner,
+    rehearsal_settings,
+)
 
 
 @app.command("reproduce")
@@ -17,10 +25,13 @@ def reproduce_cmd(
     profile: Annotated[str, typer.Option(help="quick (~30 min on a 2-core CPU; too small for a "
                                          "fair test), cpu (the fair test at CPU sizes: hours "
                                          "on 2 cores, see t2d plan), smoke (seconds, for "
-                                         "tests) or paper (the authors' sizes; GPUs).")] =
+                                         "tests), gpu (paper models and data, fewer "
+                                         "epochs: <= 1 h on one H100 by the plan) or paper "
+                                         "(the authors' sizes; GPUs).")] =
     "quick",
-    out: Annotated[Path, typer.Option(help="Output folder: one experiment folder per "
-                                      "experiment and REPORT.md.")] = Path("results"),
+    out: Annotated[Path | None, typer.Option(help="Output folder: one experiment folder per "
+                                             "experiment and REPORT.md (default: results, or "
+                                             "rehearsal with --rehearse).")] = None,
     seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; 5 "
                                               "for cpu, 10 for paper).")] = None,
     experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
@@ -37,17 +48,18 @@ def reproduce_cmd(
     show_plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Print the cost plan of "
                                             "the runs not done yet first (t2d plan; not with "
                                             "--executor ray).")] = True,
+    rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
+    rehearse_batch: Annotated[int | None, typer.Option(help=REHEARSE_BATCH_HELP)] = None,
+    compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
+    gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
-    from ..engine import get_executor
     from ..engine.display import GridProgress
     from ..engine.pool_executor import available_cpus
     from ..engine.report import write_report
     from ..study import get_experiment, paper_experiments
     from ..study.reproduce import DEFAULT_SEEDS, plan, reproduce
-    from ..train import resolve_device
-
     try:
         listed = paper_experiments() if experiments is None else experiments.split(",")
         exps = [get_experiment(n.strip()) for n in listed if n.strip()]
@@ -59,16 +71,10 @@ def reproduce_cmd(
         seeds = seeds if seeds is not None else DEFAULT_SEEDS.get(profile, 3)
         if executor is None:
             executor = "pool" if device == "cpu" and available_cpus() > 1 else "local"
-        if ray_address is not None and executor != "ray":
-            raise ConfigError("--ray-address needs --executor ray.")
-        if workers is not None and executor != "pool":
-            raise ConfigError("--workers needs --executor pool; add it or drop --workers.")
-        options = ({"address": ray_address} if executor == "ray" else
-                   {"workers": workers} if executor == "pool" else {})
-        runner = get_executor(executor, device=device, **options)
-        if executor != "ray":
-            resolve_device(device)
-        grids = plan(out, names, profile, seeds)
+        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
+        rehearsal = rehearsal_settings(rehearse, rehearse_batch)
+        out = out if out is not None else Path("rehearsal" if rehearse else "results")
+        grids = plan(out, names, profile, seeds, rehearsal)
     except ConfigError as e:
         fail(e)
     if show_plan and executor != "ray":
@@ -80,7 +86,8 @@ def reproduce_cmd(
                     for exp, specs, store in grids], profile, device)
     total = sum(len(specs) for _, specs, _ in grids)
     settings = {"profile": profile, "seeds": seeds, "executor": executor,
-                "workers": getattr(runner, "workers", None), "device": device}
+                "workers": getattr(runner, "workers", None), "device": device,
+                **({"rehearsal": rehearsal} if rehearsal else {})}
     with GridProgress(total, f"reproduce ({profile})", console=console) as display:
         def run_grid(name, specs, store):
             return runner.run(specs, store, display.on_event, display.on_progress)

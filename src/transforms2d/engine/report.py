@@ -31,6 +31,7 @@ from typing import Any
 
 from ..io import atomic_write
 from .html import render_html
+from .rehearse import BANNER, rehearsal_line, rehearsing
 
 KEYS = ("markdown", "tables", "figures", "claims")
 VERDICTS = ("pass", "fail", "not a fair test", "not run")
@@ -218,16 +219,20 @@ def write_report(store, experiment, html: bool = False) -> Report:
               f"nothing).\n")
     if done < total:
         header += f"\n**{total - done} of {total} runs are not done yet**; numbers use the rest.\n"
-    out = check_outputs(experiment.aggregate_with(records, rec.get("profile"),
-                                                  rec.get("overrides")),
-                        experiment.name) if records else {
-        "markdown": "No finished runs yet.\n"}
+    if rec.get("rehearsal"):
+        header = BANNER + "\n" + rehearsal_line(rec["rehearsal"], total) + header
+    with rehearsing(rec.get("rehearsal")):
+        out = check_outputs(experiment.aggregate_with(records, rec.get("profile"),
+                                                      rec.get("overrides")),
+                            experiment.name) if records else {
+            "markdown": "No finished runs yet.\n"}
     files = write_outputs(store.root, out)
     claims = [{k: _json_value(v) for k, v in c.items()} for c in out.get("claims", [])]
     if claims or (store.root / "claims.json").exists():
         doc = {"experiment": experiment.name, "profile": rec.get("profile"),
                "seeds": rec.get("seeds"), "runs_done": done, "runs_total": total,
-               "claims": claims, **({"overrides": sets} if sets else {})}
+               "claims": claims, **({"overrides": sets} if sets else {}),
+               **({"rehearsal": rec["rehearsal"]} if rec.get("rehearsal") else {})}
         files.append(write_if_changed(store.root / "claims.json",
                                       json.dumps(doc, indent=2, sort_keys=True) + "\n"))
     title = experiment.name + (f": {experiment.description}" if experiment.description else "")

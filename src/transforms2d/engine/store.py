@@ -39,6 +39,7 @@ from ..errors import ConfigError
 from ..io import write_json
 from .lease import Lease, acquire
 from .lease import holder as lease_holder
+from .rehearse import check_folder_kind
 from .spec import RunSpec, spec_hash
 
 DONE, FAILED, PENDING, RUNNING = "done", "failed", "pending", "running"
@@ -174,10 +175,12 @@ class RunStore:
         return read_json(self.root / "experiment.json")
 
     def claim(self, experiment: str, profile: str, seeds: int, hashes: list[str],
-              overrides: dict | None = None) -> None:
-        """Record which experiment this folder holds (with its size overrides, if any);
-        another experiment's folder is refused."""
+              overrides: dict | None = None, rehearsal: dict | None = None) -> None:
+        """Record which experiment this folder holds (with its size overrides, if any, and the
+        settings of a rehearsal: :mod:`.rehearse`); another experiment's folder, or a
+        rehearsal's for real runs (and the converse), is refused."""
         rec = self.experiment()
+        check_folder_kind(rec, rehearsal is not None, self.root)
         if rec is not None and rec.get("experiment") != experiment:
             raise ConfigError(f"{self.root} holds runs of experiment "
                               f"'{rec.get('experiment')}', not '{experiment}'; pass another --out.")
@@ -191,6 +194,8 @@ class RunStore:
         if overrides:
             rec["overrides"] = {k: list(v) if isinstance(v, tuple) else v
                                 for k, v in overrides.items()}
+        if rehearsal is not None:
+            rec["rehearsal"] = dict(rehearsal)
         write_json(self.root / "experiment.json", rec)
 
     def hashes(self) -> list[str]:

@@ -17,6 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..engine import RunSpec, spec_hash
+from ..engine.rehearse import as_run
 from ..engine.stats import METHOD, mean_ci
 from . import preconditions as pre
 
@@ -33,9 +34,10 @@ def seeds_in(records: Iterable[Mapping]) -> int:
 def match(cells: Iterable[C], records: Iterable[Mapping], spec_of: Callable[[C], RunSpec]
           ) -> list[tuple[C, Mapping]]:
     """``(cell, record)`` for each grid cell whose run is done (matched by spec hash; a run
-    shared by several cells matches each of them)."""
+    shared by several cells matches each of them). In a rehearsal's report a cell matches
+    the rehearsal of its spec (:func:`~transforms2d.engine.rehearse.as_run`)."""
     done = {r["hash"]: r for r in records}
-    return [(c, done[h]) for c in cells if (h := spec_hash(spec_of(c))) in done]
+    return [(c, done[h]) for c in cells if (h := spec_hash(as_run(spec_of(c)))) in done]
 
 
 def put(values: Values, key: tuple, seed: int, value: float | None) -> None:
@@ -131,7 +133,11 @@ def budget_figure(budget, title: str, ylabel: str,
             a.set_axis_off()
         fig.suptitle(f"{title}: what it would take (one seed)", fontsize=11)
         return fig
-    effects = [c for c in budget.columns if c not in ("epochs", "min_train_acc")]
+    effects = [c for c in budget.columns if c not in ("epochs", "min_train_acc")
+               and budget[c].notna().any()]
+    if not effects:  # the accuracies are in, no effect has both of its runs yet
+        ax.text(0.5, 0.5, "no effect computable yet", ha="center", va="center",
+                transform=ax.transAxes)
     for i, name in enumerate(effects):
         sub = budget.dropna(subset=[name])
         ax.plot(sub.epochs, sub[name], marker="o", color=f"C{i}", label=name)
@@ -142,14 +148,15 @@ def budget_figure(budget, title: str, ylabel: str,
     ax.set_ylabel(ylabel)
     ax.set_title("effects vs training budget" + (" (dashed: reference)" if references
                                                  else ""), fontsize=9)
-    ax.legend(fontsize=6)
+    if effects:
+        ax.legend(fontsize=6)
     acc.plot(budget.epochs, budget.min_train_acc, marker="o", color="k")
     acc.axhline(pre.MIN_TRAIN_ACC, color="r", ls="--", lw=0.8, label="fair-test threshold")
     acc.set_ylim(0, 1.02)
     acc.set_xlabel("pretraining epochs (seed 0)")
     acc.set_ylabel("lowest pretraining training accuracy")
     acc.legend(fontsize=7)
-    for a in (ax, acc):
+    for a in (ax, acc) if effects else (acc,):  # a log axis needs points
         a.set_xscale("log", base=2)
     fig.suptitle(f"{title}: what it would take (one seed)", fontsize=11)
     fig.tight_layout()

@@ -18,6 +18,7 @@ import torch
 
 from ..engine import RunStore, get_experiment, spec_hash, unique
 from ..engine.pool_executor import available_cpus
+from ..engine.rehearse import BANNER, MARKER, rehearsal_grid
 from ..engine.report import (
     claims_markdown,
     markdown_table,
@@ -28,9 +29,10 @@ from ..engine.store import DONE, read_json
 from ..io import write_json
 
 # a fair test needs >= 5 seeds (transforms2d.study.preconditions): quick and smoke have fewer
-DEFAULT_SEEDS = {"smoke": 3, "quick": 3, "cpu": 5, "paper": 10}
+DEFAULT_SEEDS = {"smoke": 3, "quick": 3, "cpu": 5, "gpu": 5, "paper": 10}
 TARGETS = {"quick": "E1 <= 10 min, all four <= 30 min on a 2-core CPU",
-           "cpu": "all four <= 3 h on a 2-core CPU, every precondition met"}
+           "cpu": "all four <= 3 h on a 2-core CPU, every precondition met",
+           "gpu": "all four <= 1 h on one H100-class GPU by t2d plan's estimate"}
 
 
 def machine() -> dict:
@@ -83,6 +85,7 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
     profile = st.get("profile")
     lines = [
         "# Reproduction of \"Understanding the Role of Invariance in Transfer Learning\"\n",
+        *([BANNER] if st.get("rehearsal") else []),
         f"Profile `{profile}`, {st.get('seeds')} seeds, executor `{st.get('executor')}`"
         + (f" ({st.get('workers')} workers)" if st.get("workers") else "")
         + f", device `{st.get('device')}`. Last run started {doc.get('last_started', '-')}, "
@@ -142,18 +145,26 @@ def write_summary(root: Path, names: Sequence[str]) -> Path:
     return write_if_changed(Path(root) / "REPORT.md", summary_markdown(Path(root), names))
 
 
-def plan(root: Path, names: Sequence[str], profile: str, seeds: int) -> list[tuple]:
+def plan(root: Path, names: Sequence[str], profile: str, seeds: int,
+         rehearsal: dict | None = None) -> list[tuple]:
     """``(experiment, specs, store)`` per experiment, every spec checked against its stored
-    copy and every folder claimed, before anything is computed."""
+    copy and every folder claimed, before anything is computed. With ``rehearsal``
+    (:func:`~transforms2d.engine.rehearse.settings`) the specs are the grid's rehearsal."""
     grids = []
     for name in names:
         exp = get_experiment(name)
         specs = unique(exp.specs(profile, seeds))
+        rec = None
+        if rehearsal is not None:
+            rec = {**rehearsal, "grid_runs": len(specs)}
+            specs = rehearsal_grid(specs, rec)
         store = RunStore(Path(root) / exp.name)
         for spec in specs:
             store.check_spec(spec)
-        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs])
+        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], rehearsal=rec)
         grids.append((exp, specs, store))
+    if rehearsal is not None:
+        write_if_changed(Path(root) / MARKER, "# Rehearsal\n\n" + BANNER)
     return grids
 
 
