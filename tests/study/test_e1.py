@@ -80,7 +80,7 @@ def test_paper_grid_axes_values_and_dedup():
 
 
 def test_profiles():
-    assert set(e1_mod.SIZES) == {"paper", "cpu", "quick", "smoke"}
+    assert set(e1_mod.SIZES) == {"paper", "gpu", "cpu", "quick", "smoke"}
     assert e1_mod.SIZES["smoke"]["budgets"] == (2,) and "budgets" not in e1_mod.SIZES["paper"]
 
 

@@ -50,6 +50,20 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   pt_samples=(1000, 10000, 50000, 100000, 500000),
                   ft_samples=(50, 200, 500, 2000, 5000),
                   finetune=dict(n=2000, epochs=50, batch_size=512)),
+    # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
+    # the paper's models and data sizes, 5 seeds, up to 4 epochs (equal optimiser steps for
+    # fewer samples; paper: 50), stopping once two epochs reach 0.97, 1 probe view, 2000
+    # validation samples; the 500k-sample point is dropped (10x the others' sample-steps). Set
+    # by time, not by curves: no GPU curve exists yet, so each run's preconditions say whether
+    # the epochs were enough.
+    "gpu": dict(model="resnet18", image_size=32, n_target=N_TARGET, n=50000, epochs=4,
+                equal_steps=True, batch_size=512, stop_train_acc=0.97, n_val=2000,
+                n_probe=50000, n_test=10000, probe_epochs=200, probe_batch=512, views=1,
+                classes=("subset", "disjoint", "same", "superset"),
+                models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
+                pt_samples=(1000, 10000, 50000, 100000),
+                ft_samples=(50, 200, 500, 2000, 5000),
+                finetune=dict(n=2000, epochs=50, batch_size=512)),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md has
     # the curves): the paper's 30 + 30 objects; resnet_s (the ResNet family, 0.3M parameters)
     # for ResNet-18. Seed-0 curves, one thread: resnet_s on 6000 samples reaches 0.95 / 0.99
@@ -113,6 +127,11 @@ CIFAR_SIZES = {
                   classes=("subset", "disjoint", "same", "superset"),
                   models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                   pt_samples=(1000, 5000, 10000, 22500)),
+    "gpu": dict(model="resnet18", n=22500, epochs=8, batch_size=512, stop_train_acc=0.97,
+                n_probe=22500, n_test=5000, probe_epochs=200, views=1,
+                classes=("subset", "disjoint", "same", "superset"),
+                models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
+                pt_samples=(1000, 5000, 10000, 22500)),
     "cpu": dict(model="resnet_s", n=4000, epochs=30, batch_size=128, stop_train_acc=0.97,
                 n_probe=1000, n_test=1000, probe_epochs=500, probe_batch=64, views=1,
                 classes=("subset", "disjoint", "same", "superset"),

@@ -61,6 +61,14 @@ SIZES = {
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=200, batch_size=512,
                   n_val=10000, n_probe=50000, n_test=10000, probe_epochs=100, probe_batch=512,
                   views=2, n_inv=10000, alphas=ALPHAS, betas=BETAS),
+    # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
+    # the paper's data sizes, 5 seeds, up to 4 epochs (paper: 200) stopping once two epochs
+    # reach 0.97, 1 probe view, the cpu profile's alpha/beta levels; set by time (no GPU curve
+    # yet).
+    "gpu": dict(model="resnet18", image_size=32, n=50000, epochs=4, batch_size=512,
+                stop_train_acc=0.97, n_val=2000, n_probe=50000, n_test=10000, probe_epochs=100,
+                probe_batch=512, views=1, n_inv=10000, alphas=(0.0, 0.4, 0.8, 0.9, 1.0),
+                betas=(0.0, 0.4, 0.8, 1.0)),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md):
     # resnet_s on 6000 samples; seed-0 curves (one thread) on the object-scene stand-in: C/C
     # 1.00 training accuracy by epoch 30 (convnet_s 0.99). Up to 30 epochs, stopping once two

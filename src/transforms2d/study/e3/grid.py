@@ -40,6 +40,13 @@ SIZES = {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=50, batch_size=512,
                   n_val=10000, n_inv=10000, n_inv_cifar=10000,
                   metrics=("l2", "cos", "dot", "cka")),
+    # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
+    # ResNet-18 on the paper's 50000 samples, 5 seeds, up to 3 epochs (paper: 50) stopping
+    # once two epochs reach 0.97; invariance on 500 pairs per domain and transform (paper:
+    # 10000; 54 measurements a run). Set by time (no GPU curve yet).
+    "gpu": dict(model="resnet18", image_size=32, n=50000, epochs=3, batch_size=512,
+                stop_train_acc=0.97, n_val=2000, n_inv=500, n_inv_cifar=500,
+                metrics=("l2", "cos", "dot", "cka")),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md):
     # convnet_xs on 3000 samples of 30 classes, up to 50 epochs, stopping once two epochs
     # reach 0.97. Seed-0 curves (one thread, 0.8 s an epoch): none / translate / rotate / noise

@@ -30,6 +30,13 @@ SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms us
     "paper": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=100,
                   batch_size=256, n_val=10000,
                   n_probe=50000, n_test=10000, probe_epochs=200, probe_batch=512, views=2),
+    # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
+    # the paper's 8 nested sets on 30 objects, ResNet-18 on 50000 samples, 5 seeds, up to 6
+    # epochs (paper: 100) stopping once two epochs reach 0.97, 1 probe view. Set by time (no
+    # GPU curve yet).
+    "gpu": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=6,
+                batch_size=512, stop_train_acc=0.97, n_val=2000, n_probe=50000, n_test=10000,
+                probe_epochs=200, probe_batch=512, views=1),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md): 6
     # nested sets on 10 objects, resnet_s on 6000 samples, up to 80 epochs, stopping once two
     # epochs reach 0.97. Seed curves (one thread, 3.7-5.5 s an epoch): the 6-transform model of
