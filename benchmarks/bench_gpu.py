@@ -8,6 +8,10 @@
 3. The share of a training step spent rendering its batch (render + step, timed apart).
 4. One paper-size E4 run (ResNet-18, 50,000 samples, ``--e4-epochs`` epochs, 8 probes) timed
    end to end through the engine.
+5. ``t2d plan``'s calibration of every architecture of the ``gpu`` and ``paper`` profiles on
+   this device, and both plans' estimates from it: whether ``gpu`` fits its hour, measured.
+   The calibration is copied to ``--out``/calibration.json, so that ``t2d plan --profile gpu
+   --device cuda --calibration calibration.json`` gives the same estimate on any machine.
 
 Writes ``--out``/bench_gpu.json and bench_gpu.md. Runs on CPU too (``--small`` shrinks every
 size; the test suite runs it that way):
@@ -116,6 +120,24 @@ def e4_run(device: str, epochs: int, small: bool) -> dict[str, float]:
                 "probes": len(spec.probes), "hash": spec_hash(spec)}
 
 
+def plan_estimates(device: str, profiles: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Estimated minutes per paper experiment of each profile, at throughputs measured now
+    on ``device`` (``t2d plan``'s calibration, cached in ``$T2D_CACHE/calibration.json``)."""
+    from transforms2d.engine import unique
+    from transforms2d.engine.plan import STAGES, costs, seconds, throughputs
+    from transforms2d.study import get_experiment, paper_experiments
+    from transforms2d.study.reproduce import DEFAULT_SEEDS
+
+    out = {}
+    for prof in profiles:
+        grid = {name: costs(unique(get_experiment(name).specs(prof, DEFAULT_SEEDS[prof])))
+                for name in paper_experiments()}
+        keys = {k for c in grid.values() for stage in STAGES for k in c.samples[stage]}
+        speed = throughputs(keys, device)
+        out[prof] = {name: sum(seconds(c, speed).values()) / 60 for name, c in grid.items()}
+    return out
+
+
 def peak(device: str, given: float | None) -> float | None:
     if given:
         return given
@@ -141,8 +163,18 @@ def markdown(res: dict) -> str:
               f"{tr['tflops']:.2f} TFLOP/s achieved{frac}; rendering a batch is "
               f"{tr['render_share']:.1%} of render + step.", "",
               f"E4 run ({e4['model']}, {e4['samples']} samples × {e4['epochs']} epochs, "
-              f"{e4['probes']} probes) end to end: **{e4['seconds']:.1f} s**."]
+              f"{e4['probes']} probes) end to end: **{e4['seconds']:.1f} s**.", "",
+              "t2d plan at the throughputs measured here (serial, pretraining to its epoch "
+              "cap; minutes):", "", "| profile | " + " | ".join(_names(res)) + " | all |",
+              "|---|" + "---:|" * (len(_names(res)) + 1)]
+    for prof, per in res["plan_minutes"].items():
+        lines.append(f"| {prof} | " + " | ".join(f"{v:.1f}" for v in per.values())
+                     + f" | **{sum(per.values()):.1f}** |")
     return "\n".join(lines) + "\n"
+
+
+def _names(res: dict) -> list[str]:
+    return list(next(iter(res["plan_minutes"].values()), {}))
 
 
 def main() -> None:
@@ -164,7 +196,11 @@ def main() -> None:
     res["generator"] = generator(args.device, batch, reps)
     res["training"] = training(args.device, min(batch, 512), reps)
     res["e4"] = e4_run(args.device, args.e4_epochs, args.small)
+    res["plan_minutes"] = plan_estimates(args.device, ("smoke",) if args.small else
+                                         ("gpu", "paper"))
     args.out.mkdir(parents=True, exist_ok=True)
+    from transforms2d.engine.plan import cache_path
+    (args.out / "calibration.json").write_bytes(cache_path().read_bytes())
     (args.out / "bench_gpu.json").write_text(json.dumps(res, indent=1))
     md = markdown(res)
     (args.out / "bench_gpu.md").write_text(md)

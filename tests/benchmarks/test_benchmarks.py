@@ -3,6 +3,7 @@ timings belong to benchmarks, not tests)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,9 @@ def test_bench_generator_prints_a_table_with_ratios():
     assert "harmonic mean of the ratio over 2 transforms" in res.stdout
 
 
-def _run(script: str, *args: str) -> str:
+def _run(script: str, *args: str, env: dict | None = None) -> str:
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args],
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=600, env=env)
     assert res.returncode == 0, res.stderr
     return res.stdout
 
@@ -61,10 +62,14 @@ def test_bench_profile_prints_the_stage_shares():
 
 
 def test_bench_gpu_runs_on_cpu_at_small_size(tmp_path):
-    out = _run("bench_gpu.py", "--device", "cpu", "--small", "--out", str(tmp_path))
+    env = {**os.environ, "T2D_CACHE": str(tmp_path / "cache")}  # the calibration lands here
+    out = _run("bench_gpu.py", "--device", "cpu", "--small", "--out", str(tmp_path), env=env)
     assert "harmonic mean" in out and "E4 run" in out
     import json
 
     res = json.loads((tmp_path / "bench_gpu.json").read_text())
     assert len(res["generator"]) == 18 and res["training"]["samples_per_s"] > 0
     assert 0 < res["training"]["render_share"] < 1 and res["e4"]["seconds"] > 0
+    assert set(res["plan_minutes"]["smoke"]) == {"e1", "e2", "e3", "e4"}
+    assert "t2d plan at the throughputs measured here" in out
+    assert (tmp_path / "calibration.json").exists()
