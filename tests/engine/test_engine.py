@@ -76,7 +76,7 @@ def test_spec_format_is_written_and_checked():
 def test_train_settings_take_the_profile_sizes_and_its_early_stop():
     plain = train_settings("convnet_xs", {"epochs": 3, "batch_size": 16, "n": 999})
     assert plain == {k: v for k, v in recipe_for("convnet_xs", epochs=3, batch_size=16)
-                     .to_dict().items() if k not in ("device", "progress", "seed")}
+                     .to_dict().items() if k not in ("device", "progress", "seed", "compile")}
     assert plain["stop_train_acc"] is None and plain["stop_patience"] == 2
     stop = train_settings("convnet_xs", {"epochs": 3, "batch_size": 16, "stop_train_acc": 0.99,
                                          "stop_patience": 3})

@@ -75,3 +75,19 @@ def test_e1_of_the_paper_profile_rehearses_end_to_end(tmp_path, with_cifar):
                           env={**os.environ, "T2D_CIFAR_ROOT": str(with_cifar)},
                           capture_output=True, text=True, timeout=300)
     assert real.returncode == 2 and "holds a rehearsal" in real.stderr + real.stdout
+
+
+def test_t2d_run_rehearses_one_experiment(tmp_path, runner):
+    from transforms2d.cli import app
+
+    out = tmp_path / "e4"
+    res = runner.invoke(app, ["run", "e4", "--profile", "smoke", "--rehearse", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    md = (out / "report.md").read_text()
+    assert md.count("REHEARSAL — not results") == 1 and "Rehearsed 1 of the grid's 6 runs" in md
+    real = runner.invoke(app, ["run", "e4", "--profile", "smoke", "--out", str(out)])
+    assert real.exit_code == 2 and "holds a rehearsal" in real.output
+    lone = runner.invoke(app, ["run", "e4", "--profile", "smoke", "--rehearse-batch", "4",
+                               "--out", str(tmp_path / "y")])
+    assert lone.exit_code == 2 and "--rehearse-batch needs --rehearse" in lone.output
+    assert not (tmp_path / "y").exists()
