@@ -47,7 +47,7 @@ def reproduce_cmd(
                                                     "--executor ray).")] = None,
     show_plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Print the cost plan of "
                                             "the runs not done yet first (t2d plan; not with "
-                                            "--executor ray).")] = True,
+                                            "--executor ray or --rehearse).")] = True,
     rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
     rehearse_batch: Annotated[int | None, typer.Option(help=REHEARSE_BATCH_HELP)] = None,
     compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
@@ -77,7 +77,7 @@ def reproduce_cmd(
         grids = plan(out, names, profile, seeds, rehearsal)
     except ConfigError as e:
         fail(e)
-    if show_plan and executor != "ray":
+    if show_plan and executor != "ray" and not rehearse:  # a rehearsal costs minutes
         from ..engine import spec_hash
         from ..engine.plan import costs
         from .experiments import print_plan

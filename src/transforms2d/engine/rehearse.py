@@ -111,7 +111,8 @@ def _probe(t: ProbeTarget, steps: int, cap: int | None) -> ProbeTarget:
 
 
 def _sized(data: Mapping[str, Any] | None, n: int) -> dict | None:
-    """A data dict with at most ``n`` samples (for CIFAR: at least one per class)."""
+    """A data dict with at most ``n`` samples, yet at least one per class (the datasets refuse
+    fewer), never more than it had."""
     if data is None:
         return None
     d = dict(data)
