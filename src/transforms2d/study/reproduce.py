@@ -182,10 +182,14 @@ def reproduce(root: Path, grids: list[tuple], run_grid: Callable[[str, list, obj
     summaries = {}
     for exp, specs, store in grids:
         t0 = time.perf_counter()
-        summaries[exp.name] = run_grid(exp.name, specs, store)
-        done = sum(store.status(spec_hash(s)) == DONE for s in specs)
-        pending = len(specs) - len(summaries[exp.name].reused)
-        timings.add(exp.name, time.perf_counter() - t0 if pending else 0.0, done, len(specs))
+        try:
+            summaries[exp.name] = run_grid(exp.name, specs, store)
+        finally:  # an interrupted grid's time counts too (a resumed reproduction sums them)
+            done = sum(store.status(spec_hash(s)) == DONE for s in specs)
+            s = summaries.get(exp.name)
+            pending = s is None or len(specs) > len(s.reused)
+            timings.add(exp.name, time.perf_counter() - t0 if pending else 0.0, done,
+                        len(specs))
         write_report(store)
         write_summary(root, names)
     timings.finish()
