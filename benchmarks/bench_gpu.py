@@ -124,7 +124,7 @@ def plan_estimates(device: str, profiles: tuple[str, ...]) -> dict[str, dict[str
     """Estimated minutes per paper experiment of each profile, at throughputs measured now
     on ``device`` (``t2d plan``'s calibration, cached in ``$T2D_CACHE/calibration.json``)."""
     from transforms2d.engine import unique
-    from transforms2d.engine.plan import STAGES, costs, seconds, throughputs
+    from transforms2d.engine.plan import costs, seconds, throughputs
     from transforms2d.study import get_experiment, paper_experiments
     from transforms2d.study.reproduce import DEFAULT_SEEDS
 
@@ -132,7 +132,7 @@ def plan_estimates(device: str, profiles: tuple[str, ...]) -> dict[str, dict[str
     for prof in profiles:
         grid = {name: costs(unique(get_experiment(name).specs(prof, DEFAULT_SEEDS[prof])))
                 for name in paper_experiments()}
-        keys = {k for c in grid.values() for stage in STAGES for k in c.samples[stage]}
+        keys = set().union(*(c.architectures() for c in grid.values()))
         speed = throughputs(keys, device)
         out[prof] = {name: sum(seconds(c, speed).values()) / 60 for name, c in grid.items()}
     return out

@@ -167,8 +167,7 @@ def run_cmd(
         if rehearsal is not None:
             from ..engine.rehearse import rehearsal_grid
 
-            rehearsal = {**rehearsal, "grid_runs": len(specs)}
-            specs = rehearsal_grid(specs, rehearsal)
+            rehearsal, specs = rehearsal_grid(specs, rehearsal)
         runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
         store = RunStore(out)
         trackers = Trackers(parse_trackers(log), store, exp.name) if log else None
@@ -374,7 +373,7 @@ def print_plan(grids, profile: str, device: str, calibration: Path | None = None
     read from a ``calibration`` file measured elsewhere)."""
     from ..engine.plan import STAGES, calibrated, seconds, throughputs
 
-    keys = {k for _, c in grids for stage in STAGES for k in c.samples[stage]}
+    keys = set().union(*(c.architectures() for _, c in grids))
     where = "measured, cached"
     if calibration is not None:
         machine, speed = calibrated(calibration, keys, device)

@@ -42,6 +42,10 @@ class Cost:
     def total(self, stage: str) -> int:
         return sum(self.samples[stage].values())
 
+    def architectures(self) -> set[tuple]:
+        """The architecture keys with sample-steps in any stage (what needs a throughput)."""
+        return {k for per in self.samples.values() for k in per}
+
 
 def _key(spec: RunSpec, size: int) -> tuple:
     return (spec.model, int(size), json.dumps(dict(spec.model_kwargs), sort_keys=True))
@@ -95,6 +99,9 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
     architecture at its image size: one warm-up step, then ``steps`` timed."""
     import torch
 
+    from ..train.loop import autocast
+
+    dev = torch.device(device)
     model, size, kwargs = key[0], key[1], json.loads(key[2])
     net = create_model(model, num_classes=10, **kwargs).to(device)
     net = net.to(memory_format=torch.channels_last)
@@ -107,18 +114,15 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
         if device.startswith("cuda"):
             torch.cuda.synchronize()
 
-    def autocast():  # what the training loop uses: bf16 on CUDA, fp32 on CPU
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.startswith("cuda"))
-
     def train_step() -> None:
         opt.zero_grad(set_to_none=True)
-        with autocast():
+        with autocast(dev):  # as the training loop does: bf16 on CUDA
             loss = torch.nn.functional.cross_entropy(net(x).float(), y)
         loss.backward()
         opt.step()
 
     def infer_step() -> None:
-        with autocast():
+        with autocast(dev):
             net(x)
 
     def timed(fn: Callable[[], None]) -> float:
@@ -175,17 +179,17 @@ def calibrated(path: Path, keys: Iterable[tuple], device: str) -> tuple[str, dic
         cache = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise ConfigError(f"Cannot read the calibration file {path}: {e}.") from None
-    found = sorted(m for m in cache if isinstance(cache[m], dict) and
-                   m.rsplit("|", 1)[-1] == device)
+    devices = {m: m.rsplit("|", 1)[-1] for m in cache}  # a machine key ends with its device
+    found = sorted(m for m, d in devices.items() if d == device and isinstance(cache[m], dict))
     if not found:
         raise ConfigError(f"{path} has no throughput measured on '{device}' (it has: "
-                          f"{', '.join(m.rsplit('|', 1)[-1] for m in cache) or 'none'}).")
-    mine = cache[found[-1]]
-    missing = sorted(key_name(k) for k in set(keys) if key_name(k) not in mine)
+                          f"{', '.join(devices.values()) or 'none'}).")
+    mine, names = cache[found[-1]], {k: key_name(k) for k in set(keys)}
+    missing = sorted(n for n in names.values() if n not in mine)
     if missing:
         raise ConfigError(f"{path} lacks throughputs for {', '.join(missing)}; measure them "
                           f"there with t2d plan ... --device {device}.")
-    return found[-1], {k: mine[key_name(k)] for k in set(keys)}
+    return found[-1], {k: mine[n] for k, n in names.items()}
 
 
 def seconds(cost: Cost, speed: Mapping[tuple, dict]) -> dict[str, float]:

@@ -86,12 +86,10 @@ def rehearsal_spec(spec: RunSpec, steps: int = STEPS, batch_cap: int | None = No
 def _first_of_each(targets, kind) -> list:
     """The first target of each kind: the others drive the same code on other data (E3 has
     54 invariance targets a run, of two kinds)."""
-    seen, out = set(), []
+    firsts: dict = {}
     for t in targets:
-        if kind(t) not in seen:
-            seen.add(kind(t))
-            out.append(t)
-    return out
+        firsts.setdefault(kind(t), t)
+    return list(firsts.values())
 
 
 def _cap(batch: int, cap: int | None) -> int:
@@ -173,9 +171,12 @@ def distinct_kinds(specs: Sequence[RunSpec]) -> list[RunSpec]:
     return picked
 
 
-def rehearsal_grid(specs: Sequence[RunSpec], rec: Mapping[str, Any]) -> list[RunSpec]:
-    """The runs a rehearsal computes for the real grid ``specs``."""
-    return [rehearsal_spec(s, rec["steps"], rec["batch_cap"]) for s in distinct_kinds(specs)]
+def rehearsal_grid(specs: Sequence[RunSpec], settings: Mapping[str, Any]
+                   ) -> tuple[dict, list[RunSpec]]:
+    """``(record, runs)`` of a rehearsal of the real grid ``specs``: its ``experiment.json``
+    record (``settings`` and the real grid's size) and the runs it computes."""
+    rec = {**settings, "grid_runs": len(specs)}
+    return rec, [rehearsal_spec(s, rec["steps"], rec["batch_cap"]) for s in distinct_kinds(specs)]
 
 
 def rehearsal_line(rec: Mapping[str, Any], runs: int) -> str:

@@ -156,8 +156,7 @@ def plan(root: Path, names: Sequence[str], profile: str, seeds: int,
         specs = unique(exp.specs(profile, seeds))
         rec = None
         if rehearsal is not None:
-            rec = {**rehearsal, "grid_runs": len(specs)}
-            specs = rehearsal_grid(specs, rec)
+            rec, specs = rehearsal_grid(specs, rehearsal)
         store = RunStore(Path(root) / exp.name)
         for spec in specs:
             store.check_spec(spec)

@@ -82,7 +82,8 @@ def lr_lambda(cfg: TrainConfig, total_steps: int, steps_per_epoch: int) -> Calla
     return warmup_cosine
 
 
-def _autocast(device: torch.device, bf16: bool | None):
+def autocast(device: torch.device, bf16: bool | None = None):
+    """bf16 autocast on CUDA unless ``bf16`` is False; nothing on CPU (see TrainConfig.bf16)."""
     if device.type == "cuda" and bf16 is not False:
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return nullcontext()
@@ -101,7 +102,7 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1024,
     model.eval()
     device = next(model.parameters()).device
     preds = []
-    with _autocast(device, bf16):
+    with autocast(device, bf16):
         for i in range(0, len(images), batch_size):
             preds.append(model(_prepare(images[i:i + batch_size], device, channels_last))
                          .argmax(1).cpu())
@@ -149,7 +150,6 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
             with timer.section("train"):
                 row = _epoch(stepper, data, cfg, opt, sched, epoch, bar,
                              out_dir if ckpt else None)
-            result.samples += len(data)
             with timer.section("evaluate"):
                 for name, ev in (("val_acc", val), ("test_acc", test)):
                     if ev is not None:
@@ -167,7 +167,7 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
                 result.stopped_early = True
                 break
     result.final = dict(result.history[-1]) if result.history else {}
-    result.timing = timer.totals()
+    result.timing, result.samples = timer.totals(), len(result.history) * len(data)
     return result
 
 
@@ -201,7 +201,7 @@ def _epoch(model: nn.Module, data: BatchedDataset, cfg: TrainConfig, opt, sched,
     loss_sum, preds, labels = torch.zeros((), device=device), [], []
     finite = torch.ones((), dtype=torch.bool, device=device)
     for step, (xb, yb) in enumerate(data.loader(cfg.batch_size, shuffle=True, epoch=epoch)):
-        with _autocast(device, cfg.bf16):
+        with autocast(device, cfg.bf16):
             logits = model(_prepare(xb, device, cfg.channels_last))
             loss = F.cross_entropy(logits.float(), yb)
         finite &= torch.isfinite(loss)  # no host sync: read every FINITE_CHECK_EVERY steps
