@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from ..models import create_model
+from ..train.loop import autocast
 from .spec import RunSpec
 
 STAGES = ("pretrain", "evaluate", "probe", "finetune", "invariance")
@@ -98,8 +99,6 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
     """Training samples/s (forward + backward + Adam) and inference samples/s of one
     architecture at its image size: one warm-up step, then ``steps`` timed."""
     import torch
-
-    from ..train.loop import autocast
 
     dev = torch.device(device)
     model, size, kwargs = key[0], key[1], json.loads(key[2])
