@@ -118,6 +118,7 @@ def test_a_run_records_validation_curves_probe_loss_curves_and_finetuning(tmp_pa
     for name, epochs in (("a", 5), ("b", 5), ("ft", 4)):
         curve = res["probes"][name]["loss_curve"]
         assert len(curve) == epochs and all(math.isfinite(v) and v > 0 for v in curve)
+        assert res["probes"][name]["acc_curve"][-1]["epoch"] == epochs
     ft = res["probes"]["ft"]["finetune"]
     assert len(ft["train_acc_curve"]) == 2 and ft["train_acc_curve"][-1] == ft["train_acc"]
     assert "finetune" not in res["probes"]["a"]

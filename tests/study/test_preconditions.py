@@ -144,17 +144,60 @@ def test_probes_met_and_unmet():
     b = record("b", probes={"p": probe(FALLING)})
     met = pre.probes([(a, "p"), (a, "q"), (a, "p")])  # a pair named twice counts once
     assert met.met and met.name == "probes" and met.requirement == pre.RULES["probes"]
-    assert met.observed.startswith("2 of 2 converged; largest relative change ")
+    assert met.observed.startswith("2 of 2 converged (2 by the loss, 0 by the accuracies); "
+                                   "largest relative loss change ")
     unmet = pre.probes([(a, "p"), (b, "p")])
     assert not unmet.met and unmet.observed.startswith("1 of 2 converged")
     rel = pre.loss_change(FALLING)[0]
-    assert unmet.observed.endswith(f"largest relative change {rel:.2%}")
+    assert unmet.observed.endswith(f"largest relative loss change {rel:.2%}")
     # a probe without a loss curve (or missing altogether) has not shown convergence
     old = record("c", probes={"p": {"test_acc": 0.9}})
     assert not pre.probes([(a, "p"), (old, "p")]).met
     assert not pre.probes([(a, "missing")]).met
     none = pre.probes([])
     assert not none.met and none.observed == "no probe results"
+
+
+def points(epochs, every, acc_at):
+    """An accuracy curve recorded every ``every`` epochs, ``acc_at(epoch)`` for each split."""
+    marks = [*range(every, epochs + 1, every)] + ([epochs] if epochs % every else [])
+    return [{"epoch": e, "train_acc": acc_at(e), "val_acc": None, "test_acc": acc_at(e) - 0.05}
+            for e in marks]
+
+
+def test_accuracy_change_over_the_window():
+    assert pre.PROBE_ACC_TOL == 0.005
+    flat = points(100, 5, lambda e: 0.99 if e >= 60 else 0.5)
+    assert pre.accuracy_change(flat, 100) == (0.0, True)
+    # window = epochs 90..100; a rise of 0.004 there is settled, 0.006 is not
+    assert pre.accuracy_change(points(100, 5, lambda e: 0.9 + 0.004 * (e >= 95)), 100)[1]
+    change, ok = pre.accuracy_change(points(100, 5, lambda e: 0.9 + 0.006 * (e >= 95)), 100)
+    assert not ok and change == pytest.approx(0.006)
+    # a fall counts as much as a rise, and the test accuracy counts as much as the training one
+    drop = [dict(p, test_acc=p["test_acc"] - 0.01 * (p["epoch"] == 100)) for p in flat]
+    assert not pre.accuracy_change(drop, 100)[1]
+    # the window's start (90) not recorded (every 7 epochs): compared from the last point
+    # before it (84), so a rise between 84 and 90 counts: stricter, never looser
+    late_rise = points(100, 7, lambda e: 0.9 + 0.006 * (e >= 85))
+    assert 90 not in [p["epoch"] for p in late_rise]
+    change, ok = pre.accuracy_change(late_rise, 100)
+    assert not ok and change == pytest.approx(0.006)
+    # nothing to compare: no curve, a curve that ends early, a window starting at epoch 0
+    assert pre.accuracy_change([], 100) == (None, False)
+    assert pre.accuracy_change(points(50, 5, lambda e: 0.9), 100) == (None, False)
+    assert pre.accuracy_change(points(2, 1, lambda e: 0.9), 2) == (None, False)
+
+
+def test_probes_converged_by_their_accuracies():
+    settled = {**probe(FALLING), "acc_curve": points(len(FALLING), 5, lambda e: 0.98)}
+    moving = {**probe(FALLING), "acc_curve": points(len(FALLING), 5, lambda e: e / 1000)}
+    a = record("a", probes={"p": settled, "q": probe(FLAT)})
+    met = pre.probes([(a, "p"), (a, "q")])
+    assert met.met and "(1 by the loss, 1 by the accuracies)" in met.observed
+    assert met.observed.endswith("largest accuracy change 0.000")
+    b = record("b", probes={"p": moving})
+    unmet = pre.probes([(a, "p"), (b, "p")])
+    assert not unmet.met and unmet.observed.startswith("1 of 2 converged")
 
 
 def test_finetuning_met_and_unmet():

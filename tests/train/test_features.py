@@ -136,6 +136,22 @@ def test_probe_loss_curves_have_one_value_per_epoch_and_fall(net, tiny_data, one
     assert len(ref.loss_curve) == 6 and ref.loss_curve[-1] < ref.loss_curve[0]
 
 
+def test_probe_accuracy_curve_every_twentieth_epoch_ends_with_the_reported_accuracies(
+        net, tiny_data, one_thread):
+    train_ds = tiny_data(transforms=["rotate"], n=128, seed=9)
+    test_ds = train_ds.with_split("test", 64)
+    cfg = ProbeConfig(epochs=45, batch_size=32, lr=1e-2, views=1, progress=False)
+    res = linear_probe(net, train_ds, None, test_ds, cfg)
+    epochs = [p["epoch"] for p in res.acc_curve]
+    assert epochs == [*range(2, 45, 2), 45]  # every 45 // 20 = 2 epochs, and the last
+    last = res.acc_curve[-1]
+    assert (last["train_acc"], last["test_acc"]) == (res.train_acc, res.test_acc)
+    assert last["val_acc"] is None
+    assert all(0 <= p[k] <= 1 for p in res.acc_curve for k in ("train_acc", "test_acc"))
+    assert res.acc_curve[0]["train_acc"] < last["train_acc"]  # it learned along the way
+    assert res.to_dict()["acc_curve"] == res.acc_curve
+
+
 def test_head_fitter_step_returns_the_summed_loss_before_the_step():
     g = torch.Generator().manual_seed(0)
     f, y = torch.randn(40, 6, generator=g), torch.randint(0, 3, (40,), generator=g)

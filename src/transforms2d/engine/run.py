@@ -108,7 +108,7 @@ def probe(net, target, seed: int, progress: bool = False, device: str = "cpu",
     torch.manual_seed(seed)
     res = linear_probe(net, sets["train"], sets["val"], sets["test"], cfg, cache)
     out = {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc,
-           "loss_curve": res.loss_curve}
+           "loss_curve": res.loss_curve, "acc_curve": res.acc_curve}
     if target.finetune is not None:
         ft = TrainConfig(**target.finetune, seed=seed, device=device, progress=progress)
         evals = {role: None if sets[role] is None else EvalSet.render(sets[role])

@@ -28,7 +28,9 @@ from .progress import progress_bar
 @dataclass
 class ProbeResult:
     """Macro accuracies of the fitted head, the head itself, the mean training loss of every
-    epoch (``loss_curve``, for the convergence check) and the wall time in seconds."""
+    epoch (``loss_curve``), the head's accuracies at :data:`ACC_POINTS` evenly spaced epochs
+    (``acc_curve``: ``{"epoch": epochs done, "train_acc", "val_acc", "test_acc"}``; both curves
+    feed the convergence check) and the wall time in seconds."""
 
     train_acc: float
     val_acc: float | None
@@ -36,11 +38,17 @@ class ProbeResult:
     head: nn.Linear
     seconds: float
     loss_curve: list[float] = field(default_factory=list)
+    acc_curve: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"train_acc": self.train_acc, "val_acc": self.val_acc,
                 "test_acc": self.test_acc, "seconds": self.seconds,
-                "loss_curve": self.loss_curve}
+                "loss_curve": self.loss_curve, "acc_curve": self.acc_curve}
+
+
+#: How many evenly spaced epochs of a cached-feature probe record the head's accuracies (every
+#: 5%: the last 10% window of the convergence check starts on one of them).
+ACC_POINTS = 20
 
 
 def new_head(num_features: int, num_classes: int, seed: int, device) -> nn.Linear:
@@ -94,6 +102,11 @@ class HeadFitter:
         self.p.addcdiv_(self.m, self.v.div(c2).sqrt_().add_(1e-8), value=-self.lr / c1)
         return loss
 
+    def accuracy(self, fa: torch.Tensor, labels: torch.Tensor, num_classes: int) -> float:
+        """Macro accuracy of the current weights on prepared features ``fa (N, D + 1)``."""
+        with torch.no_grad():
+            return macro_accuracy((self.p @ fa.t()).argmax(0).cpu(), labels.cpu(), num_classes)
+
     def finish(self) -> nn.Linear:
         """Write the fitted weights back into the head and return it."""
         with torch.no_grad():
@@ -106,10 +119,16 @@ def _eval_sets(cache: FeatureCache, val_ds, test_ds):
     return [None if ds is None else cache.features(ds, 0) for ds in (val_ds, test_ds)]
 
 
-def _result(head, train, val, test, k, t0, curve) -> ProbeResult:
+def _result(head, train, val, test, k, t0, curve, acc_curve=None) -> ProbeResult:
     accs = [None if s is None else _head_accuracy(head, *s, k) for s in (val, test)]
     return ProbeResult(_head_accuracy(head, *train, k), accs[0], accs[1], head,
-                       time.perf_counter() - t0, curve)
+                       time.perf_counter() - t0, curve, acc_curve or [])
+
+
+def _accuracy_point(fitter: HeadFitter, epoch: int, sets: dict, k: int) -> dict:
+    """The head's accuracies after ``epoch`` epochs on each prepared set (None where absent)."""
+    return {"epoch": epoch, **{f"{name}_acc": None if s is None else fitter.accuracy(*s, k)
+                               for name, s in sets.items()}}
 
 
 def linear_probe(model: nn.Module, train_ds: BatchedDataset,
@@ -134,7 +153,10 @@ def linear_probe(model: nn.Module, train_ds: BatchedDataset,
     head = new_head(views[0][0].shape[1], k, cfg.seed, device)
     fitter = HeadFitter(head, cfg.lr)
     prepared = [HeadFitter.prepare(f, y, k) for f, y in views]
-    n, curve = len(train_ds), []
+    tracked = {name: None if s is None else (HeadFitter.prepare(*s, k)[0], s[1])
+               for name, s in (("train", views[0]), ("val", val), ("test", test))}
+    every = max(1, cfg.epochs // ACC_POINTS)
+    n, curve, acc_curve = len(train_ds), [], []
     with progress_bar(cfg.progress, "probe (cached features)", cfg.epochs) as bar:
         for epoch in range(cfg.epochs):
             order = train_ds.order(epoch).to(device)
@@ -142,9 +164,11 @@ def linear_probe(model: nn.Module, train_ds: BatchedDataset,
             total = sum(fitter.step(fa[i:i + cfg.batch_size], onehot[i:i + cfg.batch_size])
                         for i in range(0, n, cfg.batch_size))
             curve.append(float(total) / n)
+            if (epoch + 1) % every == 0 or epoch + 1 == cfg.epochs:
+                acc_curve.append(_accuracy_point(fitter, epoch + 1, tracked, k))
             bar.advance()
     fitter.finish()
-    return _result(head, views[0], val, test, k, t0, curve)
+    return _result(head, views[0], val, test, k, t0, curve, acc_curve)
 
 
 def reference_probe(model: nn.Module, train_ds: BatchedDataset,
