@@ -52,8 +52,26 @@ def assert_clean_failure(proc: subprocess.CompletedProcess, out: Path, reason: s
     assert not partial, partial
 
 
+PAGE = 4096  # tmpfs charges whole pages per file
+
+
+def footprint(folder: Path) -> int:
+    """Bytes ``folder``'s files take on a tmpfs (each file rounded up to whole pages)."""
+    return sum(-(-p.stat().st_size // PAGE) * PAGE for p in folder.rglob("*") if p.is_file())
+
+
+def room_for_one_run(reference: Path) -> int:
+    """A tmpfs size in kB with room for the largest reference run's files and less than half
+    of another run's checkpoint more: the first run completes, the second cannot. Measured,
+    not hard-coded, so what a run writes can grow without breaking the test."""
+    runs = sorted((reference / "runs").iterdir())
+    checkpoint = min((run / "pretrain.pt").stat().st_size for run in runs)
+    margin = checkpoint // 2
+    return -(-(max(footprint(run) for run in runs) + margin) // 1024)
+
+
 def test_a_full_disk_fails_in_one_line_and_a_rerun_with_room_resumes(tmpfs, demo_reference):
-    fs = tmpfs(150)  # room for one smoke run's files, not two
+    fs = tmpfs(room_for_one_run(demo_reference))
     out = fs / "demo"
     proc = t2d(*DEMO, "--out", str(out))
     assert_clean_failure(proc, out, "No space left on device")
