@@ -91,3 +91,23 @@ def test_train_vit_keeps_the_recipe_weight_decay_unless_given(tmp_path, runner, 
     config = json.loads((out / "result.json").read_text())["config"]
     assert config["weight_decay"] == weight_decay
     assert config["schedule"] == "warmup_cosine"  # the rest of the ViT recipe is kept
+
+
+def test_a_vit_trains_at_the_data_size_and_its_checkpoint_rebuilds_at_it(tmp_path, runner,
+                                                                         one_thread):
+    """Known defect: ``t2d train`` built every model for 32 px, so a ViT (whose position
+    embeddings fix its input side) failed on 16-px data. The data's size now reaches the model
+    and its checkpoint, so probing and measuring the checkpoint at 16 px work too."""
+    out = tmp_path / "vit"
+    res = runner.invoke(app, ["train", "--model", "vit_s", "--n-train", "32", "--n-val", "16",
+                              "--n-test", "0", "--epochs", "1", "--batch-size", "16",
+                              "--out", str(out), *DATA])
+    assert res.exit_code == 0, res.output
+    assert torch.load(out / "last.pt", weights_only=False)["model_kwargs"]["image_size"] == 16
+    res = runner.invoke(app, ["probe", str(out / "last.pt"), "--objects", "4", "--n-train",
+                              "32", "--n-val", "16", "--n-test", "16", "--epochs", "2",
+                              "--image-size", "16", "--out", str(tmp_path / "probe")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["invariance", str(out / "last.pt"), "--transforms", "hue",
+                              "--n", "16", "--out", str(tmp_path / "inv"), *DATA])
+    assert res.exit_code == 0, res.output

@@ -114,7 +114,7 @@ def train_cmd(
         cfg = recipe_for(model, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                          device=device, **extra)
         torch.manual_seed(seed)
-        net = create_model(model, num_classes=data["train"].num_classes)
+        net = create_model(model, num_classes=data["train"].num_classes, image_size=image_size)
         evals = {k: EvalSet.render(v) for k, v in data.items() if k != "train"}
         t0 = time.perf_counter()
         res = train(net, data["train"], cfg, evals.get("val"), evals.get("test"), out_dir=out,

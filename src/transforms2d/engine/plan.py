@@ -102,7 +102,7 @@ def measure(key: tuple, device: str, batch: int = 128, steps: int = 3) -> dict[s
 
     dev = torch.device(device)
     model, size, kwargs = key[0], key[1], json.loads(key[2])
-    net = create_model(model, num_classes=10, **kwargs).to(device)
+    net = create_model(model, num_classes=10, **{"image_size": size, **kwargs}).to(device)
     net = net.to(memory_format=torch.channels_last)
     x = torch.randn(batch, 3, size, size, device=device).contiguous(
         memory_format=torch.channels_last)

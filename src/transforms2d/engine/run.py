@@ -84,14 +84,16 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
     val, test = (None if d is None else EvalSet.render(build_dataset(d, split))
                  for d, split in ((spec.source_val, "val"), (spec.source_test, "test")))
     torch.manual_seed(spec.seed)
-    kwargs = plain(spec.model_kwargs)
+    # The input side the data give, unless the spec fixes one (a ViT's position embeddings
+    # depend on it); recorded with the checkpoint's kwargs, so that reloading rebuilds it.
+    size = getattr(data.spec, "image_size", None)
+    kwargs = {"image_size": size, **plain(spec.model_kwargs)}
     net = create_model(spec.model, num_classes=data.num_classes, **kwargs)
     res = train(net, data, cfg, val=val, test=test, model_name=spec.model, desc="pretrain",
                 on_epoch=on_epoch)
     pause_for_tests("pretrain", spec_hash(spec))
-    save_checkpoint(path, net, spec.model, kwargs, history=res.history, final=res.final,
-                    stopped_early=res.stopped_early,
-                    image_size=getattr(data.spec, "image_size", None))
+    save_checkpoint(path, net, spec.model, net.model_kwargs, history=res.history,
+                    final=res.final, stopped_early=res.stopped_early, image_size=size)
     return res
 
 

@@ -126,7 +126,9 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     Runs ``cfg.epochs`` epochs, or fewer when ``cfg.stop_train_acc`` is set and the training
     accuracy has reached it for ``cfg.stop_patience`` consecutive epochs (a plateau at the
     ceiling; ``TrainResult.stopped_early`` says so). Writes ``last.pt`` every epoch and
-    ``best.pt`` at the best validation accuracy when ``out_dir`` is given; calls
+    ``best.pt`` at the best validation accuracy when ``out_dir`` is given (with
+    ``model_kwargs``, by default those :func:`~transforms2d.models.create_model` recorded on
+    the model, so that loading rebuilds it at its size); calls
     ``on_epoch(epochs_done, history_row)`` after each epoch. Raises :class:`TrainingDiverged`
     on a non-finite loss.
     """
@@ -142,6 +144,8 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     timer = StageTimer(device)
     stepper = compiled(model) if cfg.compile else model  # shares the weights of ``model``
     size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
+    if model_kwargs is None:
+        model_kwargs = getattr(model, "model_kwargs", None)
     ckpt = (lambda name, **m: save_checkpoint(Path(out_dir) / name, model, model_name,
                                               model_kwargs, image_size=size, **m)) \
         if out_dir else None
