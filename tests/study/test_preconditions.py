@@ -146,10 +146,11 @@ def test_probes_met_and_unmet():
     assert met.met and met.name == "probes" and met.requirement == pre.RULES["probes"]
     assert met.observed.startswith("2 of 2 converged (2 by the loss, 0 by the accuracies); "
                                    "largest relative loss change ")
+    assert met.observed.endswith("; 2 without an accuracy curve (judged by the loss)")
     unmet = pre.probes([(a, "p"), (b, "p")])
     assert not unmet.met and unmet.observed.startswith("1 of 2 converged")
     rel = pre.loss_change(FALLING)[0]
-    assert unmet.observed.endswith(f"largest relative loss change {rel:.2%}")
+    assert f"largest relative loss change {rel:.2%}; " in unmet.observed
     # a probe without a loss curve (or missing altogether) has not shown convergence
     old = record("c", probes={"p": {"test_acc": 0.9}})
     assert not pre.probes([(a, "p"), (old, "p")]).met
@@ -194,7 +195,8 @@ def test_probes_converged_by_their_accuracies():
     a = record("a", probes={"p": settled, "q": probe(FLAT)})
     met = pre.probes([(a, "p"), (a, "q")])
     assert met.met and "(1 by the loss, 1 by the accuracies)" in met.observed
-    assert met.observed.endswith("largest accuracy change 0.000")
+    assert met.observed.endswith("largest accuracy change 0.000; 1 without an accuracy curve "
+                                 "(judged by the loss)")
     b = record("b", probes={"p": moving})
     unmet = pre.probes([(a, "p"), (b, "p")])
     assert not unmet.met and unmet.observed.startswith("1 of 2 converged")

@@ -144,6 +144,9 @@ def probes(pairs: Iterable[tuple[Mapping, str]]) -> Check:
     known = [ac[0] for ac in accs if ac[0] is not None]
     if known:
         text += f", largest accuracy change {max(known):.3f}"
+    bare = sum(not pr.get("acc_curve") for pr in found)  # runs from before accuracy curves
+    if bare:
+        text += f"; {bare} without an accuracy curve (judged by the loss)"
     return Check("probes", RULES["probes"], text, all(ok))
 
 
