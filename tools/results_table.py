@@ -16,9 +16,15 @@ from pathlib import Path
 
 
 def claims(folder: Path) -> dict[str, dict]:
-    """``{claim id: claim dict}`` over every experiment folder's ``claims.json``."""
+    """``{claim id: claim dict}`` over the ``claims.json`` of the experiments that
+    ``reproduce.json`` names (every ``*/claims.json`` without one), so that a report kept
+    beside them for the record (e.g. ``e3-cap50/``) is not read as the current one."""
     out: dict[str, dict] = {}
-    for path in sorted(folder.glob("*/claims.json")):
+    record = folder / "reproduce.json"
+    names = sorted(json.loads(record.read_text())["experiments"]) if record.is_file() else None
+    paths = (sorted(folder.glob("*/claims.json")) if names is None
+             else [folder / n / "claims.json" for n in names])
+    for path in (p for p in paths if p.is_file()):
         for claim in json.loads(path.read_text())["claims"]:
             out[claim["id"]] = claim
     return out
