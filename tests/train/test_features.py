@@ -103,7 +103,7 @@ def probe_once(net, train_ds, test_ds, cfg, cache=None):
 
 
 def test_a_warm_cache_changes_no_bit_of_a_probe(net, tiny_data, one_thread):
-    cfg = ProbeConfig(epochs=15, batch_size=32, views=2, progress=False)
+    cfg = ProbeConfig(solver="adam", epochs=15, batch_size=32, views=2, progress=False)
     train_a = tiny_data(objects=[5, 6, 7, 8], transforms=["rotate"], n=96, seed=4)
     train_b = tiny_data(objects=[5, 6, 7, 8], transforms=["hue"], n=96, seed=4)
     test = train_a.with_split("test", 64)
@@ -124,7 +124,7 @@ def test_a_warm_cache_changes_no_bit_of_a_probe(net, tiny_data, one_thread):
 
 def test_probe_loss_curves_have_one_value_per_epoch_and_fall(net, tiny_data, one_thread):
     train_ds = tiny_data(transforms=["rotate"], n=128, seed=9)  # the task the net learned
-    cfg = ProbeConfig(epochs=30, batch_size=32, lr=1e-2, views=1, progress=False)
+    cfg = ProbeConfig(solver="adam", epochs=30, batch_size=32, lr=1e-2, views=1, progress=False)
     res = linear_probe(net, train_ds, None, None, cfg)
     curve = res.loss_curve
     assert len(curve) == 30 and all(v > 0 for v in curve)
@@ -132,7 +132,8 @@ def test_probe_loss_curves_have_one_value_per_epoch_and_fall(net, tiny_data, one
     assert sum(b < a for a, b in zip(curve, curve[1:])) >= 25, curve  # falls almost always
     assert res.to_dict()["loss_curve"] == curve
     ref = reference_probe(net, train_ds, None, None,
-                          ProbeConfig(epochs=6, batch_size=32, views=1, progress=False))
+                          ProbeConfig(solver="adam", epochs=6, batch_size=32, views=1,
+                                      progress=False))
     assert len(ref.loss_curve) == 6 and ref.loss_curve[-1] < ref.loss_curve[0]
 
 
@@ -140,7 +141,7 @@ def test_probe_accuracy_curve_every_twentieth_epoch_ends_with_the_reported_accur
         net, tiny_data, one_thread):
     train_ds = tiny_data(transforms=["rotate"], n=128, seed=9)
     test_ds = train_ds.with_split("test", 64)
-    cfg = ProbeConfig(epochs=45, batch_size=32, lr=1e-2, views=1, progress=False)
+    cfg = ProbeConfig(solver="adam", epochs=45, batch_size=32, lr=1e-2, views=1, progress=False)
     res = linear_probe(net, train_ds, None, test_ds, cfg)
     epochs = [p["epoch"] for p in res.acc_curve]
     assert epochs == [*range(2, 45, 2), 45]  # every 45 // 20 = 2 epochs, and the last

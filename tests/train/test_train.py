@@ -114,7 +114,7 @@ def test_cached_probe_matches_reference_and_finetune_runs(tiny_data, tiny_model)
     tgt = tiny_data(objects=[5, 6, 7, 8], transforms=["rotate"], n=256, seed=4)
     test = tgt.with_split("test", 200)
     before = {k: v.clone() for k, v in net.state_dict().items()}
-    cfg = ProbeConfig(epochs=20, batch_size=64, views=2, progress=False)
+    cfg = ProbeConfig(solver="adam", epochs=20, batch_size=64, views=2, progress=False)
     cached = linear_probe(net, tgt, None, test, cfg)
     ref = reference_probe(net, tgt, None, test, cfg)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())  # frozen
@@ -152,7 +152,8 @@ def test_training_probe_and_invariance_accept_it(cifar_root, tiny_model, empty_c
     cfg = TrainConfig(epochs=1, batch_size=32, progress=False)
     result = train(net, tr, cfg)
     assert len(result.history) == 1 and np.isfinite(result.final["loss"])
-    probe = linear_probe(net, tr, val, test, ProbeConfig(epochs=2, batch_size=32, views=1,
+    probe = linear_probe(net, tr, val, test, ProbeConfig(solver="adam", epochs=2, batch_size=32,
+                                                         views=1,
                                                          progress=False))
     assert 0.0 <= probe.test_acc <= 1.0 and probe.head.out_features == 4
     inv = invariance(net, test, test.with_transform_seed(1), metrics=("l2", "cos"))
@@ -233,3 +234,20 @@ def test_compile_is_an_execution_setting_never_in_a_spec():
     from transforms2d.engine.spec import train_defaults
 
     assert "compile" in TrainConfig.__dataclass_fields__ and "compile" not in train_defaults()
+
+
+def test_keep_best_val_returns_the_best_validation_weights(tiny_data, tiny_model, one_thread):
+    from transforms2d.errors import ConfigError
+    from transforms2d.train import EvalSet
+    from transforms2d.train.loop import evaluate
+
+    tr = tiny_data(transforms=["rotate"], n=128, seed=1)
+    val = EvalSet.render(tiny_data(transforms=["rotate"], n=64, split="val", seed=1))
+    net = tiny_model(num_classes=4, seed=0)
+    cfg = TrainConfig(epochs=4, batch_size=32, progress=False, keep="best_val")
+    res = train(net, tr, cfg, val=val)
+    best = max(range(4), key=lambda e: (res.history[e]["val_acc"], -e))
+    assert res.best_epoch == best and res.final["kept_epoch"] == best + 1
+    assert res.final["val_acc"] == res.history[best]["val_acc"] == evaluate(net, val, cfg)
+    with pytest.raises(ConfigError, match="validation"):
+        train(tiny_model(num_classes=4, seed=0), tr, cfg)

@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..data.batched import BatchedDataset
+from ..errors import ConfigError
 from ..metrics import macro_accuracy
 from .checkpoint import save_checkpoint
 from .config import TrainConfig, resolve_device
@@ -140,7 +141,9 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, cfg.epochs * steps, steps))
-    result, best = TrainResult(), -1.0
+    if cfg.keep == "best_val" and val is None:
+        raise ConfigError("keep='best_val' needs a validation set (give `val`).")
+    result, best, kept = TrainResult(), -1.0, None
     timer = StageTimer(device)
     stepper = compiled(model) if cfg.compile else model  # shares the weights of ``model``
     size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
@@ -164,13 +167,20 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
                 on_epoch(epoch + 1, row)
             if ckpt:
                 ckpt("last.pt", epoch=epoch, metrics=row)
-                if val is not None and row["val_acc"] > best:
-                    best, result.best_epoch = row["val_acc"], epoch
+            if val is not None and row["val_acc"] > best:
+                best, result.best_epoch = row["val_acc"], epoch
+                if ckpt:
                     ckpt("best.pt", epoch=epoch, metrics=row)
+                if cfg.keep == "best_val":
+                    kept = {k: v.detach().clone() for k, v in model.state_dict().items()}
             if at_ceiling(result.history, cfg) and epoch + 1 < cfg.epochs:
                 result.stopped_early = True
                 break
     result.final = dict(result.history[-1]) if result.history else {}
+    if cfg.keep == "best_val" and result.best_epoch is not None:
+        model.load_state_dict(kept)  # the transferred weights; `final` describes them
+        result.final = {**result.history[result.best_epoch], "kept_epoch":
+                        result.best_epoch + 1}
     result.timing, result.samples = timer.totals(), len(result.history) * len(data)
     return result
 

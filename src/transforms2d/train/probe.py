@@ -1,11 +1,14 @@
 """Linear probes: a fresh linear head on a frozen backbone (docs/protocol.md §4).
 
 ``linear_probe`` computes the backbone's features once — ``views`` augmented views of the
-training set and the fixed val and test sets — and fits the head on the cached tensors.
-``reference_probe`` is the paper's procedure: every epoch renders fresh training views and
-runs them through the frozen network. Both use the same head initialisation, the same sample
-order per epoch (``Transforms2D.order``) and Adam, so they differ only in how many distinct
-augmentations the head sees; ``benchmarks/bench_probe.py`` compares them.
+training set and the fixed val and test sets — and fits the head on the cached tensors: by
+default to optimality (``solver="lbfgs"``: the L2-regularised softmax regression of
+:mod:`.logistic`, whose convergence is the solver's own gradient test), or with the paper's
+Adam epochs (``solver="adam"``). ``reference_probe`` is the paper's procedure: every epoch
+renders fresh training views and runs them through the frozen network. The Adam paths use
+the same head initialisation, the same sample order per epoch (``Transforms2D.order``) and
+Adam, so they differ only in how many distinct augmentations the head sees;
+``benchmarks/bench_probe.py`` compares them.
 """
 
 from __future__ import annotations
@@ -22,15 +25,18 @@ from ..data.batched import BatchedDataset
 from ..metrics import macro_accuracy
 from .config import ProbeConfig, resolve_device
 from .features import FeatureCache, extract_features
+from .logistic import fit_logistic
 from .progress import progress_bar
 
 
 @dataclass
 class ProbeResult:
-    """Macro accuracies of the fitted head, the head itself, the mean training loss of every
-    epoch (``loss_curve``), the head's accuracies at :data:`ACC_POINTS` evenly spaced epochs
-    (``acc_curve``: ``{"epoch": epochs done, "train_acc", "val_acc", "test_acc"}``; both curves
-    feed the convergence check) and the wall time in seconds."""
+    """Macro accuracies of the fitted head, the head itself and the wall time in seconds; for
+    the L-BFGS solver how its solve ended (``solver``: :class:`~.logistic.SolverInfo` as a
+    dict, the convergence check reads it), for Adam the mean training loss of every epoch
+    (``loss_curve``) and the head's accuracies at :data:`ACC_POINTS` evenly spaced epochs
+    (``acc_curve``: ``{"epoch": epochs done, "train_acc", "val_acc", "test_acc"}``; both
+    curves feed the convergence check of Adam probes). ``train_acc`` is on the first view."""
 
     train_acc: float
     val_acc: float | None
@@ -39,11 +45,13 @@ class ProbeResult:
     seconds: float
     loss_curve: list[float] = field(default_factory=list)
     acc_curve: list[dict] = field(default_factory=list)
+    solver: dict | None = None
 
     def to_dict(self) -> dict:
         return {"train_acc": self.train_acc, "val_acc": self.val_acc,
                 "test_acc": self.test_acc, "seconds": self.seconds,
-                "loss_curve": self.loss_curve, "acc_curve": self.acc_curve}
+                "loss_curve": self.loss_curve, "acc_curve": self.acc_curve,
+                **({"solver": self.solver} if self.solver is not None else {})}
 
 
 #: How many evenly spaced epochs of a cached-feature probe record the head's accuracies (every
@@ -119,10 +127,10 @@ def _eval_sets(cache: FeatureCache, val_ds, test_ds):
     return [None if ds is None else cache.features(ds, 0) for ds in (val_ds, test_ds)]
 
 
-def _result(head, train, val, test, k, t0, curve, acc_curve=None) -> ProbeResult:
+def _result(head, train, val, test, k, t0, curve, acc_curve=None, solver=None) -> ProbeResult:
     accs = [None if s is None else _head_accuracy(head, *s, k) for s in (val, test)]
     return ProbeResult(_head_accuracy(head, *train, k), accs[0], accs[1], head,
-                       time.perf_counter() - t0, curve, acc_curve or [])
+                       time.perf_counter() - t0, curve, acc_curve or [], solver)
 
 
 def _accuracy_point(fitter: HeadFitter, epoch: int, sets: dict, k: int) -> dict:
@@ -137,10 +145,12 @@ def linear_probe(model: nn.Module, train_ds: BatchedDataset,
                  ) -> ProbeResult:
     """Fit a linear head on cached features of the frozen ``model`` (``model`` is unchanged).
 
-    Epoch ``e`` trains on view ``e % cfg.views`` of the training set, in the order
-    ``train_ds.order(e)``, minibatches of ``cfg.batch_size``, Adam ``cfg.lr``. ``cache``, a
-    :class:`FeatureCache` of ``model``, reuses features already computed for the same data
-    (e.g. one test set shared by several probes of a run).
+    ``cfg.solver="lbfgs"``: the L2-regularised softmax regression on the features of all
+    ``cfg.views`` views at once, solved to ``cfg.tol``. ``"adam"``: epoch ``e`` trains on view
+    ``e % cfg.views`` of the training set, in the order ``train_ds.order(e)``, minibatches of
+    ``cfg.batch_size``, Adam ``cfg.lr``. ``cache``, a :class:`FeatureCache` of ``model``, reuses
+    features already computed for the same data (e.g. one test set shared by several probes
+    of a run).
     """
     t0 = time.perf_counter()
     cfg = cfg or ProbeConfig()
@@ -151,6 +161,23 @@ def linear_probe(model: nn.Module, train_ds: BatchedDataset,
     val, test = _eval_sets(cache, val_ds, test_ds)
     k = train_ds.num_classes
     head = new_head(views[0][0].shape[1], k, cfg.seed, device)
+    if cfg.solver == "lbfgs":
+        f = torch.cat([v[0] for v in views])
+        y = torch.cat([v[1] for v in views])
+        weight, bias, info = fit_logistic(f, y, k, cfg.l2, cfg.tol, cfg.max_iter)
+        with torch.no_grad():
+            head.weight.copy_(weight)
+            head.bias.copy_(bias)
+        return _result(head, views[0], val, test, k, t0, [], solver=info.to_dict())
+    curve, acc_curve = _fit_adam(head, views, val, test, train_ds, cfg, device)
+    return _result(head, views[0], val, test, k, t0, curve, acc_curve)
+
+
+def _fit_adam(head: nn.Linear, views, val, test, train_ds: BatchedDataset, cfg: ProbeConfig,
+              device) -> tuple[list[float], list[dict]]:
+    """The Adam epochs of :func:`linear_probe` (writes the fitted weights into ``head``):
+    the loss of every epoch and the accuracies at :data:`ACC_POINTS` epochs."""
+    k = train_ds.num_classes
     fitter = HeadFitter(head, cfg.lr)
     prepared = [HeadFitter.prepare(f, y, k) for f, y in views]
     tracked = {name: None if s is None else (HeadFitter.prepare(*s, k)[0], s[1])
@@ -168,7 +195,7 @@ def linear_probe(model: nn.Module, train_ds: BatchedDataset,
                 acc_curve.append(_accuracy_point(fitter, epoch + 1, tracked, k))
             bar.advance()
     fitter.finish()
-    return _result(head, views[0], val, test, k, t0, curve, acc_curve)
+    return curve, acc_curve
 
 
 def reference_probe(model: nn.Module, train_ds: BatchedDataset,
