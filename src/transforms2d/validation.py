@@ -99,3 +99,34 @@ def check_device(name: str, value: Any, *, kind: str = "parameter",
         raise ConfigError(f"The '{name}' {kind} asks for {value!r}, but there are "
                           f"{torch.cuda.device_count()} GPU(s).")
     return dev
+
+
+def seed_list(seeds: Any, name: str = "seeds", owner: str | None = None) -> tuple[int, ...]:
+    """The seeds of a grid: an int ``n`` means seeds ``0..n-1``; a sequence of distinct
+    non-negative ints is taken as given (e.g. fresh seeds ``(5, 6, 7, 8, 9)``).
+
+    >>> seed_list(3), seed_list([5, 6])
+    ((0, 1, 2), (5, 6))
+    """
+    if isinstance(seeds, Sequence) and not isinstance(seeds, str):
+        out = tuple(check_int(f"{name}[{i}]", s, 0, owner=owner) for i, s in enumerate(seeds))
+        if not out or len(set(out)) != len(out):
+            raise invalid(name, "a non-empty list of distinct seeds", list(seeds), owner=owner)
+        return out
+    return tuple(range(check_int(name, seeds, 1, owner=owner)))
+
+
+def seed_record(seeds: Any) -> dict[str, Any]:
+    """How an experiment folder records its seeds: ``{"seeds": count}``, plus ``"seed_list"``
+    when they are not ``0..count-1`` (so folders of the default seeds read as before)."""
+    s = seed_list(seeds)
+    return {"seeds": len(s), **({} if s == tuple(range(len(s))) else {"seed_list": list(s)})}
+
+
+def offset_seeds(n: int, offset: int = 0) -> int | tuple[int, ...]:
+    """``n`` seeds starting at ``offset`` (``--seeds N --seed-offset K``): ``n`` itself for
+    offset 0 (seeds ``0..n-1``), else the tuple ``K..K+n-1``."""
+    check_int("seed-offset", offset, 0, kind="option")
+    if offset == 0:
+        return n  # checked where it is used, with the experiment's name
+    return tuple(range(offset, offset + check_int("seeds", n, 1, kind="option")))

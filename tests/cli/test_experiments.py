@@ -121,3 +121,19 @@ def test_hand_edited_spec_is_refused_and_nothing_is_lost(demo_reference, tmp_pat
     r = runner.invoke(app, ["run", "demo", *SMOKE, "--out", str(out)])
     assert r.exit_code == 2 and "was edited" in r.output
     assert results(out) == results(reference)
+
+
+def test_a_seed_offset_runs_fresh_seeds_and_records_them(tmp_path, runner, one_thread):
+    out = tmp_path / "fresh"
+    r = runner.invoke(app, ["run", "demo", "--profile", "smoke", "--seeds", "2",
+                            "--seed-offset", "5", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    rec = json.loads((out / "experiment.json").read_text())
+    assert (rec["seeds"], rec["seed_list"]) == (2, [5, 6])
+    seeds = {json.loads((out / "runs" / h / "spec.json").read_text())["seed"]
+             for h in rec["runs"]}
+    assert seeds == {5, 6}
+    assert "2 seed(s)" in r.output and (out / "report.md").exists()
+    bad = runner.invoke(app, ["run", "demo", *SMOKE, "--seed-offset", "-1", "--out",
+                              str(tmp_path / "bad")])
+    assert bad.exit_code != 0 and "seed-offset" in bad.output

@@ -249,3 +249,27 @@ def test_killed_run_resumes_to_identical_results(demo_reference, tmp_path, runne
     assert not list(out.glob("runs/*/lease.json"))
     assert "reusing pretrain.pt" in (run / "log.txt").read_text()
     assert all((p.parent / "provenance.json").exists() for p in out.glob("runs/*/spec.json"))
+
+
+def test_probe_settings_keep_legacy_hashes_and_name_the_solver():
+    from transforms2d.engine.spec import ProbeTarget, probe_config
+
+    data = dict(objects=2, transforms="rotate", n=16)
+    adam = ProbeTarget("p", data, data, probe=dict(epochs=7, batch_size=8))
+    assert "solver" not in adam.probe and "tol" not in adam.probe  # the pre-solver form
+    assert probe_config(adam.probe).solver == "adam"
+    explicit = ProbeTarget("p", data, data, probe=dict(solver="adam", epochs=7, batch_size=8))
+    assert explicit.probe == adam.probe
+    lbfgs = ProbeTarget("p", data, data, probe=dict(solver="lbfgs", views=2))
+    assert lbfgs.probe["solver"] == "lbfgs" and "epochs" not in lbfgs.probe
+    cfg = probe_config(lbfgs.probe, seed=3)
+    assert (cfg.solver, cfg.views, cfg.seed) == ("lbfgs", 2, 3)
+
+
+def test_keep_is_implicit_at_last_and_named_at_best_val():
+    last = RunSpec(model="convnet_xs", source=dict(objects=2, n=16), train=dict(epochs=1))
+    assert "keep" not in last.train
+    best = last.replace(train=dict(epochs=1, keep="best_val"))
+    assert best.train["keep"] == "best_val" and spec_hash(best) != spec_hash(last)
+    with pytest.raises(ConfigError, match="keep"):
+        last.replace(train=dict(keep="first"))

@@ -57,8 +57,10 @@ def test_tensorboard_event_files_hold_the_curves(logged):
         loss = [e.value for e in acc.Scalars("pretrain/loss")]
         assert loss == pytest.approx([row["loss"] for row in res["pretrain"]["history"]],
                                      rel=1e-6)
-        name = next(iter(res["probes"]))
-        assert len(acc.Scalars(f"probe/{name}/loss")) == len(res["probes"][name]["loss_curve"])
+        name, probe = next(iter(res["probes"].items()))  # an L-BFGS probe: its solve's end
+        objective = acc.Scalars(f"probe/{name}/objective")
+        assert [(e.step, e.value) for e in objective] == [
+            (probe["solver"]["iterations"], pytest.approx(probe["solver"]["objective"], rel=1e-6))]
 
 
 def test_unknown_tracker_is_a_one_line_error(tmp_path, runner):

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import ConfigError
+from ..validation import offset_seeds, seed_list
 from .app import RESOURCE_ERRNOS, app, console, err, fail, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
@@ -124,6 +125,8 @@ def run_cmd(
     profile: Annotated[str, typer.Option(help="Size profile, e.g. smoke, quick or paper "
                                          "(`t2d experiments` lists each one's).")] = "quick",
     seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
+    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+                                             "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
                                              "results/EXPERIMENT).")] = None,
     executor: Annotated[str, typer.Option(help="local (in-process, one run at a time), pool "
@@ -160,6 +163,7 @@ def run_cmd(
 
     try:
         exp, profile, seeds, cfg = _experiment(experiment, config, profile, seeds, set_)
+        seeds = offset_seeds(seeds, seed_offset)
         rehearsal = rehearsal_settings(rehearse, rehearse_batch)
         out = out or Path("rehearsal" if rehearse else "results") / exp.name.replace(":", "-")
         sets = exp.resolve(profile, parse_sets(set_ or [])) if config is None else {}
@@ -182,7 +186,7 @@ def run_cmd(
         summary = _run_grid(runner, specs, store, f"{exp.name} ({profile})", trackers)
     except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
         fail(e)
-    console.print(f"{exp.name} ({profile}, {seeds} seed(s)): {summary.total} runs, "
+    console.print(f"{exp.name} ({profile}, {len(seed_list(seeds))} seed(s)): {summary.total} runs, "
                   f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
                   f"{len(summary.failed)} failed" + (f", {len(summary.held)} still held by "
                                                      f"other processes" if summary.held else ""))
@@ -333,6 +337,8 @@ def plan_cmd(
     profile: Annotated[str, typer.Option(help="Size profile.")] = "quick",
     seeds: Annotated[int | None, typer.Option(help="Seeds (default: the profile's, as t2d "
                                               "reproduce uses).")] = None,
+    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+                                             "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N: where to measure.")] = "cpu",
     out: Annotated[Path | None, typer.Option(help="A reproduce folder: leave out runs done "
                                              "there.")] = None,
@@ -357,8 +363,8 @@ def plan_cmd(
         grids = []
         for name in names:
             exp = get_experiment(name)
-            specs = unique(exp.specs(exp.check_profile(profile),
-                                     seeds or DEFAULT_SEEDS.get(profile, 1)))
+            specs = unique(exp.specs(exp.check_profile(profile), offset_seeds(
+                seeds or DEFAULT_SEEDS.get(profile, 1), seed_offset)))
             if out is not None:
                 store = RunStore(out / name)
                 specs = [s for s in specs if store.status(spec_hash(s)) != "done"]

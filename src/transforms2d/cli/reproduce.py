@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
+from ..validation import offset_seeds, seed_record
 from .app import app, console, err, fail
 from .experiments import (
     COMPILE_HELP,
@@ -34,6 +35,8 @@ def reproduce_cmd(
                                              "rehearsal with --rehearse).")] = None,
     seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; 5 "
                                               "for cpu, 10 for paper).")] = None,
+    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+                                             "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
                                                     "(default: every registered paper "
                                                     "experiment, e1,e2,e3,e4).")] = None,
@@ -68,7 +71,8 @@ def reproduce_cmd(
         for exp in exps:
             exp.check_profile(profile)
         names = [exp.name for exp in exps]
-        seeds = seeds if seeds is not None else DEFAULT_SEEDS.get(profile, 3)
+        seeds = offset_seeds(seeds if seeds is not None else DEFAULT_SEEDS.get(profile, 3),
+                             seed_offset)
         if executor is None:
             executor = "pool" if device == "cpu" and available_cpus() > 1 else "local"
         runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
@@ -85,7 +89,7 @@ def reproduce_cmd(
         print_plan([(exp.name, costs(s for s in specs if store.status(spec_hash(s)) != "done"))
                     for exp, specs, store in grids], profile, device)
     total = sum(len(specs) for _, specs, _ in grids)
-    settings = {"profile": profile, "seeds": seeds, "executor": executor,
+    settings = {"profile": profile, **seed_record(seeds), "executor": executor,
                 "workers": getattr(runner, "workers", None), "device": device,
                 **({"rehearsal": rehearsal} if rehearsal else {})}
     with GridProgress(total, f"reproduce ({profile})", console=console) as display:

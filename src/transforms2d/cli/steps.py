@@ -135,7 +135,14 @@ def probe_cmd(
     checkpoint: Annotated[Path, typer.Argument(help="A checkpoint written by t2d train.")],
     objects: Objects = "10", transforms: Transforms = "",
     n_train: int = 2000, n_val: int = 1000, n_test: int = 1000,
-    epochs: int = 200, views: int = 2, reference: bool = False, finetune_epochs: int = 0,
+    solver: Annotated[str, typer.Option(
+        help="lbfgs (L2-regularised softmax regression solved to optimality) or adam (the "
+             "paper's epochs; --epochs applies to it only).")] = "lbfgs",
+    epochs: int = 200, views: int = 2,
+    reference: Annotated[bool, typer.Option(
+        help="The paper's procedure: fresh views every Adam epoch (implies --solver adam).")
+    ] = False,
+    finetune_epochs: int = 0,
     seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/probe"),
 ) -> None:
@@ -158,7 +165,8 @@ def probe_cmd(
         net, _ = load_checkpoint(checkpoint)
         data = _datasets(objects, transforms, (n_train, n_val, n_test), seed, image_size,
                          assets, backgrounds)
-        cfg = ProbeConfig(epochs=epochs, views=views, seed=seed, device=device)
+        cfg = ProbeConfig(solver="adam" if reference else solver, epochs=epochs, views=views,
+                          seed=seed, device=device)
         fit = reference_probe if reference else linear_probe
         res = fit(net, data["train"], data.get("val"), data.get("test"), cfg)
         result = {"checkpoint": str(checkpoint), "probe": res.to_dict(),

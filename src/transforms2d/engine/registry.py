@@ -13,12 +13,12 @@ them (``t2d report``). Each experiment lives in its own module, which registers 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import unknown_name
-from ..validation import check_int
+from ..validation import seed_list
 from .overrides import applied, resolve
 from .spec import RunSpec
 
@@ -50,12 +50,12 @@ class Experiment:
             raise unknown_name("profile", profile, self.profiles, owner=self.name)
         return profile
 
-    def specs(self, profile: str, seeds: int,
+    def specs(self, profile: str, seeds: int | Sequence[int],
               overrides: Mapping[str, Any] | None = None) -> list[RunSpec]:
         """The run specs for ``profile`` and ``seeds`` (both validated here), with size
         ``overrides`` (:func:`~transforms2d.engine.overrides.resolve`d) applied."""
         self.check_profile(profile)
-        check_int("seeds", seeds, 1, owner=self.name)
+        seeds = seed_list(seeds, owner=self.name)
         with applied(self.sizes, profile, self.resolve(profile, overrides or {})):
             return self.runs(profile, seeds)
 

@@ -28,7 +28,7 @@ from typing import Any
 from ..assets.cifar import FORMATS
 from ..errors import ConfigError
 from ..validation import check_int
-from .spec import InvarianceTarget, ProbeTarget, RunSpec
+from .spec import InvarianceTarget, ProbeTarget, RunSpec, probe_defaults
 
 STEPS = 2  # optimiser steps per training stage
 BANNER = ("**REHEARSAL — not results.** Every distinct kind of run of this grid ran for a "
@@ -97,8 +97,10 @@ def _cap(batch: int, cap: int | None) -> int:
 
 
 def _probe(t: ProbeTarget, steps: int, cap: int | None) -> ProbeTarget:
-    pb = _cap(t.probe["batch_size"], cap)
-    probe = {**t.probe, "epochs": 1, "batch_size": pb}
+    pb = _cap(t.probe.get("batch_size", probe_defaults()["batch_size"]), cap)
+    short = {"max_iter": 5} if t.probe.get("solver") == "lbfgs" else \
+        {"epochs": 1, "batch_size": pb}  # the Adam form leaves its solver implicit
+    probe = {**t.probe, **short}
     ft = None
     if t.finetune is not None:
         ft = {**t.finetune, "epochs": 1, "stop_train_acc": None,

@@ -37,7 +37,6 @@ from ..models import create_model
 from ..train import (
     EvalSet,
     FeatureCache,
-    ProbeConfig,
     TrainConfig,
     finetune,
     linear_probe,
@@ -47,7 +46,7 @@ from ..train import (
 )
 from .lease import Lease
 from .provenance import write_provenance
-from .spec import RunSpec, plain, spec_hash
+from .spec import RunSpec, plain, probe_config, spec_hash
 from .store import RESULT_FORMAT, log, quarantine, read_json
 
 ProgressHook = Callable[[str, int, int], None]  # on_progress(stage, done, total)
@@ -103,14 +102,15 @@ def probe(net, target, seed: int, progress: bool = False, device: str = "cpu",
     from the probed model when the target asks for it): accuracies, the probe's loss curve
     (one value per epoch) and the fine-tuning's training-accuracy curve. ``cache`` reuses the
     features of data an earlier probe of the same model embedded."""
-    cfg = ProbeConfig(**target.probe, seed=seed, device=device, progress=progress)
+    cfg = probe_config(target.probe, seed=seed, device=device, progress=progress)
     sets = {role: None if getattr(target, role) is None else
             build_dataset(getattr(target, role), split)
             for role, split in (("train", "train"), ("val", "val"), ("test", "test"))}
     torch.manual_seed(seed)
     res = linear_probe(net, sets["train"], sets["val"], sets["test"], cfg, cache)
     out = {"train_acc": res.train_acc, "val_acc": res.val_acc, "test_acc": res.test_acc,
-           "loss_curve": res.loss_curve, "acc_curve": res.acc_curve}
+           "loss_curve": res.loss_curve, "acc_curve": res.acc_curve,
+           **({"solver": res.solver} if res.solver is not None else {})}
     if target.finetune is not None:
         ft = TrainConfig(**target.finetune, seed=seed, device=device, progress=progress)
         evals = {role: None if sets[role] is None else EvalSet.render(sets[role])

@@ -67,14 +67,15 @@ def train_defaults() -> Mapping[str, Any]:
                              if f.name not in EXECUTION_KEYS})
 
 
-SIZE_KEYS = ("epochs", "batch_size", "stop_train_acc", "stop_patience")  # profile -> TrainConfig
+# profile sizes that are TrainConfig fields
+SIZE_KEYS = ("epochs", "batch_size", "stop_train_acc", "stop_patience", "keep")
 
 
 def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
     """A spec's ``train`` field: ``model``'s paper recipe (optimiser, schedule) with the
     ``"epochs"`` and ``"batch_size"`` (and, if given, the early stop ``"stop_train_acc"`` /
-    ``"stop_patience"``) of an experiment profile's ``sizes``, without the execution settings
-    the run fills in."""
+    ``"stop_patience"`` and the weights kept, ``"keep"``) of an experiment profile's
+    ``sizes``, without the execution settings the run fills in."""
     cfg = recipe_for(model, **{k: sizes[k] for k in SIZE_KEYS if k in sizes}).to_dict()
     return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
@@ -177,6 +178,39 @@ def _config(given: Mapping, defaults: Mapping, cls: type, where: str) -> dict:
     return d
 
 
+# Settings added after SPEC_FORMAT 2: left out of the canonical form at the value every earlier
+# spec meant, so that the runs stored before them keep their hashes (and are reused).
+TRAIN_ADDED = MappingProxyType({"keep": "last"})
+LEGACY_PROBE_SOLVER = "adam"  # a spec's probe without "solver": every probe before it existed
+SOLVER_KEYS = MappingProxyType({"adam": ("epochs", "batch_size", "lr"),
+                                "lbfgs": ("l2", "tol", "max_iter")})
+
+
+def _implicit(d: dict, added: Mapping[str, Any]) -> dict:
+    return {k: v for k, v in d.items() if k not in added or v != added[k]}
+
+
+def canonical_probe(given: Mapping, where: str = "probe") -> dict:
+    """A probe target's canonical ``ProbeConfig`` fields: ``solver`` (``"adam"`` when not
+    given, which every spec written before the L-BFGS solver means) and only the settings
+    that solver reads (``views`` for both; ``epochs``, ``batch_size``, ``lr`` for Adam;
+    ``l2``, ``tol``, ``max_iter`` for L-BFGS). The Adam form leaves ``solver`` implicit, so
+    those specs hash as before. :func:`probe_config` reads it back."""
+    if not isinstance(given, Mapping):
+        raise ConfigError(f"The '{where}' field must be a mapping. Got {given!r} instead.")
+    d = _config({"solver": LEGACY_PROBE_SOLVER, **given}, probe_defaults(), ProbeConfig, where)
+    unused = [k for solver, keys in SOLVER_KEYS.items() if solver != d["solver"] for k in keys]
+    if d["solver"] == LEGACY_PROBE_SOLVER:
+        unused.append("solver")
+    return {k: v for k, v in d.items() if k not in unused}
+
+
+def probe_config(probe: Mapping, **execution) -> ProbeConfig:
+    """The ``ProbeConfig`` of a spec's canonical probe settings (see :func:`canonical_probe`)
+    with the execution settings (seed, device, progress) of the run."""
+    return ProbeConfig(**{"solver": LEGACY_PROBE_SOLVER, **probe, **execution})
+
+
 def _name(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value or "/" in value:
         raise ConfigError(f"The '{where}' field must be a non-empty name without '/'. "
@@ -205,11 +239,10 @@ class ProbeTarget:
         for role in ("train", "test", "val"):
             if getattr(self, role) is not None:
                 _set(self, role, freeze(normalize_data(getattr(self, role), f"{w}.{role}")))
-        _set(self, "probe", freeze(_config(self.probe, probe_defaults(), ProbeConfig,
-                                           f"{w}.probe")))
+        _set(self, "probe", freeze(canonical_probe(self.probe, f"{w}.probe")))
         if self.finetune is not None:
-            _set(self, "finetune", freeze(_config(self.finetune, train_defaults(),
-                                                  TrainConfig, f"{w}.finetune")))
+            _set(self, "finetune", freeze(_implicit(_config(
+                self.finetune, train_defaults(), TrainConfig, f"{w}.finetune"), TRAIN_ADDED)))
 
 
 @dataclass(frozen=True)
@@ -269,8 +302,8 @@ class RunSpec:
         for role in ("source_val", "source_test"):
             if getattr(self, role) is not None:
                 _set(self, role, freeze(normalize_data(getattr(self, role), role)))
-        _set(self, "train", freeze(_config(self.train, train_defaults(), TrainConfig,
-                                           "train")))
+        _set(self, "train", freeze(_implicit(_config(self.train, train_defaults(),
+                                                     TrainConfig, "train"), TRAIN_ADDED)))
         if not isinstance(self.model_kwargs, Mapping):
             raise ConfigError(f"The 'model_kwargs' field must be a mapping. Got "
                               f"{self.model_kwargs!r} instead.")

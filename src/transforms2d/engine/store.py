@@ -32,11 +32,13 @@ import shutil
 import socket
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..io import write_json
+from ..validation import seed_record
 from .lease import Lease, acquire
 from .lease import holder as lease_holder
 from .rehearse import check_folder_kind
@@ -174,7 +176,8 @@ class RunStore:
     def experiment(self) -> dict | None:
         return read_json(self.root / "experiment.json")
 
-    def claim(self, experiment: str, profile: str, seeds: int, hashes: list[str],
+    def claim(self, experiment: str, profile: str, seeds: int | Sequence[int],
+              hashes: list[str],
               overrides: dict | None = None, rehearsal: dict | None = None) -> None:
         """Record which experiment this folder holds (with its size overrides, if any, and the
         settings of a rehearsal: :mod:`.rehearse`); another experiment's folder, or a
@@ -190,7 +193,8 @@ class RunStore:
         if rec is None and self.runs.is_dir() and any(self.runs.iterdir()):
             raise ConfigError(f"{self.root} holds runs but no experiment.json; pass another "
                               f"--out.")
-        rec = {"experiment": experiment, "profile": profile, "seeds": seeds, "runs": hashes}
+        rec = {"experiment": experiment, "profile": profile, **seed_record(seeds),
+               "runs": hashes}
         if overrides:
             rec["overrides"] = {k: list(v) if isinstance(v, tuple) else v
                                 for k, v in overrides.items()}

@@ -26,7 +26,8 @@ COLUMNS = ("run", "experiment", "model", "seed", "series", "step", "metric", "va
 
 def points(result: dict) -> Iterator[tuple[str, int, str, float]]:
     """``(series, step, metric, value)`` of a stored result: the pretraining history, every
-    probe's loss curve and the final numbers (step 0)."""
+    probe's loss curve (Adam) or its solver's final objective and gradient at its last
+    iteration (L-BFGS), and the final numbers (step 0)."""
     pre = result.get("pretrain") or {}
     for row in pre.get("history") or []:
         step = int(row.get("epoch", 0))
@@ -36,6 +37,10 @@ def points(result: dict) -> Iterator[tuple[str, int, str, float]]:
     for name, probe in (result.get("probes") or {}).items():
         for step, v in enumerate(probe.get("loss_curve") or []):
             yield f"probe/{name}", step, "loss", float(v)
+        solver = probe.get("solver") or {}  # an L-BFGS probe: how its solve ended
+        for k in ("objective", "grad_max"):
+            if isinstance(solver.get(k), int | float):
+                yield f"probe/{name}", int(solver.get("iterations", 0)), k, float(solver[k])
         for k, v in probe.items():
             if isinstance(v, int | float) and not isinstance(v, bool):
                 yield "final", 0, f"probe/{name}/{k}", float(v)
