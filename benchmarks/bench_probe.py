@@ -49,13 +49,13 @@ def main() -> None:
     train(net, source, TrainConfig(epochs=args.pretrain_epochs, batch_size=256, progress=False))
     target = Transforms2D(objects=list(range(10)), transforms=tr, n=args.n_train, seed=2)
     test = target.with_split("test", args.n_test)
-    cfg = ProbeConfig(epochs=args.epochs, views=args.views, progress=False)
+    cfg = ProbeConfig(solver="adam", epochs=args.epochs, views=args.views, progress=False)
     print(f"{args.model} pretrained {args.pretrain_epochs} epochs on 20 other objects; target: "
           f"10 objects, {args.n_train} train / {args.n_test} test samples, transforms {tr}; "
           f"{args.epochs} probe epochs, batch {cfg.batch_size}\n")
     # Untimed warm-up of both paths (oneDNN builds its kernels for new shapes on first use).
     for fit in (linear_probe, reference_probe):
-        fit(net, target, None, test, ProbeConfig(epochs=1, views=1, progress=False))
+        fit(net, target, None, test, ProbeConfig(solver="adam", epochs=1, views=1, progress=False))
     results = {}
     for name, fit, reps in (("cached", linear_probe, 3), ("reference", reference_probe, 1)):
         best = float("inf")

@@ -110,7 +110,8 @@ def one(args: tuple) -> dict:
     probes = []
     for pb, pe in PROBES:
         probe = linear_probe(net, probe_src, None, probe_test,
-                             ProbeConfig(epochs=pe, batch_size=pb, views=1, progress=False))
+                             ProbeConfig(solver="adam", epochs=pe, batch_size=pb, views=1,
+                                         progress=False))
         probes.append({"n": probe_n, "batch": pb, "epochs": pe, "test_acc": probe.test_acc,
                        "train_acc": probe.train_acc, "loss_curve": probe.loss_curve})
     return {"name": name, "model": model, "n": data["n"], "batch": batch,

@@ -43,11 +43,15 @@ def digest(specs) -> str:
 # --------------------------------------------------------------------------- specs
 # Computed without CIFAR (spec format 2; the first digests, commit f2d0f44, were computed on the
 # code before CIFAR specs existed): Transforms-2D data dicts must keep their canonical form
-# whether or not CIFAR is found, hence every stored run its name.
-PINNED = {("e1", "smoke"): "2e0926b9760f952a", ("e1", "quick"): "f9b01f2825846c9e",
-          ("e1", "paper"): "e625198a6cdbfe69", ("e2", "quick"): "849f564ef4728e1f",
-          ("e2", "paper"): "c329dd335e7fe0a5", ("e3", "quick"): "8c3143c35975481d",
-          ("e3", "smoke"): "0b761b154be0fe91", ("e4", "quick"): "7fc872d71300cbf6"}
+# whether or not CIFAR is found, hence every stored run its name. Re-pinned 2026-12-05 when the
+# profiles' probes became L-BFGS and the cpu sizes were restated (docs/protocol.md §9); E3's
+# quick and smoke runs have no probes and kept theirs. The cpu digests pin docs/results-cpu-v2.
+PINNED = {("e1", "smoke"): "2e6f9acaa1ee9641", ("e1", "quick"): "47ca00343fee6d4b",
+          ("e1", "paper"): "c60a669f256488b4", ("e2", "quick"): "0084eb9d4472bddb",
+          ("e2", "paper"): "9f1b6c52113855d2", ("e3", "quick"): "8c3143c35975481d",
+          ("e3", "smoke"): "0b761b154be0fe91", ("e4", "quick"): "d0eba4cf6dd486b8",
+          ("e1", "cpu"): "88a16b5ecb833003", ("e2", "cpu"): "5994818c75c52770",
+          ("e3", "cpu"): "c857b23ce5cb6c48", ("e4", "cpu"): "d9e05ad6042db280"}
 
 
 def hand_spec(**source_extra) -> RunSpec:

@@ -60,7 +60,7 @@ def test_paper_grid_nested_runs_and_probes():
                 assert list(data["objects"]) == d["objects"]
                 assert data["seed"] != spec.source["seed"]
             assert p.train["n"] == 50000 and p.test["n"] == 10000
-            assert p.probe["epochs"] == 200
+            assert p.probe["solver"] == "lbfgs" and p.probe["views"] == 2
     # the sets are nested: t_1 ⊂ t_2 ⊂ ... ⊂ t_8
     sets = [set(s.source["transforms"]) for s in specs[:8]]
     assert all(a < b for a, b in zip(sets, sets[1:]))

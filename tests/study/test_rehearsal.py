@@ -28,7 +28,7 @@ def test_a_rehearsal_spec_keeps_the_model_and_batch_and_runs_two_steps():
     assert r.source["n"] == 2 * spec.train["batch_size"] < spec.source["n"]
     assert r.source["image_size"] == spec.source["image_size"]
     assert [p.name for p in r.probes] == [spec.probes[0].name]  # one probe kind of 8
-    assert all(p.probe["epochs"] == 1 for p in r.probes)
+    assert all(p.probe["max_iter"] == 5 for p in r.probes)  # a few L-BFGS steps
     assert spec_hash(r) != spec_hash(spec)
     capped = rehearsal_spec(spec, batch_cap=8)
     assert capped.train["batch_size"] == 8

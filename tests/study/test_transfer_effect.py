@@ -31,7 +31,7 @@ def run_seed(seed: int) -> dict[str, tuple[float, float]]:
         res = train(net, source, TrainConfig(epochs=4, batch_size=128, progress=False),
                     test=EvalSet.render(source.with_split("test", 500)))
         probe = linear_probe(net, target, None, target_test,
-                             ProbeConfig(epochs=100, batch_size=128, progress=False))
+                             ProbeConfig(solver="adam", epochs=100, batch_size=128, progress=False))
         out[family] = (res.final["test_acc"], probe.test_acc)
     return out
 

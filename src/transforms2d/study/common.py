@@ -26,9 +26,10 @@ Values = dict[tuple, dict[int, float]]
 CI_COLUMNS = ["seeds", "mean", "ci95_low", "ci95_high"]
 
 
-def seeds_in(records: Iterable[Mapping]) -> int:
-    """Seeds ``0..k-1`` cover the records: ``k`` (the grid to rebuild for matching)."""
-    return 1 + max((r["spec"].seed for r in records), default=-1)
+def seeds_in(records: Iterable[Mapping]) -> tuple[int, ...]:
+    """The seeds of the records, sorted (the grid to rebuild for matching); ``(0,)`` for
+    none, so that an empty folder still builds its grid."""
+    return tuple(sorted({r["spec"].seed for r in records})) or (0,)
 
 
 def match(cells: Iterable[C], records: Iterable[Mapping], spec_of: Callable[[C], RunSpec]
@@ -174,13 +175,20 @@ def half_width(low: float, high: float) -> float:
     return 0.0 if math.isnan(low) else (high - low) / 2
 
 
+def probe_settings(z: Mapping[str, Any]) -> dict[str, Any]:
+    """A profile's probe settings (``ProbeConfig`` fields of every probe target): the L-BFGS
+    probe, solved to optimality, on ``z["views"]`` cached views (docs/protocol.md,
+    "Restatements")."""
+    return {"solver": "lbfgs", "views": z["views"]}
+
+
 def describe_sizes(z: Mapping[str, Any], prefix: str = "") -> str:
     """A profile's sizes in words: model, resolution, pretraining, probes, invariance."""
     parts = [f"{prefix}{z['model']}, {z['image_size']} px, {z['n']} pretraining samples x "
              f"{z['epochs']} epochs, batch {z['batch_size']}"]
     if "n_probe" in z:
-        parts.append(f"probe {z['n_probe']} samples x {z['probe_epochs']} epochs, "
-                     f"{z['views']} view(s), test {z['n_test']}")
+        parts.append(f"L-BFGS probe on {z['n_probe']} samples x {z['views']} view(s), test "
+                     f"{z['n_test']}")
     if "n_inv" in z:
         parts.append(f"invariance on {z['n_inv']} pairs")
     return "; ".join(parts)

@@ -10,20 +10,32 @@ target transformations (``target``) and untransformed (``plain``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
 from ..engine import InvarianceTarget, ProbeTarget, RunSpec, register_experiment
 from ..engine.stats import positive_effect
-from .common import CI_COLUMNS, ci_row, claim, half_width, new_figure, paired, put, seeds_title
+from ..validation import seed_list
+from .common import (
+    CI_COLUMNS,
+    ci_row,
+    claim,
+    half_width,
+    new_figure,
+    paired,
+    probe_settings,
+    put,
+    seeds_title,
+)
 
 SIZES = {  # profile -> sizes; the grid and the logic are the same for all three
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
-                  n_probe=200, probe_epochs=20, views=1, n_inv=100),
+                  n_probe=200, views=1, n_inv=100),
     "quick": dict(model="convnet_xs", image_size=16, n=3000, epochs=5, batch_size=128,
-                  n_probe=1000, probe_epochs=100, views=2, n_inv=500),
+                  n_probe=1000, views=2, n_inv=500),
     "paper": dict(model="convnet_s", image_size=32, n=50000, epochs=50, batch_size=512,
-                  n_probe=10000, probe_epochs=200, views=2, n_inv=10000),
+                  n_probe=10000, views=2, n_inv=10000),
 }
 TARGET = ("hue", "invert")
 FAMILIES = {"same": ("hue", "invert"), "disjoint": ("rotate", "blur")}
@@ -104,15 +116,15 @@ def aggregate(records: list[dict], profile: str | None = None) -> dict:
 
 
 @register_experiment("demo", aggregate, sizes=SIZES)
-def demo(profile: str, seeds: int) -> list[RunSpec]:
+def demo(profile: str, seeds: int | Sequence[int]) -> list[RunSpec]:
     """Demo (not a paper experiment): pretrain on hue+invert vs rotate+blur, probe hue+invert."""
     z = SIZES[profile]
     out = []
-    for seed in range(seeds):
+    for seed in seed_list(seeds):
         def data(transforms, n, objects=tuple(range(10)), seed=seed):
             return dict(objects=list(objects), transforms=list(transforms), n=n, seed=seed,
                         image_size=z["image_size"])
-        probe = dict(epochs=z["probe_epochs"], views=z["views"])
+        probe = probe_settings(z)
         probes = (ProbeTarget("target", data(TARGET, z["n_probe"]),
                               data(TARGET, z["n_probe"]), probe=probe),
                   ProbeTarget("plain", data((), z["n_probe"]), data((), z["n_probe"]),

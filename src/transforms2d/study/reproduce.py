@@ -86,7 +86,9 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
     lines = [
         "# Reproduction of \"Understanding the Role of Invariance in Transfer Learning\"\n",
         *([BANNER] if st.get("rehearsal") else []),
-        f"Profile `{profile}`, {st.get('seeds')} seeds, executor `{st.get('executor')}`"
+        f"Profile `{profile}`, {st.get('seeds')} seeds"
+        + (f" ({', '.join(map(str, st['seed_list']))})" if st.get("seed_list") else "")
+        + f", executor `{st.get('executor')}`"
         + (f" ({st.get('workers')} workers)" if st.get("workers") else "")
         + f", device `{st.get('device')}`. Last run started {doc.get('last_started', '-')}, "
         f"finished {doc.get('last_finished', 'not yet')}.\n",
@@ -145,7 +147,7 @@ def write_summary(root: Path, names: Sequence[str]) -> Path:
     return write_if_changed(Path(root) / "REPORT.md", summary_markdown(Path(root), names))
 
 
-def plan(root: Path, names: Sequence[str], profile: str, seeds: int,
+def plan(root: Path, names: Sequence[str], profile: str, seeds: int | Sequence[int],
          rehearsal: dict | None = None) -> list[tuple]:
     """``(experiment, specs, store)`` per experiment, every spec checked against its stored
     copy and every folder claimed, before anything is computed. With ``rehearsal``

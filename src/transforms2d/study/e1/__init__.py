@@ -77,7 +77,7 @@ def cifar_markdown(profile: str | None, present: list[str]) -> str:
             f"class-relationship axis. Table rows `<dataset>:<axis>`, figure `e1_cifar`, check "
             f"`C1-C3 <dataset>`." + (f" Sizes: {zc['model']}, {zc['n']} pretraining samples x "
                                      f"{zc['epochs']} epochs, batch {zc['batch_size']}; probe "
-                                     f"{zc['n_probe']} samples x {zc['probe_epochs']} epochs, "
+                                     f"{zc['n_probe']} samples (L-BFGS), "
                                      f"test {zc['n_test']}." if zc else ""))
     missing = [n for n in CIFAR if n not in present]
     found = available_cifar()

@@ -14,6 +14,7 @@ sizes); ``smoke`` the first 3 transforms (a 3×3 grid).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +22,8 @@ import numpy as np
 from ...engine import ProbeTarget, RunSpec
 from ...engine.spec import train_settings
 from ...transforms import PAPER_TRANSFORMS
+from ...validation import seed_list
+from ..common import probe_settings
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
 SEED_TAG = 0xE4  # mixed into the per-seed generator that draws transforms and objects
@@ -29,22 +32,25 @@ PROBE_SEED_OFFSET = 10_000  # probe data use their own rendering seeds, never th
 SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms used)
     "paper": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=100,
                   batch_size=256, n_val=10000,
-                  n_probe=50000, n_test=10000, probe_epochs=200, probe_batch=512, views=2),
+                  n_probe=50000, n_test=10000, views=2),
     # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
     # the paper's 8 nested sets on 30 objects, ResNet-18 on 50000 samples, 5 seeds, up to 6
     # epochs (paper: 100) stopping once two epochs reach 0.97, 1 probe view. Set by time (no
     # GPU curve yet).
     "gpu": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=6,
                 batch_size=512, stop_train_acc=0.97, n_val=2000, n_probe=50000, n_test=10000,
-                probe_epochs=200, probe_batch=512, views=1),
+                views=1),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md): 6
     # nested sets on 10 objects, resnet_s on 6000 samples, up to 80 epochs, stopping once two
     # epochs reach 0.97. Seed curves (one thread, 3.7-5.5 s an epoch): the 6-transform model of
     # seed 0 first reaches 0.95 at epoch 71 (0.958 at 80), seed 1's at epoch 3; the
     # 8-transform one stays at 0.70 after 30 epochs (no CPU budget trains it: k = 6).
+    # Probes (benchmarks/probe_size_curve.py, seed 0, 2026-12-05): L-BFGS on 1000 x 1 view
+    # overfits (train - test 0.35 for k = 1); 5000 x 2 views is the smallest size with both
+    # gaps <= 0.07 (k = 1: 0.061, k = 6: 0.026).
     "cpu": dict(model="resnet_s", image_size=32, k=6, classes=10, n=6000, epochs=80,
-                batch_size=128, stop_train_acc=0.97, n_val=600, n_probe=1000, n_test=1000,
-                probe_epochs=500, probe_batch=64, views=1),
+                batch_size=128, stop_train_acc=0.97, n_val=600, n_probe=5000, n_test=1000,
+                views=2),
     # quick (minutes, 3 seeds: not a fair test): 6 nested sets (not 8) on 10 objects (not 30),
     # resnet_s at 32 px, 3000 samples x 10 epochs, batch 128 (paper: ResNet-18, 50000 x 100,
     # batch 256); probe 1000 samples x 300 epochs at batch 64, 1000 test samples. Why:
@@ -53,10 +59,10 @@ SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms us
     # 0.41 (6) / 0.25 (8). Budgets: seed 0 also at 1/4 and 1/2 of the epochs.
     "quick": dict(model="resnet_s", image_size=32, k=6, classes=10, n=3000, epochs=10,
                   batch_size=128, stop_train_acc=0.98, n_val=500, n_probe=1000, n_test=1000,
-                  probe_epochs=300, probe_batch=64, views=1, budgets=(0.25, 0.5)),
+                  views=1, budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, k=3, classes=N_CLASSES, n=300, epochs=1,
                   batch_size=64, n_val=60,
-                  n_probe=60, n_test=60, probe_epochs=10, probe_batch=512, views=1,
+                  n_probe=60, n_test=60, views=1,
                   budgets=(2,)),
 }
 def draw(seed: int) -> dict:
@@ -82,7 +88,7 @@ def _spec(z: dict, d: dict, seed: int, k: int, epochs: int | None = None) -> Run
                     n=n, seed=s, image_size=z["image_size"])
 
     ps = PROBE_SEED_OFFSET + seed
-    probe = dict(epochs=z["probe_epochs"], batch_size=z.get("probe_batch", 512), views=z["views"])
+    probe = probe_settings(z)
     probes = tuple(ProbeTarget(probe_name(j), data(j, z["n_probe"], ps), data(j, z["n_test"], ps),
                                probe=probe) for j in range(1, z["k"] + 1))
     train = train_settings(z["model"], z if epochs is None else {**z, "epochs": epochs})
@@ -100,12 +106,12 @@ class Cell(NamedTuple):
     epochs: int
 
 
-def cells(profile: str, seeds: int) -> list[Cell]:
+def cells(profile: str, seeds: int | Sequence[int]) -> list[Cell]:
     """Every run (``k`` = number of pretraining transforms), then the budget runs (seed 0,
     every ``k``, at each multiple of the epochs in ``budgets``) of profiles that have them."""
     z = SIZES[profile]
     out = [Cell(k, seed, _spec(z, d, seed, k), z["epochs"])
-           for seed in range(seeds) for d in [draw(seed)] for k in range(1, z["k"] + 1)]
+           for seed in seed_list(seeds) for d in [draw(seed)] for k in range(1, z["k"] + 1)]
     for b in z.get("budgets", ()):
         epochs = max(1, round(b * z["epochs"]))
         out += [Cell(k, 0, _spec(z, draw(0), 0, k, epochs), epochs) for k in range(1, z["k"] + 1)]
