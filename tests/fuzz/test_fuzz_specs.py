@@ -83,8 +83,10 @@ def replacement(value):
     if isinstance(value, bool):
         options.append(st.sampled_from([0, 1, "true", "yes"]))
     elif isinstance(value, int | float):
-        options += [st.sampled_from([-value, value * 10 ** 9, value + 0.5, str(value), [value],
-                                     -1, 0, 2 ** 63, 1e300]), INTS]
+        near = [-value, value * 10 ** 9, str(value), [value], -1, 0, 2 ** 63, 1e300]
+        if abs(value) < 1e300:  # a huge int (a prior mutation's 10 ** 400) has no float beside it
+            near.append(value + 0.5)
+        options += [st.sampled_from(near), INTS]
     elif isinstance(value, str):
         options += [st.sampled_from([value.upper(), value + "x", " " + value, value + ",",
                                      f"{value},{value}", value[:-1]]), text()]

@@ -37,7 +37,7 @@ class Experiment:
     """
 
     name: str
-    runs: Callable[[str, int], list[RunSpec]]
+    runs: Callable[[str, tuple[int, ...]], list[RunSpec]]  # (profile, seed values)
     aggregate: Aggregate
     description: str = ""
     aliases: tuple[str, ...] = ()
@@ -81,10 +81,11 @@ def register_experiment(name: str, aggregate: Aggregate, description: str = "",
                         DEFAULT_PROFILES, paper: bool = False,
                         sizes: Mapping[str, dict] | None = None):
     """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``
-    (also reachable by each of ``aliases``). The description defaults to the first line of
-    ``fn``'s docstring. ``sizes`` is the profile -> sizes table the grid reads, which ``t2d run
-    --set key=value`` overrides (:mod:`.overrides`)."""
-    def deco(fn: Callable[[str, int], list[RunSpec]]):
+    (also reachable by each of ``aliases``); ``seeds`` is the tuple of seed values to run
+    (``--seeds 3`` gives ``(0, 1, 2)``, ``--seed-offset 5`` shifts them). The description
+    defaults to the first line of ``fn``'s docstring. ``sizes`` is the profile -> sizes table
+    the grid reads, which ``t2d run --set key=value`` overrides (:mod:`.overrides`)."""
+    def deco(fn: Callable[[str, tuple[int, ...]], list[RunSpec]]):
         taken = [a for a in (name, *aliases) if a in ALIASES or a in EXPERIMENTS]
         if taken:
             raise ValueError(f"experiment name or alias {taken[0]!r} is already registered")
