@@ -193,8 +193,8 @@ def test_bootstrap_interval_width_and_level():
 def test_positive_effect_needs_two_seeds_by_default():
     assert positive_effect([0.1, 0.12, 0.09])[0] == "pass"
     assert positive_effect([0.1, 0.2])[0] == "pass"  # two seeds give an interval
-    assert positive_effect([0.1, -0.2, 0.09])[0] == "fail"  # mean > 0 but the CI holds 0
-    assert positive_effect([-0.1, -0.12, -0.09])[0] == "fail"
+    assert positive_effect([0.1, -0.2, 0.09])[0] == "inconclusive"  # mean > 0, the CI holds 0
+    assert positive_effect([-0.1, -0.12, -0.09])[0] == "fail"  # the CI excludes 0 below it
     verdict, note, ci = positive_effect([0.1])
     assert (verdict, note, ci.n) == ("not run", "needs >= 2 seeds, got 1", 1)
     assert positive_effect([0.1, 0.2], min_n=3)[:2] == ("not run", "needs >= 3 seeds, got 2")

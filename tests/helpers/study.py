@@ -10,17 +10,21 @@ CONVERGED = [0.05 + 2.0 * 0.7 ** i for i in range(40)]  # a probe loss that sett
 STILL_FALLING = [2.0 - 0.02 * i for i in range(40)]  # a probe loss still falling ~2% an epoch
 
 
-def pretrain(train_acc: float = 0.99, epochs: int = 8) -> dict:
-    """A pretraining result: ``train_acc`` at the last epoch, reached by a steady rise."""
-    history = [{"epoch": i, "loss": 1.0 / (i + 1), "train_acc": train_acc * (i + 1) / epochs}
-               for i in range(epochs)]
+def pretrain(train_acc: float = 0.99, epochs: int = 8, val_acc: float | None = None) -> dict:
+    """A pretraining result: ``train_acc`` (and validation accuracy ``val_acc``, by default
+    the same) at the last epoch, reached by a steady rise."""
+    val = train_acc if val_acc is None else val_acc
+    history = [{"epoch": i, "loss": 1.0 / (i + 1), "train_acc": train_acc * (i + 1) / epochs,
+                "val_acc": val * (i + 1) / epochs} for i in range(epochs)]
     return {"history": history, "final": dict(history[-1]), "stopped_early": False}
 
 
 def plateau(train_acc: float, epochs: int = 12) -> dict:
     """A pretraining result below the threshold whose training accuracy stopped rising (the
-    E3 plateau rule): the last half of the epochs all at ``train_acc``."""
-    history = [{"epoch": i, "train_acc": train_acc * min(1.0, (i + 1) / (epochs // 2))}
+    E3 plateau rule, on held-out data): the last half of the epochs all at ``train_acc``, the
+    validation accuracy alike."""
+    history = [{"epoch": i, "train_acc": train_acc * min(1.0, (i + 1) / (epochs // 2)),
+                "val_acc": train_acc * min(1.0, (i + 1) / (epochs // 2))}
                for i in range(epochs)]
     return {"history": history, "final": dict(history[-1]), "stopped_early": False}
 

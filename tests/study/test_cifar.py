@@ -195,7 +195,8 @@ def test_e1_report_with_and_without_cifar():
     assert ids == ["C1", "C2", "C3", "C4", "C5", "C1-C3 CIFAR-10"]
     c = out["claims"][-1]
     assert c["verdict"] == "pass" and "0.19" in c["authors"] and "0.200" in c["ours"]
-    assert [p["name"] for p in c["preconditions"]] == ["seeds", "pretraining", "probes"]
+    assert [p["name"] for p in c["preconditions"]] == ["seeds", "pretraining", "probes",
+                                                       "headroom"]
     t = out["tables"]["e1_transfer"]
     rows = t[t.axis.str.startswith("cifar10:")]
     assert set(rows.axis) == {f"cifar10:{a}" for a in e1_mod.CIFAR_AXES}

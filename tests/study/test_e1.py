@@ -189,7 +189,7 @@ def test_aggregate_verdicts_on_fake_fair_tests():
         assert all(p["met"] for p in c["preconditions"]) and c["note"] is None
         names = [p["name"] for p in c["preconditions"]]
         assert names[:3] == ["seeds", "pretraining", "probes"]
-        assert names[3:] == (["fine-tuning"] if c["id"] == "C5" else [])
+        assert names[3:] == (["fine-tuning", "headroom"] if c["id"] == "C5" else ["headroom"])
     out = e1_mod.aggregate(fake_records(ft_gap=0.3), "smoke")
     assert fake.verdicts(out)["C5"] == "fail"
     t = out["tables"]["e1_transfer"]
@@ -209,7 +209,8 @@ def test_the_same_fake_results_with_an_unmet_precondition_are_not_a_fair_test():
     assert v["C1"] == v["C5"] == "not a fair test"  # both compare the default runs
     c1 = out["claims"][0]
     assert fake.unmet(c1) == ["pretraining"]
-    assert c1["note"].startswith("unmet: pretraining: lowest 0.900; 1 of ")
+    assert c1["note"].startswith("unmet: pretraining: lowest training 0.900, lowest validation "
+                                 "0.900; 1 of ")
     assert c1["note"].endswith("the criterion alone: pass")
     assert v["C4"] == "pass"  # C4 compares other runs: its test stays fair
     # too few seeds, a probe still falling, a fine-tuned model below the threshold

@@ -174,7 +174,7 @@ def test_same_other_none_arithmetic_and_c7_pass():
     (c7,) = out["claims"]
     assert c7["id"] == "C7" and c7["verdict"] == "pass", c7["ours"]
     assert "0.12" in c7["authors"] and "(a)" in c7["ours"] and "(c)" in c7["ours"]
-    assert [p["name"] for p in c7["preconditions"]] == ["seeds", "pretraining"]
+    assert [p["name"] for p in c7["preconditions"]] == ["seeds", "pretraining", "headroom"]
     assert all(p["met"] for p in c7["preconditions"])
     assert set(out["tables"]) == {"e3_summary", "e3_matrix", "e3_pretrain", "e3_budget"}
     assert {"e3_heatmap", "e3_summary", "e3_budget"} <= set(out["figures"])
@@ -253,7 +253,7 @@ def test_smoke_run_end_to_end(tmp_path, one_thread, runner):
     claims = json.loads((out / "claims.json").read_text())["claims"]
     assert [c["id"] for c in claims] == ["C7"]
     assert claims[0]["verdict"] in VERDICTS and claims[0]["criterion"]
-    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining"]
+    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining", "headroom"]
     assert claims[0]["verdict"] != "pass"  # two seeds: the seeds precondition is unmet
     md = (out / "report.md").read_text()
     assert "C7" in md and "figures/e3_heatmap.png" in md and "CIFAR not available" in md

@@ -105,7 +105,7 @@ def test_aggregate_verdicts_on_fake_grids():
     check_outputs(out, "e4")
     assert [c["verdict"] for c in out["claims"]] == ["pass"]
     assert [p["name"] for p in out["claims"][0]["preconditions"]] == ["seeds", "pretraining",
-                                                                      "probes"]
+                                                                      "probes", "headroom"]
     flat = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 0.5 + 0.01 * s),
                             "smoke")
     assert [c["verdict"] for c in flat["claims"]] == ["fail"]
@@ -131,7 +131,13 @@ def test_the_same_fake_grids_with_an_unmet_precondition_are_not_a_fair_test():
         assert c8["note"].endswith("the criterion alone: pass")
     two = e4_mod.aggregate(_records("smoke", 2, lambda k, j, s: 0.5 + 0.01 * s), "smoke")
     (c8,) = two["claims"]
-    assert c8["verdict"] == "not a fair test" and "the criterion alone: fail (failed:" in c8["note"]
+    # equal cells: (b) has no effect either way, (c) no step goes the expected way
+    assert c8["verdict"] == "not a fair test"
+    assert c8["note"].endswith("the criterion alone: fail ((b) inconclusive; (c) fail)")
+    # every probe at its ceiling: the accuracies cannot move, whatever the criterion says
+    (c8,) = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 1.0), "smoke")["claims"]
+    assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == ["headroom"]
+    assert "cell means 1.000; 0 of 9 cell(s) inside" in c8["note"]
     one = e4_mod.aggregate(_records("smoke", 1, _ideal), "smoke")
     assert [c["verdict"] for c in one["claims"]] == ["not run"]
 
@@ -167,6 +173,7 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     assert [c["id"] for c in claims] == ["C8"]
     assert all(c["verdict"] in VERDICTS and c["criterion"] for c in claims)
     assert claims[0]["verdict"] != "pass"  # two seeds: the seeds precondition is unmet
-    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining", "probes"]
+    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining", "probes",
+                                                               "headroom"]
     md = (out / "report.md").read_text()
     assert "C8" in md and "figures/e4_mismatch.png" in md and "e4_transfer" in md

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "not a fair test": "#bf8700",
-                   "not run": "#6e7781"}
+VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#8250df",
+                   "not a fair test": "#bf8700", "not run": "#6e7781"}
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;

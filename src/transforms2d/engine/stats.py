@@ -15,8 +15,8 @@ interval comes from the same bootstrap.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -88,11 +88,61 @@ def positive_effect(values: Iterable[float], min_n: int = 2,
     """Check "the mean effect is > 0 and its ``level`` interval excludes 0" over per-seed
     values (paired differences).
 
-    Returns ``(verdict, note, ci)``: ``pass`` / ``fail``, or ``not run`` with a note when there
-    are fewer than ``min_n`` values (no interval). Whether enough seeds were run for a fair
-    test is a precondition, checked by the caller.
+    Returns ``(verdict, note, ci)``: ``pass`` / ``fail`` / ``inconclusive`` (:func:`side`), or
+    ``not run`` with a note when there are fewer than ``min_n`` values (no interval).
+    Whether enough seeds were run for a fair test is a precondition, checked by the caller.
     """
     ci = mean_ci(values, level)
     if ci.n < min_n:
         return "not run", f"needs >= {min_n} seeds, got {ci.n}", ci
-    return ("pass" if ci.low > 0 else "fail"), None, ci
+    return side(ci), None, ci
+
+
+def side(ci: MeanCI, threshold: float = 0.0, above: bool = True) -> str:
+    """The verdict word of an interval against ``threshold``: ``pass`` when it lies wholly on
+    the expected side (above it, or with ``above=False`` at or below it), ``fail`` when it
+    lies wholly on the other, ``inconclusive`` when it straddles it; ``not run`` without an
+    interval (fewer than 2 values)."""
+    if ci.n < 2:
+        return "not run"
+    if above:
+        return "pass" if ci.low > threshold else "fail" if ci.high < threshold \
+            else "inconclusive"
+    return "pass" if ci.high <= threshold else "fail" if ci.low > threshold \
+        else "inconclusive"
+
+
+def combine(verdicts: Iterable[str]) -> str:
+    """One verdict of several parts: ``not run`` if any part is, else ``fail`` if any part
+    fails, else ``inconclusive`` if any part is, else ``pass``."""
+    vs = list(verdicts)
+    for word in ("not run", "fail", "inconclusive"):
+        if word in vs:
+            return word
+    return "pass"
+
+
+def bootstrap_statistic(by_seed: Mapping[int, Any], statistic: Callable[[list[Any]], float],
+                        level: float = 0.95, resamples: int = RESAMPLES) -> MeanCI:
+    """``statistic`` of the seeds' values (each seed's value may be a whole row of cells) and
+    its percentile-bootstrap interval: the seeds are resampled with replacement (the fixed
+    generator of :func:`mean_ci`) and ``statistic`` recomputed on each resample. ``mean``
+    holds the statistic on all seeds; NaN interval with fewer than 2 seeds.
+
+    >>> ci = bootstrap_statistic({0: 1.0, 1: 2.0, 2: 3.0}, lambda xs: max(xs) - min(xs))
+    >>> ci.mean, 0.0 <= ci.low <= ci.high <= 2.0
+    (2.0, True)
+    """
+    seeds = sorted(by_seed)
+    rows = [by_seed[s] for s in seeds]
+    n = len(rows)
+    if n == 0:
+        return MeanCI(math.nan, math.nan, math.nan, 0, level)
+    full = float(statistic(rows))
+    if n < 2:
+        return MeanCI(full, math.nan, math.nan, 1, level)
+    rng = np.random.default_rng(20240601)
+    stats = [float(statistic([rows[i] for i in idx]))
+             for idx in rng.integers(0, n, size=(resamples, n))]
+    low, high = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
+    return MeanCI(full, float(low), float(high), n, level)
