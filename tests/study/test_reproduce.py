@@ -29,3 +29,34 @@ def test_an_interrupted_grid_still_adds_its_wall_time(tmp_path):
         reproduce(tmp_path, grids, interrupted, {"profile": "smoke"}, lambda store: None)
     doc = json.loads((tmp_path / "reproduce.json").read_text())["experiments"]["e4"]
     assert doc["wall_s"] >= 0 and doc["runs_done"] == 0 and doc["runs_total"] == len(grids[0][1])
+
+
+def test_the_summary_leads_with_one_line_per_claim(tmp_path):
+    """REPORT.md opens with the verdicts (verdict, criterion alone, direction, main caveat),
+    then the figures, the preconditions, the claims' details and the wall times."""
+    import json
+
+    from transforms2d.study.common import claim
+    from transforms2d.study.preconditions import Check
+
+    unmet = Check("pretraining", "trained to >= 0.95", "lowest training 0.80", False)
+    met = Check("seeds", ">= 5 seeds", "5 seed(s)", True)
+    claims = [claim("C1", "a", "x > 0", "pass", "0.3", "0.1", checks=[met]),
+              claim("C2", "b", "y > 0", "fail", "-0.2", "0.1", checks=[met, unmet]),
+              claim("C3", "c", "z > 0", "inconclusive", "0.0", "0.1", checks=[met])]
+    (tmp_path / "e1" / "figures").mkdir(parents=True)
+    (tmp_path / "e1" / "figures" / "e1_transfer.png").write_bytes(b"png")
+    (tmp_path / "e1" / "claims.json").write_text(json.dumps({"claims": claims}))
+    md = summary_markdown(tmp_path, ["e1"])
+    heads = [ln for ln in md.splitlines() if ln.startswith("## ")]
+    assert heads == ["## Verdicts", "## Figures", "## Preconditions", "## Claims",
+                     "## Wall time", "## e1"]
+    lines: dict[str, str] = {}  # the first table naming each claim: the verdicts
+    for ln in md.splitlines():
+        if ln.startswith("| C"):
+            lines.setdefault(ln.split(" | ")[0], ln)
+    assert lines["| C1 (e1)"] == "| C1 (e1) | **pass** | pass | agrees | none |"
+    assert lines["| C2 (e1)"] == ("| C2 (e1) | **not a fair test** | fail | opposite | "
+                                  "pretraining: lowest training 0.80 |")
+    assert "| **inconclusive** | inconclusive | unclear (interval holds 0) |" in lines["| C3 (e1)"]
+    assert md.index("e1/figures/e1_transfer.png") < md.index("## Preconditions")

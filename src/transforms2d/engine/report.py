@@ -34,7 +34,7 @@ from .html import render_html
 from .rehearse import BANNER, rehearsal_line, rehearsing
 
 KEYS = ("markdown", "tables", "figures", "claims")
-VERDICTS = ("pass", "fail", "not a fair test", "not run")
+VERDICTS = ("pass", "fail", "inconclusive", "not a fair test", "not run")
 PRECONDITION_KEYS = ("name", "requirement", "observed", "met")
 CLAIM_KEYS = ("id", "claim", "criterion", "verdict", "ours", "authors")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -127,6 +127,33 @@ def claims_markdown(claims: list[Mapping[str, Any]]) -> str:
                                                       else ""),
              "authors'": c["authors"]} for c in claims]
     return markdown_table(rows, ["id", "claim", "criterion", "verdict", "ours", "authors'"])
+
+
+#: What the criterion alone says about the paper's direction (preconditions aside).
+DIRECTION = {"pass": "agrees", "fail": "opposite", "inconclusive": "unclear (interval holds 0)",
+             "not run": "-", "not a fair test": "-"}
+
+
+def main_caveat(c: Mapping[str, Any]) -> str:
+    """The first unmet precondition of a claim (name: what the runs show), or ``none``."""
+    unmet = [p for p in c.get("preconditions", []) if not p["met"]]
+    if unmet:
+        more = f" (+{len(unmet) - 1} more)" if len(unmet) > 1 else ""
+        return f"{unmet[0]['name']}: {unmet[0]['observed']}{more}"
+    return (c.get("note") or "none") if c["verdict"] == "not run" else "none"
+
+
+def verdicts_markdown(claims: list[Mapping[str, Any]]) -> str:
+    """One line per claim, the answer first: verdict, what the criterion alone gives, whether
+    that agrees in direction with the paper, and the main caveat (an unmet precondition)."""
+    rows = []
+    for c in claims:
+        alone = c.get("criterion_verdict", c["verdict"])
+        rows.append({"claim": c["id"], "verdict": f"**{c['verdict']}**",
+                     "criterion alone": alone, "direction vs the paper": DIRECTION[alone],
+                     "main caveat": main_caveat(c)})
+    return markdown_table(rows, ["claim", "verdict", "criterion alone",
+                                 "direction vs the paper", "main caveat"])
 
 
 def preconditions_markdown(claims: list[Mapping[str, Any]]) -> str:

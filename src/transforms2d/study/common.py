@@ -76,6 +76,12 @@ class Collected:
         """The fewest seeds any of ``keys`` has (0 if one has none)."""
         return min((len(self.get(k)) for k in keys), default=0)
 
+    def headroom(self, keys: Iterable[tuple], measure: str, floor: float,
+                 ceiling: float | None = 1.0) -> pre.Check:
+        """Whether the measure of the cells ``keys`` can move (:func:`~.preconditions.headroom`;
+        an accuracy by default: ``floor`` its chance level, ceiling 1)."""
+        return pre.headroom(measure, {k: self.get(k) for k in keys}, floor, ceiling)
+
     def checks(self, keys: Iterable[tuple], probes: bool = True) -> list[pre.Check]:
         """The standard preconditions of a claim comparing the cells ``keys``: seeds, the
         pretraining of every run behind them and (``probes``) the convergence of their
@@ -107,9 +113,11 @@ def claim(cid: str, text: str, criterion: str, verdict: str, ours: str, authors:
     checks = checks or []
     if verdict == "not run" and not note:
         note = "too few finished runs for the criterion (see the preconditions)"
+    alone = verdict
     verdict, note = pre.judge(verdict, note, checks)
     return {"id": cid, "claim": text, "criterion": f"{criterion} (intervals: 95% {METHOD})",
-            "verdict": verdict, "note": note, "ours": ours, "authors": authors,
+            "verdict": verdict, "criterion_verdict": alone, "note": note, "ours": ours,
+            "authors": authors,
             "preconditions": [c.to_dict() for c in checks]}
 
 

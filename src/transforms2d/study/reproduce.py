@@ -23,6 +23,7 @@ from ..engine.report import (
     claims_markdown,
     markdown_table,
     preconditions_markdown,
+    verdicts_markdown,
     write_if_changed,
 )
 from ..engine.store import DONE, read_json
@@ -98,7 +99,7 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
     ]
     if profile in TARGETS:
         lines.append(f"Targets for this profile: {TARGETS[profile]}.\n")
-    rows, claims, sections = [], [], []
+    rows, claims, sections, figures = [], [], [], []
     total_s = 0.0
     for name in names:
         e = exps.get(name, {})
@@ -109,28 +110,38 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
                      f"({name}/report.md)"})
         cdoc = read_json(root / name / "claims.json") or {}
         claims += [{**c, "id": f"{c['id']} ({name})"} for c in cdoc.get("claims", [])]
-        text = _experiment_text(root / name)
-        figs = sorted((root / name / "figures").glob("*.png"))
-        sections.append(f"## {name}\n\n{text}\n" + "".join(
-            f"\n![{p.stem}]({name}/figures/{p.name})\n" for p in figs))
+        sections.append(f"## {name}\n\n{_experiment_text(root / name)}\n")
+        figures += [f"![{name}: {p.stem}]({name}/figures/{p.name})\n"
+                    for p in sorted((root / name / "figures").glob("*.png"))]
     rows.append({"experiment": "all", "runs done": "", "wall time (computing)":
                  fmt_minutes(total_s), "report": ""})
-    lines += ["## Wall time\n", markdown_table(rows)]
+    if claims:  # the answer first: one line per claim
+        lines += ["## Verdicts\n", VERDICTS_INTRO, verdicts_markdown(claims)]
+    if figures:
+        lines += ["## Figures\n", *figures]
     pre = preconditions_markdown(claims)
     if pre:
-        lines += ["## Preconditions\n",
-                  "What makes each claim's check a fair test, fixed before any number is seen "
-                  "(`transforms2d/study/preconditions.py`): every model of a comparison "
-                  "trained to >= 0.95 on its source task, every probe converged, >= 5 seeds. "
-                  "A claim with an unmet precondition reads *not a fair test*, whatever its "
-                  "criterion alone gives.\n", pre]
+        lines += ["## Preconditions\n", PRECONDITIONS_INTRO, pre]
     lines += ["## Claims\n",
               "Each claim's criterion is stated beside its verdict; `not run` says why. Our "
               "numbers come from the runs in this folder, the authors' from the paper "
               "(docs/protocol.md).\n",
               claims_markdown(claims) if claims else "No claims computed yet.\n"]
-    lines += sections
+    lines += ["## Wall time\n", markdown_table(rows), *sections]
     return "\n".join(ln.rstrip("\n") + "\n" for ln in lines)
+
+
+VERDICTS_INTRO = (
+    "*pass*: the criterion holds, every precondition met; *fail*: the effect lies the wrong "
+    "way, its interval excluding 0; *inconclusive*: the interval holds 0; *not a fair test*: "
+    "a precondition is unmet, whatever the criterion alone gives (shown beside it, with "
+    "whether that agrees in direction with the paper).\n")
+PRECONDITIONS_INTRO = (
+    "What makes each claim's check a fair test, fixed before any number is seen "
+    "(`transforms2d/study/preconditions.py`, docs/protocol.md §9): every compared model "
+    "trained to >= 0.95 training and >= 0.90 validation accuracy on its source task (or, where "
+    "the task caps it, stopped improving on held-out data), every probe solved to optimality, "
+    "every measure the criterion needs able to move (headroom), >= 5 seeds.\n")
 
 
 def _experiment_text(folder: Path) -> str:
