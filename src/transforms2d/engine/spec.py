@@ -121,6 +121,9 @@ def _merge(given: Mapping, defaults: Mapping, where: str) -> dict:
     return plain({**defaults, **given}, where)
 
 
+MAX_OBJECTS = 100_000  # far above any pack (the built-in has 60): a bound, not a limit of use
+
+
 def normalize_data(given: Mapping, where: str) -> dict:
     """Full dataset arguments (defaults filled in) in their canonical form: ``Transforms2D``'s,
     or with ``"dataset": "cifar"`` ``TransformedCIFAR``'s (the key kept)."""
@@ -134,7 +137,9 @@ def normalize_data(given: Mapping, where: str) -> dict:
         given = {k: v for k, v in given.items() if k != "dataset"}
     d = _merge(given, data_defaults(), where)
     if isinstance(d["objects"], int) and not isinstance(d["objects"], bool):
-        d["objects"] = list(range(d["objects"]))
+        # Expanded to the canonical list here, before any pack is read (the dataset checks the
+        # pack's count): bounded so that a typo cannot ask for billions of indices.
+        d["objects"] = list(range(check_int(f"{where}.objects", d["objects"], 1, MAX_OBJECTS)))
     t = d["transforms"]
     if isinstance(t, str):
         d["transforms"] = [s.strip() for s in t.split(",") if s.strip()]
