@@ -75,3 +75,20 @@ def test_a_plan_for_a_device_measured_elsewhere(tmp_path, monkeypatch, runner):
     short = runner.invoke(app, ["plan", "e4", "--profile", "smoke", "--device", "cuda",
                                 "--calibration", str(calib)])
     assert short.exit_code == 2 and "lacks throughputs for convnet_xs|16|{}" in short.output
+
+
+def test_a_plan_beside_the_time_a_reproduction_took(tmp_path, monkeypatch, runner):
+    """With ``--out`` of a reproduce folder, the whole grid's estimate stands beside the time
+    its ``reproduce.json`` recorded (here, written as a finished reproduction writes it)."""
+    monkeypatch.setenv("T2D_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "reproduce.json").write_text(json.dumps(
+        {"experiments": {"e4": {"wall_s": 750.0, "runs_done": 3, "runs_total": 3}}}))
+    res = runner.invoke(app, ["plan", "e4", "--profile", "smoke", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    row = next(ln for ln in res.output.splitlines() if ln.startswith("│ e4"))
+    assert row.rstrip(" │").endswith("12.5")  # "min" may wrap at the test's terminal width
+    assert "measured time is on the workers" in res.output.replace("\n", " ")
+    plain = runner.invoke(app, ["plan", "e4", "--profile", "smoke"])
+    assert plain.exit_code == 0 and "12.5" not in plain.output and "workers" not in plain.output

@@ -360,26 +360,41 @@ def plan_cmd(
             [get_experiment(e.strip()).name for e in experiments.split(",") if e.strip()]
         if calibration is None:
             resolve_device(device)
-        grids = []
+        grids, whole = [], {}
         for name in names:
             exp = get_experiment(name)
             specs = unique(exp.specs(exp.check_profile(profile), offset_seeds(
                 seeds or DEFAULT_SEEDS.get(profile, 1), seed_offset)))
             if out is not None:
+                whole[name] = costs(specs)
                 store = RunStore(out / name)
                 specs = [s for s in specs if store.status(spec_hash(s)) != "done"]
             grids.append((name, costs(specs)))
-        print_plan(grids, profile, device, calibration)
+        print_plan(grids, profile, device, calibration, measured_beside(out, whole))
     except ConfigError as e:
         fail(e)
 
 
-def print_plan(grids, profile: str, device: str, calibration: Path | None = None) -> None:
+def measured_beside(out: Path | None, whole: dict) -> dict:
+    """``{experiment: (Cost of its whole grid, measured computing seconds or None)}`` from a
+    reproduce folder's ``reproduce.json`` (empty without ``--out``)."""
+    if out is None:
+        return {}
+    from ..engine.store import read_json
+
+    exps = (read_json(out / "reproduce.json") or {}).get("experiments", {})
+    return {n: (c, exps.get(n, {}).get("wall_s")) for n, c in whole.items()}
+
+
+def print_plan(grids, profile: str, device: str, calibration: Path | None = None,
+               measured: dict | None = None) -> None:
     """The cost table of ``[(experiment, Cost)]`` at throughputs measured on ``device`` (or
-    read from a ``calibration`` file measured elsewhere)."""
+    read from a ``calibration`` file measured elsewhere); with ``measured``
+    (:func:`measured_beside`) also each whole grid's estimate beside the time it took."""
     from ..engine.plan import STAGES, calibrated, seconds, throughputs
 
-    keys = set().union(*(c.architectures() for _, c in grids))
+    keys = set().union(*(c.architectures() for _, c in grids),
+                       *(c.architectures() for c, _ in (measured or {}).values()))
     where = "measured, cached"
     if calibration is not None:
         machine, speed = calibrated(calibration, keys, device)
@@ -389,18 +404,29 @@ def print_plan(grids, profile: str, device: str, calibration: Path | None = None
             f"measuring {k[0]} at {k[1]} px on {device} ...", highlight=False))
     table = Table(title=f"Plan: profile {profile} on {device} (serial; pretraining to its "
                         f"epoch cap)")
+    beside = ("whole grid: estimated", "measured (reproduce.json)") if measured else ()
     for col in ("experiment", "runs", "pretrain samples", "probe+eval+inv samples",
-                "finetune samples", "estimated time"):
+                "finetune samples", "estimated time", *beside):
         table.add_column(col, justify="right" if col != "experiment" else "left")
-    total = 0.0
+    total = [0.0, 0.0, 0.0]
     for name, c in grids:
         sec = sum(seconds(c, speed).values())
-        total += sec
+        extra = ()
+        if measured:
+            whole, took = measured[name]
+            est = sum(seconds(whole, speed).values())
+            extra = (_duration(est), "-" if took is None else _duration(took))
+            total[1:] = [total[1] + est, total[2] + (took or 0.0)]
+        total[0] += sec
         table.add_row(name, str(c.runs), _si(c.total("pretrain")),
                       _si(sum(c.total(s) for s in STAGES if s not in ("pretrain", "finetune"))),
-                      _si(c.total("finetune")), _duration(sec))
-    table.add_row("all", "", "", "", "", _duration(total))
+                      _si(c.total("finetune")), _duration(sec), *extra)
+    table.add_row("all", "", "", "", "", *map(_duration, total[:1 + len(beside)]))
     console.print(table)
+    if measured:
+        console.print("  estimates are serial; measured time is on the workers the run used "
+                      "(reproduce.json: time an interrupted process never recorded is missing)",
+                      highlight=False)
     for k, v in sorted(speed.items()):
         console.print(f"  {k[0]} at {k[1]} px: {v['train']:.0f} training samples/s, "
                       f"{v['infer']:.0f} inference samples/s ({where})",
