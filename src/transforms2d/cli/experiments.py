@@ -408,20 +408,21 @@ def print_plan(grids, profile: str, device: str, calibration: Path | None = None
     for col in ("experiment", "runs", "pretrain samples", "probe+eval+inv samples",
                 "finetune samples", "estimated time", *beside):
         table.add_column(col, justify="right" if col != "experiment" else "left")
-    total = [0.0, 0.0, 0.0]
+    left = whole = took = 0.0  # the totals of the three time columns
     for name, c in grids:
         sec = sum(seconds(c, speed).values())
+        left += sec
         extra = ()
         if measured:
-            whole, took = measured[name]
-            est = sum(seconds(whole, speed).values())
-            extra = (_duration(est), "-" if took is None else _duration(took))
-            total[1:] = [total[1] + est, total[2] + (took or 0.0)]
-        total[0] += sec
+            grid, t = measured[name]
+            est = sum(seconds(grid, speed).values())
+            whole, took = whole + est, took + (t or 0.0)
+            extra = (_duration(est), "-" if t is None else _duration(t))
         table.add_row(name, str(c.runs), _si(c.total("pretrain")),
                       _si(sum(c.total(s) for s in STAGES if s not in ("pretrain", "finetune"))),
                       _si(c.total("finetune")), _duration(sec), *extra)
-    table.add_row("all", "", "", "", "", *map(_duration, total[:1 + len(beside)]))
+    table.add_row("all", "", "", "", "", _duration(left),
+                  *((_duration(whole), _duration(took)) if measured else ()))
     console.print(table)
     if measured:
         console.print("  estimates are serial; measured time is on the workers the run used "

@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 RESAMPLES = 10_000
+BOOTSTRAP_SEED = 20240601  # fixed: the same values always give the same interval
 METHOD = "percentile bootstrap over seeds"
 
 
@@ -74,7 +75,7 @@ def mean_ci(values: Iterable[float], level: float = 0.95, resamples: int = RESAM
     mean = float(xs.mean())
     if n < 2:
         return MeanCI(mean, math.nan, math.nan, 1, level)
-    rng = np.random.default_rng(20240601)  # fixed: the same values always give the same CI
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
     means = xs[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
     low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
     # rounding must not put the interval outside the values' range, nor the mean outside it
@@ -126,8 +127,8 @@ def bootstrap_statistic(by_seed: Mapping[int, Any], statistic: Callable[[list[An
                         level: float = 0.95, resamples: int = RESAMPLES) -> MeanCI:
     """``statistic`` of the seeds' values (each seed's value may be a whole row of cells) and
     its percentile-bootstrap interval: the seeds are resampled with replacement (the fixed
-    generator of :func:`mean_ci`) and ``statistic`` recomputed on each resample. ``mean``
-    holds the statistic on all seeds; NaN interval with fewer than 2 seeds.
+    :data:`BOOTSTRAP_SEED` of :func:`mean_ci`) and ``statistic`` recomputed on each resample.
+    ``mean`` holds the statistic on all seeds; NaN interval with fewer than 2 seeds.
 
     >>> ci = bootstrap_statistic({0: 1.0, 1: 2.0, 2: 3.0}, lambda xs: max(xs) - min(xs))
     >>> ci.mean, 0.0 <= ci.low <= ci.high <= 2.0
@@ -141,7 +142,7 @@ def bootstrap_statistic(by_seed: Mapping[int, Any], statistic: Callable[[list[An
     full = float(statistic(rows))
     if n < 2:
         return MeanCI(full, math.nan, math.nan, 1, level)
-    rng = np.random.default_rng(20240601)
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
     stats = [float(statistic([rows[i] for i in idx]))
              for idx in rng.integers(0, n, size=(resamples, n))]
     low, high = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
