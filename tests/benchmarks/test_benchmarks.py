@@ -73,3 +73,11 @@ def test_bench_gpu_runs_on_cpu_at_small_size(tmp_path):
     assert set(res["plan_minutes"]["smoke"]) == {"e1", "e2", "e3", "e4"}
     assert "t2d plan at the throughputs measured here" in out
     assert (tmp_path / "calibration.json").exists()
+
+
+def test_bench_probe_solvers_prints_before_and_after(tmp_path):
+    out = _run("bench_probe_solvers.py", "--profile", "smoke", "--cache", str(tmp_path))
+    rows = [line.split("|") for line in out.splitlines() if line.startswith("| ")]
+    assert [r[1].strip() for r in rows[1:]] == ["before: adam 1000x1, 500 epochs",
+                                                 "lbfgs 1000x1", "after: lbfgs 60x1"]
+    assert rows[1][-2].strip() == "1.00x"  # each total is a ratio to the first row's
