@@ -115,7 +115,8 @@ def test_a_run_held_elsewhere_is_skipped_then_waited_for(tmp_path, monkeypatch):
 
 
 def test_two_drivers_on_one_folder_compute_every_run_once(tmp_path, demo_reference):
-    """The issue's case: two `t2d run demo` started at once on one folder."""
+    """Two `t2d run demo` processes started at once on one output folder share its runs: each
+    of the 4 runs is computed by one of them only, and the results equal a single driver's."""
     import subprocess
     import sys
 

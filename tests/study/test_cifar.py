@@ -1,6 +1,6 @@
-"""The CIFAR variants of E1-E3 (GitHub issue 6, item 4), on the small archives of the
-``cifar_archives`` fixture (the engine's CIFAR specs: tests/engine/test_cifar_specs.py;
-``cifar_available``: tests/assets/test_cifar.py).
+"""The CIFAR variants of E1-E3 (the cells each grid adds when CIFAR-10/100 is found:
+docs/cifar.md), on the small archives of the ``cifar_archives`` fixture (the engine's CIFAR
+specs: tests/engine/test_cifar_specs.py; ``cifar_available``: tests/assets/test_cifar.py).
 
 CIFAR specs (``"dataset": "cifar"``) round-trip and hash without any machine path; ordinary
 Transforms-2D specs keep their hashes whether or not CIFAR is found (pinned below); the grids

@@ -4,10 +4,12 @@ parameters and gradcheck, each exception with its reason in :data:`CONTRACTS`.""
 
 from __future__ import annotations
 
+import doctest
+
 import pytest
 
 from tests.helpers import transform_contract as tc
-from transforms2d.transforms import get_transform, transform_names
+from transforms2d.transforms import PAPER_TRANSFORMS, get_transform, transform_names
 
 NAMES = (*transform_names(), "none")
 
@@ -22,6 +24,14 @@ def test_every_registered_transform_has_a_contract():
     for name, c in tc.CONTRACTS.items():
         assert (c.identity is None) == bool(c.no_identity), f"{name}: say why there is none"
         assert c.grad == tc.torch.float64 or c.why, f"{name}: say why no float64 gradcheck"
+
+
+@pytest.mark.parametrize("name", (*PAPER_TRANSFORMS, "none"))
+def test_every_applier_has_a_doctest(name):
+    """Each op's docstring shows a check of its behaviour (run by ``--doctest-modules``)."""
+    apply = get_transform(name).apply
+    examples = [e for t in doctest.DocTestFinder().find(apply) for e in t.examples]
+    assert any(f"apply_{name}(" in e.source for e in examples), f"{name}: add a doctest"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -17,7 +17,8 @@ ALL = (*TRANSFORMS, "none")
 
 
 def canvas(b: int = 8, size: int = 32, seed: int = 0) -> torch.Tensor:
-    """Random-colour RGBA canvases with a 22×22 opaque object box at offset 5 (like §1.1)."""
+    """Random-colour RGBA canvases with a 22×22 opaque object box at offset 5 (like
+    docs/protocol.md §1.1)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.rand(b, 4, size, size, generator=g)
     x[:, 3] = 0.0

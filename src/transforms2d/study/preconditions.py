@@ -235,9 +235,10 @@ def _window(epochs: int) -> int:
 
 def headroom(measure: str, values: Mapping[object, Mapping[int, float]], floor: float,
              ceiling: float | None = None) -> Check:
-    """Whether ``measure`` (``values``: compared cell -> seed -> value) can move (§9 R2): on
-    some cell its mean over seeds lies more than :data:`HEADROOM` above ``floor`` and below
-    ``ceiling`` (none: unbounded above), and on some cell it varies across seeds."""
+    """Whether ``measure`` (``values``: compared cell -> seed -> value) can move
+    (docs/protocol.md §9 R2): on some cell its mean over seeds lies more than :data:`HEADROOM`
+    above ``floor`` and below ``ceiling`` (none: unbounded above), and on some cell it varies
+    across seeds."""
     cells = {k: list(v.values()) for k, v in values.items() if v}
     if not cells:
         return Check("headroom", RULES["headroom"], f"{measure}: no results", False)

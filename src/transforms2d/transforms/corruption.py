@@ -33,7 +33,15 @@ def sample_blur(d: Draws, size: int, sigma=(0.1, 1.5), kernel: int = 7) -> dict:
           changes_alpha=True, limits={"sigma": (0, MAX_HYPER, True), "kernel": (1, 32, False)},
           sigma=(0.1, 1.5), kernel=7)
 def apply_blur(x: torch.Tensor, sigma: torch.Tensor, kernel: int) -> torch.Tensor:
-    """Gaussian blur of all four channels, per-sample ``sigma (B,)``, reflect padding."""
+    """Gaussian blur of all four channels, per-sample ``sigma (B,)``, reflect padding.
+
+    A dot away from the border spreads over its neighbours and keeps its total:
+
+    >>> dot = torch.zeros(1, 4, 9, 9); dot[..., 4, 4] = 1.0
+    >>> out = apply_blur(dot, torch.tensor([1.0]), 3)
+    >>> torch.allclose(out.sum((2, 3)), torch.ones(1, 4)), round(out[0, 0, 4, 4].item(), 4)
+    (True, 0.2042)
+    """
     # Weights sum to 1 only up to rounding: clamp so values stay in [0, 1].
     return separable_filter(x, gaussian_kernels(sigma, kernel)).clamp_(0.0, 1.0)
 
@@ -47,7 +55,17 @@ def sample_noise(d: Draws, size: int, std: float = 1.0) -> dict:
 @register("noise", "corruption", sample_noise, "p=0.5: add N(0, 1) noise, clipped to [0, 1]",
           p=0.5, std=1.0)
 def apply_noise(x: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-    """Add ``noise (B, 3, H, W)`` to RGB and clip to [0, 1] (the original wrapped around)."""
+    """Add ``noise (B, 3, H, W)`` to RGB and clip to [0, 1] (the original wrapped around).
+
+    Zero noise is the identity; noise of 1 saturates RGB and leaves alpha alone:
+
+    >>> x = torch.rand(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> torch.equal(apply_noise(x, torch.zeros(2, 3, 8, 8)), x)
+    True
+    >>> out = apply_noise(x, torch.ones(2, 3, 8, 8))
+    >>> out[:, :3].min().item(), torch.equal(out[:, 3], x[:, 3])
+    (1.0, True)
+    """
     out, rgb = rgb_copy(x)
     rgb.add_(noise).clamp_(0.0, 1.0)
     return out
@@ -62,7 +80,17 @@ def sample_pixelate(d: Draws, size: int, ratio: float = 0.3) -> dict:
           "p=0.5: box-downsample to 30%, nearest-upsample back", True,
           limits={"ratio": (0, 1, True)}, p=0.5, ratio=0.3)
 def apply_pixelate(x: torch.Tensor, small: int) -> torch.Tensor:
-    """Box-average down to ``small × small``, then nearest-neighbour back up (RGBA)."""
+    """Box-average down to ``small × small``, then nearest-neighbour back up (RGBA).
+
+    Half the side gives 2×2 blocks of their mean; ``small`` = 1 fills each image with its mean:
+
+    >>> x = torch.rand(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> blocks = torch.nn.functional.avg_pool2d(x, 2).repeat_interleave(2, -2)
+    >>> torch.equal(apply_pixelate(x, 4), blocks.repeat_interleave(2, -1))
+    True
+    >>> torch.allclose(apply_pixelate(x, 1), x.mean((2, 3), keepdim=True).expand_as(x))
+    True
+    """
     h, w = x.shape[-2:]
     down = torch.nn.functional.adaptive_avg_pool2d(x, (small, small))
     return torch.nn.functional.interpolate(down, size=(h, w), mode="nearest")
@@ -82,7 +110,20 @@ def sample_elastic(d: Draws, size: int, alpha: float = 150.0, sigma: float = 5.0
           "p=0.5: elastic deformation, alpha 150, sigma 5", True,
           limits={"sigma": (0, MAX_HYPER, True)}, p=0.5, alpha=150.0, sigma=5.0)
 def apply_elastic(x: torch.Tensor, field: torch.Tensor, alpha: float, sigma: float):
-    """Displace pixels by ``alpha *`` Gaussian-smoothed ``field`` pixels, bilinear (RGBA)."""
+    """Displace pixels by ``alpha *`` Gaussian-smoothed ``field`` pixels, bilinear (RGBA).
+
+    A zero field is the identity; a uniform x field of 1 samples one pixel to the right, so
+    the image moves one pixel left and a transparent column enters:
+
+    >>> x = torch.rand(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> field = torch.zeros(2, 2, 8, 8)
+    >>> torch.allclose(apply_elastic(x, field, 1.0, 1.0), x, atol=1e-6)
+    True
+    >>> field[:, 0] = 1.0
+    >>> out = apply_elastic(x, field, 1.0, 1.0)
+    >>> torch.allclose(out[..., :-1], x[..., 1:], atol=1e-6), out[..., -1].abs().max().item()
+    (True, 0.0)
+    """
     b, _, h, w = x.shape
     k = min(2 * math.ceil(3 * sigma) + 1, 2 * min(h, w) - 1)  # reflect pad must be < side
     kernels = gaussian_kernels(torch.full((b,), sigma, device=x.device), k)
@@ -106,7 +147,12 @@ def sample_erasing(d: Draws, size: int, side: int = 14) -> dict:
 @register("erasing", "corruption", sample_erasing,
           "p=0.5: a random 14x14 square made transparent", True, p=0.5, side=14)
 def apply_erasing(x: torch.Tensor, corner: torch.Tensor, side: int) -> torch.Tensor:
-    """Set alpha to 0 inside the ``side × side`` square at ``corner (B, 2)``; RGB kept."""
+    """Set alpha to 0 inside the ``side × side`` square at ``corner (B, 2)``; RGB kept.
+
+    >>> out = apply_erasing(torch.ones(1, 4, 4, 4), torch.tensor([[1, 0]]), 2)
+    >>> out[0, 3].tolist(), out[:, :3].min().item()
+    ([[1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]], 1.0)
+    """
     h, w = x.shape[-2:]
     r = torch.arange(h, device=x.device)[None, :] - corner[:, :1]
     c = torch.arange(w, device=x.device)[None, :] - corner[:, 1:]
@@ -127,7 +173,18 @@ def contrast_degenerate(x: torch.Tensor) -> torch.Tensor:
 @register("contrast", "corruption", sample_factor, "contrast factor ~ U[0, 2], object only",
           factor=(0.0, 2.0))
 def apply_contrast(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    """Pillow's Contrast about the object's mean luma, factor ``(B,)``, clipped to [0, 1]."""
+    """Pillow's Contrast about the object's mean luma, factor ``(B,)``, clipped to [0, 1].
+
+    Factor 0 paints the object's mean luma (8-bit) everywhere; only opaque pixels count:
+    a black-and-white object reads 128, and 0 once its white half is transparent.
+
+    >>> x = torch.zeros(1, 4, 2, 2); x[:, :3, 0] = 1.0; x[:, 3] = 1.0
+    >>> (apply_contrast(x, torch.zeros(1))[0, :3] * 255).round().unique().tolist()
+    [128.0]
+    >>> x[:, 3, 0] = 0.0
+    >>> apply_contrast(x, torch.zeros(1))[0, :3].unique().tolist()
+    [0.0]
+    """
     mean = contrast_degenerate(x)
     out, rgb = rgb_copy(x)
     rgb.sub_(mean).mul_(factor[:, None, None, None]).add_(mean).clamp_(0.0, 1.0)

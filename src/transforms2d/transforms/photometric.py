@@ -29,6 +29,12 @@ def apply_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
     Elementwise only (``maximum``/``minimum`` chains and 0/1 masks instead of ``max(dim)`` and
     ``where``, which are several times slower on CPU): a sample's result never depends on its
     batch.
+
+    A third of a turn takes pure red to pure green; alpha is kept:
+
+    >>> red = torch.tensor([1.0, 0.0, 0.0, 0.5]).view(1, 4, 1, 1)
+    >>> apply_hue(red, torch.tensor([1 / 3])).flatten().tolist()
+    [0.0, 1.0, 0.0, 0.5]
     """
     r, g, b = x[:, 0:1], x[:, 1:2], x[:, 2:3]
     maxc = torch.maximum(torch.maximum(r, g), b)
@@ -57,7 +63,13 @@ HUE_OFFSETS = (5.0, 3.0, 1.0)  # n of the HSV -> RGB formula, per channel
 @register("brightness", "photometric", sample_factor, "brightness factor ~ U[0, 2]",
           factor=(0.0, 2.0))
 def apply_brightness(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
-    """Multiply RGB by ``factor (B,)`` (Pillow's Brightness), clipped to [0, 1]."""
+    """Multiply RGB by ``factor (B,)`` (Pillow's Brightness), clipped to [0, 1]; alpha kept.
+
+    >>> x = torch.full((2, 4, 1, 1), 0.8)
+    >>> apply_brightness(x, torch.tensor([0.5, 2.0]))[:, :, 0, 0]
+    tensor([[0.4000, 0.4000, 0.4000, 0.8000],
+            [1.0000, 1.0000, 1.0000, 0.8000]])
+    """
     out, rgb = rgb_copy(x)
     rgb.mul_(factor[:, None, None, None]).clamp_(0.0, 1.0)
     return out
@@ -65,7 +77,12 @@ def apply_brightness(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
 
 @register("grayscale", "photometric", sample_nothing, "to grayscale, p=0.5", p=0.5)
 def apply_grayscale(x: torch.Tensor) -> torch.Tensor:
-    """Replace RGB by Pillow's luma in all three channels."""
+    """Replace RGB by Pillow's luma in all three channels; alpha kept.
+
+    >>> red = torch.tensor([1.0, 0.0, 0.0, 0.5]).view(1, 4, 1, 1)
+    >>> apply_grayscale(red).flatten()
+    tensor([0.2990, 0.2990, 0.2990, 0.5000])
+    """
     return with_rgb(x, luminance(x[:, :3]).expand(-1, 3, -1, -1))
 
 
@@ -77,7 +94,16 @@ def sample_posterize(d: Draws, size: int, bits: int = 1) -> dict:
 @register("posterize", "photometric", sample_posterize, "keep 1 bit per channel, p=0.5",
           limits={"bits": (1, 8, False)}, p=0.5, bits=1)
 def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
-    """Keep the top ``bits`` of each 8-bit channel (Pillow's posterize): 2**bits levels."""
+    """Keep the top ``bits`` of each 8-bit channel (Pillow's posterize): 2**bits levels.
+
+    With one bit, 8-bit values below 128 become 0 and the others 128; alpha is kept:
+
+    >>> x = torch.tensor([0.3, 0.6, 1.0, 0.7]).view(1, 4, 1, 1)
+    >>> (apply_posterize(x, 1)[0, :3, 0, 0] * 255).round().tolist()
+    [0.0, 128.0, 128.0]
+    >>> apply_posterize(x, 1)[0, 3, 0, 0].item() == x[0, 3, 0, 0].item()
+    True
+    """
     step = float(1 << (8 - bits))
     out, rgb = rgb_copy(x)
     rgb.mul_(255.0).add_(0.5).floor_().div_(step).floor_().mul_(step / 255.0)
@@ -86,7 +112,11 @@ def apply_posterize(x: torch.Tensor, bits: int) -> torch.Tensor:
 
 @register("invert", "photometric", sample_nothing, "invert colours, p=0.5", p=0.5)
 def apply_invert(x: torch.Tensor) -> torch.Tensor:
-    """RGB → 1 − RGB."""
+    """RGB → 1 − RGB; alpha kept.
+
+    >>> apply_invert(torch.tensor([0.25, 0.5, 1.0, 0.75]).view(1, 4, 1, 1)).flatten().tolist()
+    [0.75, 0.5, 0.0, 0.75]
+    """
     out, rgb = rgb_copy(x)
     rgb.neg_().add_(1.0)
     return out
@@ -101,7 +131,17 @@ def sample_sharpen(d: Draws, size: int, factor: float = 7.0) -> dict:
           p=0.5, factor=7.0)
 def apply_sharpen(x: torch.Tensor, factor: float) -> torch.Tensor:
     """Pillow's Sharpness: blend with the SMOOTH-filtered image (3×3 kernel, centre weight 5,
-    total 13; border pixels unfiltered; the blurred image rounded to 8 bits as Pillow does)."""
+    total 13; border pixels unfiltered; the blurred image rounded to 8 bits as Pillow does).
+
+    Factor 1 is the identity; factor 7 turns a dim dot into a bright one on a dark ground:
+
+    >>> x = torch.rand(2, 4, 8, 8, generator=torch.Generator().manual_seed(0))
+    >>> torch.allclose(apply_sharpen(x, 1.0), x, atol=1e-6)
+    True
+    >>> dot = torch.zeros(1, 4, 5, 5); dot[:, :3, 2, 2] = 0.5
+    >>> apply_sharpen(dot, 7.0)[0, 0].nonzero().tolist(), apply_sharpen(dot, 7.0).max().item()
+    ([[2, 2]], 1.0)
+    """
     out, rgb = rgb_copy(x)
     h, w = rgb.shape[-2:]
     b3 = rgb.shape[0] * 3
