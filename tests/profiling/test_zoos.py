@@ -18,6 +18,7 @@ import transforms2d as t2d
 from tests.helpers.engine import t2d as t2d_process
 from transforms2d.cli import app
 from transforms2d.profiling import load_model
+from transforms2d.profiling.zoos import IMAGENET, torchvision_input
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 PAIRS = ["--domain", "objects", "--transforms", "hue,rotate", "--pairs", "200",
@@ -82,6 +83,16 @@ def test_torchvision_resnet18_profiles_end_to_end(runner, tmp_path):
     assert load_model("torchvision:resnet18").input_size == meta.crop_size[0]
 
 
+def test_torchvision_input_falls_back_to_imagenet_defaults():
+    # A detection model's weights carry no crop size nor mean/std in their transforms.
+    got, where = torchvision_input(torchvision.models, "fasterrcnn_mobilenet_v3_large_fpn")
+    assert got == IMAGENET and where.startswith("ImageNet defaults")
+    meta = torchvision.models.get_model_weights("vit_b_16").DEFAULT.transforms()
+    got, where = torchvision_input(torchvision.models, "vit_b_16")
+    assert got == (meta.crop_size[0], tuple(meta.mean), tuple(meta.std))
+    assert "ViT_B_16_Weights" in where
+
+
 def altered_state(model: str, path) -> dict:
     """A state dict unlike the adapter's random init (seed 0): another seed, and the last
     batch norm of each block (zero-initialised by timm) and the classifier set to known
@@ -138,6 +149,9 @@ def test_the_cli_profiles_the_weights_it_was_given(runner, tmp_path):
     (["torch.nn:Identity", "--pretrained"], "--pretrained is for timm: and torchvision:"),
     (["torchvision:resnet18", "--pretrained"],
      "Cannot fetch torchvision's pretrained weights of 'resnet18' (URLError"),
+    (["torchvision:resnet18", "--pretrained"], "pass --weights FILE, or leave out --pretrained"),
+    (["timm:resnet18", "--weights", "{missing}"], "Cannot read --weights"),
+    (["timm:resnet18", "--weights", "{tv_state}"], "do not fit timm 'resnet18'"),
 ])
 def test_zoo_errors_are_one_line(args, message, runner, tmp_path, monkeypatch):
     # The network is refused (a closed local port as proxy) and the caches are empty.
@@ -146,12 +160,15 @@ def test_zoo_errors_are_one_line(args, message, runner, tmp_path, monkeypatch):
         monkeypatch.setenv(var, "http://127.0.0.1:9")
     monkeypatch.delenv("no_proxy", raising=False)
     monkeypatch.delenv("NO_PROXY", raising=False)
+    if "{tv_state}" in args:  # another architecture's state dict
+        torch.save(torchvision.models.get_model("squeezenet1_1").state_dict(), tmp_path / "tv.pt")
+    fill = dict(missing=tmp_path / "none.pt", tv_state=tmp_path / "tv.pt")
     out = tmp_path / "out"
-    res = runner.invoke(app, ["profile", *args, "--pairs", "10", "--out", str(out)])
+    res = runner.invoke(app, ["profile", *[a.format(**fill) for a in args], "--pairs", "10",
+                              "--out", str(out)])
     assert res.exit_code == 2, res.output
     text = " ".join(res.output.split())
     assert "Error:" in text and "Traceback" not in text and message in text, text
-    assert "--weights FILE" in text if "Cannot fetch" in message else True
     assert not out.exists()
 
 

@@ -73,9 +73,14 @@ def _build(make: Callable[[bool], nn.Module], zoo: str, name: str, weights,
                 f"{why}). With no hub reachable, save them where one is (torch.save(model."
                 f"state_dict(), FILE)) and pass --weights FILE, or leave out --pretrained for "
                 f"random initialisation.") from None
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
-        module = make(False)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(SEED)
+            module = make(False)
+    except Exception as e:  # noqa: BLE001 - e.g. a keyword the architecture does not take
+        why = textwrap.shorten((str(e).strip().splitlines() or [""])[0], 160)
+        raise ConfigError(f"{zoo} cannot build '{name}' ({type(e).__name__}: {why}).") \
+            from None
     if weights is None:
         return module, f"random init (torch seed {SEED}; no --weights or --pretrained)"
     load_weights(module, weights, f"{zoo} '{name}'")
