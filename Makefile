@@ -5,17 +5,15 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-TORCH_CPU := torch==2.13.0
 
 .PHONY: install reproduce preview test test-fast lint bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@# Without CUDA, install the pinned CPU wheel first: a bare `torch` requirement would pull
-	@# a multi-GB CUDA build.
-	if ! command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install --quiet "$(TORCH_CPU)"; fi
-	$(PY) -m pip install --quiet -e ".[dev,hub,ray]"
+	@# One pip call: torch and torchvision come pinned as a pair by the [timm] extra (PyPI's
+	@# torchvision does not import beside the 2.13.0 CPU wheel), so nothing is installed twice.
+	$(PY) -m pip install --quiet -e ".[dev,hub,ray,timm]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ RANK = {"foundations": 0, "assets": 1, "transforms": 2, "data": 3, "models": 4, 
 # Third-party modules heavy or optional enough to be imported inside the function that needs
 # them (so that light commands and worker start-up do not pay for them).
 DEFERRABLE = {"torch", "ray", "datasets", "pandas", "matplotlib", "pyarrow", "timm",
-              "tomllib", "mlflow", "wandb"}  # tomllib: Python >= 3.11 only
+              "torchvision", "tomllib", "mlflow", "wandb"}  # tomllib: Python >= 3.11 only
 
 
 def module_name(path: Path) -> str:

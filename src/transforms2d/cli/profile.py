@@ -1,5 +1,5 @@
 """``t2d profile``: the invariance profile of any model (checkpoints, TorchScript / export
-files, ``package.module:factory``, ``timm:<name>``)."""
+files, ``package.module:factory``, ``timm:<name>``, ``torchvision:<name>``)."""
 
 from __future__ import annotations
 
@@ -41,11 +41,12 @@ def _layers(text: str | None) -> str | int | None:
 def profile_cmd(
     models: Annotated[list[str], typer.Argument(
         help="Checkpoints (pretrain.pt, last.pt), TorchScript / torch.export files, "
-             "package.module:factory or timm:<name>.")],
+             "package.module:factory, timm:<name> or torchvision:<name>.")],
     out: Annotated[Path, typer.Option(help="Output folder.")] = Path("profile"),
     transforms: Annotated[str, typer.Option(help="Comma list, or 'all' (the 18).")] = "all",
     domains: Annotated[str, typer.Option(
-        help="Comma list of objects, random, folder:PATH.")] = "objects,random",
+        "--domains", "--domain", help="Comma list of objects, random, folder:PATH.")] =
+        "objects,random",
     pairs: Annotated[int, typer.Option(help="Image pairs per domain and transform.")] = 1000,
     levels: Annotated[int, typer.Option(
         help="Strength sweep: N levels per transform with a magnitude (0: none).")] = 0,
@@ -56,12 +57,15 @@ def profile_cmd(
     layers: Annotated[str | None, typer.Option(
         help="'all' or N: every (N-th) block, invariance by depth.")] = None,
     image_size: Annotated[int | None, typer.Option(
-        help="Input side (default: the model's, else 32).")] = None,
+        help="Input side (default: the model's, else 32; a timm ViT is built at it).")] = None,
     mean: Annotated[str | None, typer.Option(help="Input mean per channel, e.g. "
                                              "0.485,0.456,0.406 (default: the model's).")] = None,
     std: Annotated[str | None, typer.Option(help="Input std per channel.")] = None,
     weights: Annotated[Path | None, typer.Option(
-        help="State dict for an entry point's or timm's model.")] = None,
+        help="State dict file for an entry point's, timm: or torchvision: model.")] = None,
+    pretrained: Annotated[bool, typer.Option(
+        help="timm: / torchvision: models: the zoo's own weights (a download; default: "
+             "random init unless --weights).")] = False,
     reference: Annotated[bool, typer.Option(
         help="Also profile each model's untrained twin.")] = True,
     seed: Annotated[int, typer.Option(help="Seed of images, pairs and bootstrap.")] = 0,
@@ -80,7 +84,8 @@ def profile_cmd(
         kwargs = dict(transforms=transforms, domains=domains, pairs=pairs, levels=levels or None,
                       metrics=[m.strip() for m in metrics.split(",") if m.strip()],
                       layer=layer, layers=_layers(layers), image_size=image_size,
-                      weights=weights, mean=_floats("mean", mean), std=_floats("std", std),
+                      weights=weights, pretrained=pretrained, mean=_floats("mean", mean),
+                      std=_floats("std", std),
                       reference=reference, seed=seed, batch_size=batch_size,
                       resamples=resamples, device=device)
         with Progress(TextColumn("{task.description}"), BarColumn(),
@@ -98,8 +103,9 @@ def profile_cmd(
     except ConfigError as e:
         fail(e)
     for m in res.models:
+        note = f"; {m['note']}" if m.get("note") else ""
         console.print(f"{m['name']}: {m['kind']}, {m['input_size']} px, representation "
-                      f"{m['representation']}", highlight=False)
+                      f"{m['representation']}{note}", highlight=False)
     res.save(out)
     console.print((out / "summary.md").read_text(), highlight=False, markup=False)
     console.print(f"wrote {out}/profile.json, profile.parquet, summary.md, figures/",

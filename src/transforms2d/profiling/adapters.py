@@ -1,5 +1,6 @@
 """Any model in: a transforms2d checkpoint, a TorchScript or ``torch.export`` file, a Python
-entry point ``package.module:factory``, ``timm:<name>``, or an ``nn.Module`` in memory.
+entry point ``package.module:factory``, ``timm:<name>`` or ``torchvision:<name>``
+(:mod:`.zoos`), or an ``nn.Module`` in memory.
 
 Every adapter returns a :class:`LoadedModel`: the module in eval mode, what the inputs must be
 (side, per-channel mean/std in [0, 1] units) and how to build the untrained reference network
@@ -13,8 +14,6 @@ import importlib
 import os
 import re
 import zipfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -23,74 +22,58 @@ from torch import nn
 from ..errors import ConfigError
 from ..models import create_model
 from ..train import load_checkpoint
+from .loaded import HALF, LoadedModel, load_weights
+from .zoos import from_timm, from_torchvision
 
-HALF = (0.5, 0.5, 0.5)  # Transforms-2D's own normalisation, to [-1, 1]
 ENTRY_POINT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-@dataclass
-class LoadedModel:
-    """A model ready to profile.
-
-    Attributes:
-        module: the network, in eval mode.
-        name: display name (file stem, entry point or timm name unless given).
-        kind: ``checkpoint``, ``torchscript``, ``export``, ``entry point``, ``timm`` or
-            ``module``.
-        input_size: the side of the square inputs (``None``: unknown, the caller's default).
-        mean, std: per-channel normalisation the model expects, in [0, 1] pixel units.
-        hookable: whether named modules can be hooked (not for TorchScript / exported files,
-            whose representation is their output).
-        reference: builds the untrained network of the same architecture, or ``None``.
-        reference_note: how the reference is built, for the report.
-        reference_key: equal for models whose references are the same network (one
-            architecture and settings): it is then measured once.
-    """
-
-    module: nn.Module
-    name: str
-    kind: str
-    input_size: int | None = None
-    mean: tuple[float, ...] = HALF
-    std: tuple[float, ...] = HALF
-    hookable: bool = True
-    reference: Callable[[], nn.Module] | None = field(default=None, repr=False)
-    reference_note: str = "none"
-    reference_key: tuple | None = None  # models with equal keys share one reference
+ZOOS = ("timm", "torchvision")
 
 
 def load_model(model: str | os.PathLike | nn.Module, weights: str | os.PathLike | None = None,
-               name: str | None = None) -> LoadedModel:
+               name: str | None = None, pretrained: bool = False,
+               image_size: int | None = None) -> LoadedModel:
     """Load one model; see the module docstring for what ``model`` may be.
 
     Args:
-        model: a path, ``package.module:factory``, ``timm:<name>`` or an ``nn.Module``.
-        weights: a state-dict file loaded into an entry point's or timm's model.
+        model: a path, ``package.module:factory``, ``timm:<name>``, ``torchvision:<name>`` or
+            an ``nn.Module``.
+        weights: a state-dict file loaded into an entry point's or a zoo's model.
         name: display name (default: derived from ``model``).
+        pretrained: a zoo model gets the zoo's own weights (a download); default: random
+            initialisation unless ``weights``.
+        image_size: the input side asked for: a timm model with a fixed input size (a ViT) is
+            built at it.
     """
     if isinstance(model, nn.Module):
         out = _from_module(model, "module", name or type(model).__name__)
     elif not isinstance(model, str | os.PathLike):
-        raise ConfigError(f"A model must be a path, 'package.module:factory', 'timm:<name>' or "
-                          f"an nn.Module. Got {type(model).__name__}.")
+        raise ConfigError(f"A model must be a path, 'package.module:factory', 'timm:<name>', "
+                          f"'torchvision:<name>' or an nn.Module. Got {type(model).__name__}.")
     else:
-        text = str(model)
-        if text.startswith("timm:"):
-            out = _from_timm(text[5:], weights)
-        elif Path(text).expanduser().exists():
-            out = _from_file(Path(text).expanduser(), weights)
-        elif ENTRY_POINT.match(text):
-            out = _from_entry_point(text, weights)
-        else:
-            raise ConfigError(f"Model '{text}' is neither a file nor 'package.module:factory' "
-                              f"nor 'timm:<name>'.")
+        out = _from_text(str(model), weights, pretrained, image_size)
         out.name = name or out.name
-    if weights is not None and out.kind not in ("entry point", "timm"):
-        raise ConfigError(f"--weights is for entry points and timm models; '{out.name}' is a "
-                          f"{out.kind} and holds its own weights.")
+    if weights is not None and out.kind not in ("entry point", *ZOOS):
+        raise ConfigError(f"--weights is for entry points, timm and torchvision models; "
+                          f"'{out.name}' is a {out.kind} and holds its own weights.")
+    if pretrained and out.kind not in ZOOS:
+        raise ConfigError(f"--pretrained is for timm: and torchvision: models; '{out.name}' is "
+                          f"a {out.kind}.")
     if out.kind != "export":  # an exported program is traced in one mode and has no eval()
         out.module.eval()
     return out
+
+
+def _from_text(text: str, weights, pretrained: bool, image_size: int | None) -> LoadedModel:
+    if text.startswith("timm:"):
+        return from_timm(text[5:], weights, pretrained, image_size)
+    if text.startswith("torchvision:"):  # before ENTRY_POINT, which the name also matches
+        return from_torchvision(text[12:], weights, pretrained)
+    if Path(text).expanduser().exists():
+        return _from_file(Path(text).expanduser(), weights)
+    if ENTRY_POINT.match(text):
+        return _from_entry_point(text, weights)
+    raise ConfigError(f"Model '{text}' is neither a file nor 'package.module:factory' nor "
+                      f"'timm:<name>' nor 'torchvision:<name>'.")
 
 
 def _from_module(module: nn.Module, kind: str, name: str) -> LoadedModel:
@@ -167,22 +150,6 @@ def _checkpoint_name(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}" if path.parent.name else path.stem
 
 
-def _load_weights(module: nn.Module, weights, owner: str) -> None:
-    path = Path(weights).expanduser()
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001
-        raise ConfigError(f"Cannot read --weights '{path}' as a state dict "
-                          f"({type(e).__name__}).") from None
-    if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
-        state = state["state_dict"]  # a transforms2d checkpoint or a Lightning file
-    try:
-        module.load_state_dict(state)
-    except (RuntimeError, TypeError, AttributeError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ConfigError(f"--weights '{path}' do not fit {owner} ({first}).") from None
-
-
 def _from_entry_point(text: str, weights) -> LoadedModel:
     mod_name, attr = text.split(":")
     try:
@@ -204,29 +171,7 @@ def _from_entry_point(text: str, weights) -> LoadedModel:
         raise ConfigError(f"Entry point '{text}' returned a {type(module).__name__}, not an "
                           f"nn.Module.")
     if weights is not None:
-        _load_weights(module, weights, f"the model of '{text}'")
+        load_weights(module, weights, f"the model of '{text}'")
     out = _from_module(module, "entry point", text)
     out.kind = "entry point"
     return out
-
-
-def _from_timm(model_name: str, weights) -> LoadedModel:
-    try:
-        import timm
-    except ImportError:
-        raise ConfigError("timm is not installed; install the extra: pip install "
-                          "'transforms2d[timm]'.") from None
-    try:  # weights from a file, or timm's own (its cache, or a download)
-        module = timm.create_model(model_name, pretrained=weights is None)
-    except Exception as e:  # noqa: BLE001 - unknown names, no network...
-        raise ConfigError(f"timm cannot build '{model_name}' ({type(e).__name__}: {e}).") \
-            from None
-    if weights is not None:
-        _load_weights(module, weights, f"timm '{model_name}'")
-    cfg = getattr(module, "pretrained_cfg", None) or {}
-    size = cfg.get("input_size", (3, None, None))[-1]
-    return LoadedModel(module, f"timm:{model_name}", "timm", size,
-                       tuple(cfg.get("mean", HALF)), tuple(cfg.get("std", HALF)),
-                       reference=lambda: timm.create_model(model_name, pretrained=False),
-                       reference_note=f"timm.create_model('{model_name}', pretrained=False)",
-                       reference_key=("timm", model_name))

@@ -71,19 +71,23 @@ class ProfileResult:
         return write_profile(self, out)
 
 
-def _as_models(models, weights) -> list[LoadedModel]:
+def _as_models(models, weights, pretrained: bool = False,
+               image_size: int | None = None) -> list[LoadedModel]:
+    def load(m, name=None):
+        return m if isinstance(m, LoadedModel) else load_model(m, weights, name, pretrained,
+                                                               image_size)
+
     if isinstance(models, Mapping):
-        out = [m if isinstance(m, LoadedModel) else load_model(m, weights, name=str(k))
-               for k, m in models.items()]
+        out = [load(m, str(k)) for k, m in models.items()]
         for k, m in zip(models, out):
             m.name = str(k)
         return out
     if isinstance(models, str | os.PathLike | nn.Module | LoadedModel):
         models = [models]
-    out = [m if isinstance(m, LoadedModel) else load_model(m, weights) for m in models]
+    out = [load(m) for m in models]
     if not out:
         raise ConfigError("No model given; pass a checkpoint, a TorchScript/export file, "
-                          "'package.module:factory' or 'timm:<name>'.")
+                          "'package.module:factory', 'timm:<name>' or 'torchvision:<name>'.")
     names = [m.name for m in out]
     for k, m in enumerate(out):  # two files called last.pt: keep both, name them apart
         if names.count(m.name) > 1:
@@ -133,7 +137,8 @@ def profile(models, transforms: str | Sequence[str] | None = None,
             levels: int | Sequence[float] | None = None,
             metrics: str | Sequence[str] = DEFAULT_METRICS, layer: str | None = None,
             layers: str | int | None = None, image_size: int | None = None,
-            weights: str | None = None, mean: Sequence[float] | None = None,
+            weights: str | None = None, pretrained: bool = False,
+            mean: Sequence[float] | None = None,
             std: Sequence[float] | None = None, reference: bool = True, seed: int = 0,
             batch_size: int = 250, resamples: int = 1000, device: str = "cpu",
             progress: Callable[[str, int], None] | None = None) -> ProfileResult:
@@ -142,7 +147,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     Args:
         models: one model or a list / ``{name: model}`` of them: a transforms2d checkpoint,
             a TorchScript or ``torch.export`` file, ``"package.module:factory"``,
-            ``"timm:<name>"``, or an ``nn.Module``.
+            ``"timm:<name>"``, ``"torchvision:<name>"``, or an ``nn.Module``.
         transforms: transform names (default: the 18), a list or ``"rotate,hue"``.
         domains: ``"objects"``, ``"random"``, ``"folder:PATH"`` (comma list or list).
         pairs: image pairs per (domain, transform, level).
@@ -153,8 +158,11 @@ def profile(models, transforms: str | Sequence[str] | None = None,
         layer: a module name (``"head:in"`` for a module's input), ``"features()"`` or
             ``"output"``; default: ``features()``, else the input of the last ``nn.Linear``.
         layers: ``"all"`` or N: every (N-th) block, for invariance by depth.
-        image_size: input side (default: the model's, else 32).
-        weights: state dict loaded into an entry point's or timm's model.
+        image_size: input side (default: the model's, else 32); a timm model with a fixed
+            input size (a ViT) is built at it.
+        weights: state dict loaded into an entry point's, timm's or torchvision's model.
+        pretrained: timm and torchvision models get their zoo's weights (a download);
+            default: random initialisation (torch seed 0) unless ``weights``.
         mean, std: the model's per-channel input normalisation in [0, 1] units (default: the
             model's, else 0.5 / 0.5, Transforms-2D's).
         reference: also profile each model's untrained twin (same architecture).
@@ -177,7 +185,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     check_int("resamples", resamples, 1)
     dev = check_device("device", device)
     lv = check_levels(levels) if levels else ()
-    loaded = _as_models(models, weights)
+    loaded = _as_models(models, weights, pretrained, image_size)
     for m in loaded:
         if mean is not None:
             m.mean = tuple(float(v) for v in mean)
@@ -209,7 +217,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
                           (lambda t: None), timings=timings)
     info = [dict(name=m.name, kind=m.kind, input_size=sizes[id(m)], mean=list(m.mean),
                  std=list(m.std), representation=e[2].note, reference=m.reference_note
-                 if reference else "not requested")
+                 if reference else "not requested", note=m.note)
             for m in loaded for e in entries if e[0] == m.name and not e[1]]
     settings = dict(transforms=names, domains=[domain_label(d, a) for d, a in doms],
                     pairs=pairs, levels=list(lv), metrics=list(mets), layer=layer,

@@ -76,7 +76,7 @@ def summary_markdown(result) -> str:
         "## Models", "",
         *[f"- **{m['name']}** ({m['kind']}, {m['input_size']} px, mean {m['mean']}, std "
           f"{m['std']}): representation {m['representation']}; reference: {m['reference']}"
-          for m in result.models],
+          + (f"; {m['note']}" if m.get("note") else "") for m in result.models],
     ]
     return "\n".join(parts) + "\n"
 
