@@ -24,6 +24,7 @@ ray = pytest.importorskip("ray")
 
 from tests.helpers import torch_threads  # noqa: E402
 from tests.helpers.engine import SMOKE, results  # noqa: E402
+from tests.helpers.trackers import TRACKED_CONFIG, check_logged, wandb_env  # noqa: E402
 from transforms2d.cli import app  # noqa: E402
 from transforms2d.engine import (  # noqa: E402
     EXPERIMENTS,
@@ -89,6 +90,21 @@ def test_cli_ray_equals_local_then_rerun_reuses(ray_instance, local_reference, t
     r = runner.invoke(app, ["status", str(out)])
     assert "2 done" in r.output, r.output
     assert ray.is_initialized()  # an instance the caller started is left running
+
+
+@pytest.mark.slow
+def test_ray_runs_arrive_in_mlflow_and_wandb(ray_instance, tmp_path, runner, monkeypatch):
+    """The driver logs what Ray workers computed: every epoch, the probes' curves, the finals
+    (read back with MLflow's client and wandb's reader; tests/helpers/trackers.py)."""
+    for k, v in wandb_env(tmp_path).items():
+        monkeypatch.setenv(k, v)
+    config = tmp_path / "tracked.yaml"
+    config.write_text(TRACKED_CONFIG)
+    out = tmp_path / "tracked"
+    r = runner.invoke(app, ["run", "--config", str(config), "--executor", "ray", "--log",
+                            "mlflow,wandb", "--out", str(out)])
+    assert r.exit_code == 0 and "2 computed" in r.output, r.output
+    check_logged(out, "config:tracked")
 
 
 def tiny(model: str = "convnet_xs") -> RunSpec:

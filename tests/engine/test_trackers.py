@@ -1,14 +1,17 @@
-"""``t2d run --log csv,tensorboard``: every finished run's curves and final numbers, read back
-from the files the trackers wrote and compared with the stored results."""
+"""``t2d run --log csv,tensorboard,mlflow,wandb``: every finished run's curves and final
+numbers, read back from the files the trackers wrote and compared with the stored results (the
+Ray executor's: tests/engine/test_ray.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 
 import pytest
 
-from tests.helpers.engine import SMOKE
+from tests.helpers.engine import SMOKE, t2d
+from tests.helpers.trackers import TRACKED_CONFIG, check_logged, wandb_env
 from transforms2d.cli import app
 from transforms2d.engine.trackers import parse_trackers, points
 from transforms2d.errors import ConfigError
@@ -69,3 +72,43 @@ def test_unknown_tracker_is_a_one_line_error(tmp_path, runner):
     res = runner.invoke(app, ["run", "demo", *SMOKE, "--log", "neptune", "--out",
                               str(tmp_path / "x")])
     assert res.exit_code == 2 and not (tmp_path / "x").exists()
+
+
+# MLflow (local file store) and W&B (offline), read back with their own readers. Both are in
+# the dev extra: a missing one fails here (ImportError), it is not skipped.
+
+@pytest.fixture
+def wandb_offline(tmp_path, monkeypatch):
+    for k, v in wandb_env(tmp_path).items():
+        monkeypatch.setenv(k, v)
+
+
+@pytest.mark.slow
+def test_cli_demo_smoke_logs_to_mlflow_and_wandb(tmp_path):
+    """Exactly ``t2d run demo --profile smoke --log mlflow,wandb`` (in a fresh folder), then a
+    rerun that reuses both runs and logs nothing twice."""
+    env = {**os.environ, **wandb_env(tmp_path)}
+    env.pop("MLFLOW_ALLOW_FILE_STORE", None)  # the tracker must allow its file store itself
+    args = ("run", "demo", "--profile", "smoke", "--log", "mlflow,wandb")
+    proc = t2d(*args, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    out = tmp_path / "results" / "demo"
+    check_logged(out, "demo")
+    before = sorted(p.relative_to(out) for p in (out / "logs").rglob("*") if p.is_dir())
+    proc = t2d(*args, cwd=tmp_path, env=env)
+    assert proc.returncode == 0 and "0 computed, 2 reused" in proc.stdout, proc.stdout
+    check_logged(out, "demo")
+    assert sorted(p.relative_to(out) for p in (out / "logs").rglob("*") if p.is_dir()) == before
+
+
+@pytest.mark.slow
+def test_pool_executor_runs_arrive_in_mlflow_and_wandb(tmp_path, runner, wandb_offline):
+    """Several epochs, an Adam probe's loss curve, an L-BFGS probe's end and the finals."""
+    config = tmp_path / "tracked.yaml"
+    config.write_text(TRACKED_CONFIG)
+    out = tmp_path / "tracked"
+    res = runner.invoke(app, ["run", "--config", str(config), "--executor", "pool",
+                              "--workers", "2", "--log", "mlflow,wandb", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "2 computed" in res.output
+    check_logged(out, "config:tracked")

@@ -9,12 +9,14 @@ whatever executor computed them. ``csv`` is always available (``OUT/logs/metrics
 ``run, experiment, model, seed, series, step, metric, value``); the others load their library
 when asked and fail in one line if it is missing. Offline modes only: TensorBoard writes event
 files under ``OUT/logs/tensorboard/<hash>``, MLflow a file store under ``OUT/logs/mlruns``, W&B
-runs with ``mode="offline"`` under ``OUT/logs``.
+runs with ``mode="offline"`` under ``OUT/logs/wandb`` (docs/engine.md says how to view them).
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -113,27 +115,47 @@ class TensorBoardTracker:
 
 
 class MlflowTracker:
-    """One MLflow run per run, in a local file store ``OUT/logs/mlruns``."""
+    """One MLflow run per run, named by its hash and tagged with :func:`tags`, in the local file
+    store ``OUT/logs/mlruns`` (experiment = the t2d experiment). Uses its own client, so the
+    process's global MLflow tracking URI is left alone."""
 
     def __init__(self, root: Path) -> None:
         try:
-            import mlflow
+            from mlflow import MlflowClient
+            from mlflow.entities import Metric
         except ImportError:
-            raise ConfigError("--log mlflow needs mlflow: pip install mlflow.") from None
-        self.mlflow = mlflow
-        mlflow.set_tracking_uri((root / "logs" / "mlruns").resolve().as_uri())
+            raise ConfigError("--log mlflow needs mlflow: pip install mlflow-skinny.") from None
+        # MLflow >= 3.7 refuses the file store (in maintenance mode) unless this is set; we
+        # keep it because it needs no database and `mlflow ui` still reads it.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+        self.uri = (root / "logs" / "mlruns").resolve().as_uri()
+        self.client, self.metric = MlflowClient(tracking_uri=self.uri), Metric
+
+    def _experiment_id(self, name: str) -> str:
+        exp = self.client.get_experiment_by_name(name)
+        return exp.experiment_id if exp is not None else self.client.create_experiment(name)
 
     def log(self, result: dict, experiment: str) -> None:
         t = tags(result, experiment)
-        self.mlflow.set_experiment(experiment)
-        with self.mlflow.start_run(run_name=str(t["run"])):
-            self.mlflow.set_tags({k: str(v) for k, v in t.items()})
-            for series, step, metric, value in points(result):
-                self.mlflow.log_metric(f"{series}/{metric}".replace("/", "."), value, step=step)
+        exp_id = self._experiment_id(experiment)
+        if self.client.search_runs([exp_id], f"tags.run = '{t['run']}'", max_results=1):
+            return  # logged by an earlier t2d run
+        run = self.client.create_run(exp_id, run_name=str(t["run"]),
+                                     tags={k: str(v) for k, v in t.items()})
+        now = int(time.time() * 1000)
+        metrics = [self.metric(f"{series}/{metric}", value, now, step)
+                   for series, step, metric, value in points(result)]
+        for i in range(0, len(metrics), 1000):  # MLflow's limit of metrics per batch
+            self.client.log_batch(run.info.run_id, metrics=metrics[i:i + 1000])
+        self.client.set_terminated(run.info.run_id)
 
 
 class WandbTracker:
-    """One offline W&B run per run under ``OUT/logs`` (``wandb sync`` uploads them later)."""
+    """One offline W&B run per run under ``OUT/logs/wandb`` (``wandb sync`` uploads them
+    later): run id and name = the run hash, config = :func:`tags`, project = the experiment.
+    Each series is logged against its own step (``pretrain/step``: the epoch,
+    ``probe/<name>/step``: the probe epoch or solver iteration); the final numbers go to the
+    run summary."""
 
     def __init__(self, root: Path) -> None:
         try:
@@ -144,11 +166,29 @@ class WandbTracker:
 
     def log(self, result: dict, experiment: str) -> None:
         t = tags(result, experiment)
-        run = self.wandb.init(project=experiment.replace(":", "-"), name=str(t["run"]),
-                              config=t, dir=str(self.dir), mode="offline", reinit=True)
-        for series, step, metric, value in points(result):
-            run.log({f"{series}/{metric}": value, f"{series}/step": step})
-        run.finish()
+        if list((self.dir / "wandb").glob(f"offline-run-*-{t['run']}")):
+            return  # logged by an earlier t2d run
+        self.dir.mkdir(parents=True, exist_ok=True)
+        settings = self.wandb.Settings(console="off", silent=True, disable_git=True,
+                                       save_code=False, x_disable_stats=True)
+        run = self.wandb.init(project=experiment.replace(":", "-"), id=str(t["run"]),
+                              name=str(t["run"]), config=t, dir=str(self.dir), mode="offline",
+                              reinit="create_new", settings=settings)
+        try:
+            final = {}
+            rows: dict[tuple[str, int], dict[str, float]] = {}
+            for series, step, metric, value in points(result):
+                if series == "final":
+                    final[f"final/{metric}"] = value
+                else:
+                    rows.setdefault((series, step), {})[f"{series}/{metric}"] = value
+            for series in dict.fromkeys(s for s, _ in rows):
+                run.define_metric(f"{series}/*", step_metric=f"{series}/step")
+            for (series, step), row in rows.items():
+                run.log({**row, f"{series}/step": step})
+            run.summary.update(final)
+        finally:
+            run.finish()
 
 
 TRACKERS: dict[str, Callable[[Path], Any]] = {
