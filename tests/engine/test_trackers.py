@@ -112,3 +112,6 @@ def test_pool_executor_runs_arrive_in_mlflow_and_wandb(tmp_path, runner, wandb_o
     assert res.exit_code == 0, res.output
     assert "2 computed" in res.output
     check_logged(out, "config:tracked")
+    # W&B's service was shut down: a t2d started from this process later starts its own (it
+    # wrote through ours and lost its .wandb log, before the tracker closed the service)
+    assert "WANDB_SERVICE" not in os.environ

@@ -84,7 +84,11 @@ def _run_grid(runner, specs, store, title: str, trackers=None):
     with GridProgress(len(specs), title, console=console) as display:
         hook = display.on_event if trackers is None else chain(display.on_event,
                                                                trackers.on_event)
-        return runner.run(specs, store, hook, display.on_progress)
+        try:
+            return runner.run(specs, store, hook, display.on_progress)
+        finally:
+            if trackers is not None:
+                trackers.close()
 
 
 @app.command("experiments")

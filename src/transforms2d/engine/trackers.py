@@ -190,6 +190,12 @@ class WandbTracker:
         finally:
             run.finish()
 
+    def close(self) -> None:
+        """Shut this process's W&B service down once its runs are logged: its files are then
+        complete, and a ``t2d`` started from this process (its environment holds the service's
+        address otherwise) starts its own service instead of writing through ours."""
+        self.wandb.teardown()
+
 
 TRACKERS: dict[str, Callable[[Path], Any]] = {
     "csv": CsvTracker, "tensorboard": TensorBoardTracker, "mlflow": MlflowTracker,
@@ -225,6 +231,12 @@ class Trackers:
         self.logged.add(h)
         for t in self.trackers:
             t.log(result, self.experiment)
+
+    def close(self) -> None:
+        """Flush and release what the trackers hold (W&B's service process)."""
+        for t in self.trackers:
+            if hasattr(t, "close"):
+                t.close()
 
 
 def chain(*hooks: Callable[..., None]) -> Callable[..., None]:
