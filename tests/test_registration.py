@@ -19,7 +19,13 @@ from transforms2d.engine import (
     spec_hash,
     unregister_experiment,
 )
-from transforms2d.models import create_model, list_models, register_model, unregister_model
+from transforms2d.models import (
+    create_model,
+    list_models,
+    model_info,
+    register_model,
+    unregister_model,
+)
 from transforms2d.models.convnet import ConvNet
 from transforms2d.transforms import (
     PAPER_TRANSFORMS,
@@ -128,7 +134,7 @@ def registered_model(one_thread):
 
     register_model("convnet")(regnet_xxs)
     try:
-        yield MODEL
+        yield model_info(MODEL)
     finally:
         unregister_model(MODEL)
     assert MODEL not in list_models()
@@ -198,3 +204,23 @@ def test_an_unregistered_experiment_is_gone(runner, tmp_path):
     assert res.exit_code == 0 and f" {EXPERIMENT} " not in res.output
     res = runner.invoke(app, ["run", EXPERIMENT, "--profile", "smoke", "--out", str(tmp_path)])
     assert res.exit_code == 2 and f"Unknown experiment '{EXPERIMENT}'" in res.output
+
+
+def test_report_of_a_grid_whose_model_is_not_registered_says_how(registered_model, runner,
+                                                                tmp_path):
+    """A grid run by a script that registered its model, reported later from the shell: the
+    error names the model and how to make it known, not just "Unknown model"."""
+    out = tmp_path / "e4-mine"
+    res = runner.invoke(app, ["run", "e4", "--profile", "smoke", "--set", f"model={MODEL}",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    unregister_model(MODEL)  # a fresh `t2d report` process: the script's model is unknown
+    try:
+        res = runner.invoke(app, ["report", str(out)])
+    finally:
+        register_model("convnet")(registered_model.fn)
+    msg = " ".join(res.output.split())
+    assert res.exit_code == 2 and f"use model '{MODEL}', not registered in this process" in msg
+    assert "@register_model" in msg and "did you mean" not in msg
+    res = runner.invoke(app, ["report", str(out)])  # registered again: the report is rebuilt
+    assert res.exit_code == 0, res.output

@@ -47,3 +47,15 @@ def test_console_script_runs():
     res = subprocess.run([sys.executable, "-m", "transforms2d", "transforms"],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0 and "rotate" in res.stdout
+
+
+def test_assets_shows_a_background_pack_per_split(runner, cifar_root, empty_cifar):
+    """`t2d assets` lists cifar10 among the background packs, so `t2d assets cifar10` shows it
+    (its images differ by split) rather than calling it an unknown pack."""
+    res = runner.invoke(app, ["assets", f"cifar10:{cifar_root}"])
+    assert res.exit_code == 0, res.output
+    for split, n in (("train", 180), ("val", 20), ("test", 100)):  # tests/conftest.py cifar_root
+        assert f"cifar10:{cifar_root} ({split}): {n} backgrounds" in " ".join(res.output.split())
+    res = runner.invoke(app, ["assets", "cifar10"])  # no CIFAR on this machine: where to put it
+    assert res.exit_code == 2 and "CIFAR-10 not found" in res.output
+    assert "Unknown" not in res.output

@@ -137,3 +137,23 @@ def test_a_seed_offset_runs_fresh_seeds_and_records_them(tmp_path, runner, one_t
     bad = runner.invoke(app, ["run", "demo", *SMOKE, "--seed-offset", "-1", "--out",
                               str(tmp_path / "bad")])
     assert bad.exit_code != 0 and "seed-offset" in bad.output
+
+
+@pytest.mark.parametrize("args", [["run", "demo", "--seeds", "1.0"],
+                                  ["reproduce", "--seeds", "2.5"],
+                                  ["plan", "demo", "--seed-offset", "1e3"],
+                                  ["profile", "convnet_xs", "--pairs", "10.0"]])
+def test_integer_options_refuse_non_integers(args, runner):
+    res = runner.invoke(app, [*args])
+    assert res.exit_code == 2 and "is not a whole number" in res.output, res.output
+
+
+def test_every_integer_option_parses_strictly():
+    """Typer alone reads `--seeds 1.0` as 1: each int option goes through cli.app.int_option."""
+    from pathlib import Path
+
+    import transforms2d.cli as cli
+
+    for path in Path(cli.__file__).parent.glob("*.py"):
+        for line in path.read_text().splitlines():
+            assert not ("Annotated[int" in line and "typer.Option(" in line), (path.name, line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import errno
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,6 +19,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Transforms-2D datasets and the invariance-transfer study.")
 console = Console()
 err = Console(stderr=True)
+
+
+def whole_number(text: str) -> int:
+    """Parse an integer option strictly (Typer alone reads ``--seeds 1.0`` as 1)."""
+    try:
+        return int(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a whole number.") from None
+
+
+def int_option(*param_decls: str, **kwargs: Any) -> Any:
+    """``typer.Option`` for an ``int`` parameter, refusing ``1.0`` and ``1e3``."""
+    return typer.Option(*param_decls, parser=whole_number, **kwargs)
 
 
 def fail(exc: Exception) -> NoReturn:

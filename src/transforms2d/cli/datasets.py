@@ -12,7 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ..errors import ConfigError
-from .app import app, console, fail
+from .app import app, console, fail, int_option
 
 
 @app.command()
@@ -20,11 +20,11 @@ def preview(
     transforms: Annotated[str, typer.Option(help="Comma-separated transforms, one per row, or "
                                             "'all' (every registered one).")] =
         "rotate,hue,blur,translate",
-    per_row: Annotated[int, typer.Option(help="Samples per row.")] = 8,
+    per_row: Annotated[int, int_option(help="Samples per row.")] = 8,
     out: Annotated[Path, typer.Option(help="PNG file to write.")] = Path("fig1.png"),
-    image_size: Annotated[int, typer.Option(help="Render size in pixels.")] = 64,
-    upscale: Annotated[int, typer.Option(help="Nearest-neighbour upscaling for viewing.")] = 2,
-    seed: Annotated[int, typer.Option(help="Dataset seed.")] = 0,
+    image_size: Annotated[int, int_option(help="Render size in pixels.")] = 64,
+    upscale: Annotated[int, int_option(help="Nearest-neighbour upscaling for viewing.")] = 2,
+    seed: Annotated[int, int_option(help="Dataset seed.")] = 0,
     assets: Annotated[str, typer.Option(help="Asset pack (see `t2d assets`).")] = "builtin",
     backgrounds: Annotated[str, typer.Option(help="images, random or black.")] = "images",
 ) -> None:
@@ -92,14 +92,32 @@ def list_assets(
         console.print("Show one: t2d assets builtin")
         return
     try:
+        if pack.partition(":")[0].strip() in BACKGROUND_PACKS:
+            _show_background_pack(pack)
+            return
         p = load_assets(pack)
     except ConfigError as e:
         fail(e)
     console.print(f"[bold]{p.name}[/]: {p.num_objects} objects, {p.num_backgrounds} backgrounds")
     console.print("objects: " + ", ".join(f"{i}:{n}" for i, n in enumerate(p.object_names)))
     if p.num_backgrounds:
-        counts = {f: p.background_families.count(f) for f in p.families}
-        console.print("background families: " + ", ".join(f"{f} ({c})" for f, c in counts.items()))
+        console.print("background families: " + _family_counts(p))
+
+
+def _family_counts(p) -> str:
+    counts = {f: p.background_families.count(f) for f in p.families}
+    return ", ".join(f"{f} ({c})" for f, c in counts.items())
+
+
+def _show_background_pack(pack: str) -> None:
+    """A background pack's images per split (they differ: e.g. CIFAR train vs test)."""
+    from ..assets import load_background_pack
+    from ..data import SPLITS
+
+    for split in SPLITS:
+        p = load_background_pack(pack, split)
+        console.print(f"[bold]{pack}[/] ({split}): {p.num_backgrounds} backgrounds; families: "
+                      + _family_counts(p))
 
 
 @app.command("export")
@@ -109,14 +127,14 @@ def export_cmd(
     = "10",
     transforms: Annotated[str, typer.Option(help="Comma-separated transforms ('' for none).")]
     = "",
-    n: Annotated[int, typer.Option(help="Samples.")] = 1000,
+    n: Annotated[int, int_option(help="Samples.")] = 1000,
     split: Annotated[str, typer.Option(help="train, val or test.")] = "train",
-    seed: Annotated[int, typer.Option(help="Dataset seed.")] = 0,
-    image_size: Annotated[int, typer.Option(help="Image side in pixels.")] = 32,
+    seed: Annotated[int, int_option(help="Dataset seed.")] = 0,
+    image_size: Annotated[int, int_option(help="Image side in pixels.")] = 32,
     assets: Annotated[str, typer.Option(help="Asset pack (see `t2d assets`).")] = "builtin",
     backgrounds: Annotated[str, typer.Option(help="images, random or black.")] = "images",
     format: Annotated[str, typer.Option(help="folder, webdataset, parquet or hf.")] = "folder",
-    shard_size: Annotated[int, typer.Option(help="Samples per WebDataset shard.")] = 10_000,
+    shard_size: Annotated[int, int_option(help="Samples per WebDataset shard.")] = 10_000,
 ) -> None:
     """Write a Transforms-2D dataset to OUT: PNG folders + labels.csv, WebDataset tar shards,
     a Parquet table or a Hugging Face dataset, each with spec.json (deterministic: the same

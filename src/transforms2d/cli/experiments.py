@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_list
-from .app import RESOURCE_ERRNOS, app, console, err, fail, resource_error
+from .app import RESOURCE_ERRNOS, app, console, err, fail, int_option, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 REHEARSE_HELP = ("Rehearse: every distinct kind of run of the grid (each model, each kind of "
@@ -69,10 +69,28 @@ def _write_report(store, html: bool = False):
     from ..engine.report import write_report
     from ..study import get_experiment
 
-    store.hashes()  # first: a folder without experiment.json is the error to report
+    _check_models_known(store)  # first: a folder without experiment.json is the error there
     name = str(store.experiment().get("experiment"))
     exp = load_saved(store.root) if name.startswith(PREFIX) else get_experiment(name)
     return write_report(store, exp, html=html)
+
+
+def _check_models_known(store) -> None:
+    """A grid whose model a script registered (examples/e4_my_architecture.py) is reported
+    where that model is registered too; say so rather than "Unknown model"."""
+    from ..models import list_models
+    from ..models.registry import ALIASES
+
+    known = {*list_models(), *ALIASES}
+    missing = sorted({store.load_spec(h).model for h in store.hashes()} - known)
+    if missing:
+        names = ", ".join(f"'{m}'" for m in missing)
+        raise ConfigError(
+            f"{store.root}'s runs use model {names}, not registered in this process: the script "
+            f"that ran the grid registered it. Report from Python after that registration, e.g. "
+            f"python -c \"import my_models; from transforms2d.cli import main; "
+            f"main(['report', '{store.root}'])\" (my_models: the module with "
+            f"@register_model; see examples/e4_my_architecture.py).")
 
 
 def _run_grid(runner, specs, store, title: str, trackers=None):
@@ -128,15 +146,15 @@ def run_cmd(
         help="Experiment name (see `t2d experiments`); none with --config.")] = None,
     profile: Annotated[str, typer.Option(help="Size profile, e.g. smoke, quick or paper "
                                          "(`t2d experiments` lists each one's).")] = "quick",
-    seeds: Annotated[int, typer.Option(help="Seeds per configuration.")] = 1,
-    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+    seeds: Annotated[int, int_option(help="Seeds per configuration.")] = 1,
+    seed_offset: Annotated[int, int_option(help="First seed (--seeds 5 --seed-offset 5: seeds "
                                              "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
                                              "results/EXPERIMENT).")] = None,
     executor: Annotated[str, typer.Option(help="local (in-process, one run at a time), pool "
                                           "(--workers local processes) or ray (one Ray task "
                                           "per run).")] = "local",
-    workers: Annotated[int | None, typer.Option(help="Worker processes of --executor pool "
+    workers: Annotated[int | None, int_option(help="Worker processes of --executor pool "
                                                 "(default: one per CPU, one torch thread "
                                                 "each).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
@@ -154,7 +172,7 @@ def run_cmd(
                       "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
     = None,
     rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
-    rehearse_batch: Annotated[int | None, typer.Option(help=REHEARSE_BATCH_HELP)] = None,
+    rehearse_batch: Annotated[int | None, int_option(help=REHEARSE_BATCH_HELP)] = None,
     compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
     gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
 ) -> None:
@@ -339,9 +357,9 @@ def plan_cmd(
     experiments: Annotated[str, typer.Argument(help="Comma list of experiments (or 'paper': "
                                                "the four of t2d reproduce).")] = "paper",
     profile: Annotated[str, typer.Option(help="Size profile.")] = "quick",
-    seeds: Annotated[int | None, typer.Option(help="Seeds (default: the profile's, as t2d "
+    seeds: Annotated[int | None, int_option(help="Seeds (default: the profile's, as t2d "
                                               "reproduce uses).")] = None,
-    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+    seed_offset: Annotated[int, int_option(help="First seed (--seeds 5 --seed-offset 5: seeds "
                                              "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N: where to measure.")] = "cpu",
     out: Annotated[Path | None, typer.Option(help="A reproduce folder: leave out runs done "

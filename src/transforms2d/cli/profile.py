@@ -10,7 +10,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import ConfigError
-from .app import app, console, fail
+from .app import app, console, fail, int_option
 from .steps import _check_out
 
 
@@ -47,8 +47,8 @@ def profile_cmd(
     domains: Annotated[str, typer.Option(
         "--domains", "--domain", help="Comma list of objects, random, folder:PATH.")] =
         "objects,random",
-    pairs: Annotated[int, typer.Option(help="Image pairs per domain and transform.")] = 1000,
-    levels: Annotated[int, typer.Option(
+    pairs: Annotated[int, int_option(help="Image pairs per domain and transform.")] = 1000,
+    levels: Annotated[int, int_option(
         help="Strength sweep: N levels per transform with a magnitude (0: none).")] = 0,
     metrics: Annotated[str, typer.Option(help="Comma list of l2, cos, dot, cka.")] =
         "l2,cos,cka",
@@ -56,7 +56,7 @@ def profile_cmd(
         help="Module name ('head:in' = its input), 'features()' or 'output'.")] = None,
     layers: Annotated[str | None, typer.Option(
         help="'all' or N: every (N-th) block, invariance by depth.")] = None,
-    image_size: Annotated[int | None, typer.Option(
+    image_size: Annotated[int | None, int_option(
         help="Input side (default: the model's, else 32; a timm ViT is built at it).")] = None,
     mean: Annotated[str | None, typer.Option(help="Input mean per channel, e.g. "
                                              "0.485,0.456,0.406 (default: the model's).")] = None,
@@ -68,9 +68,9 @@ def profile_cmd(
              "random init unless --weights).")] = False,
     reference: Annotated[bool, typer.Option(
         help="Also profile each model's untrained twin.")] = True,
-    seed: Annotated[int, typer.Option(help="Seed of images, pairs and bootstrap.")] = 0,
-    batch_size: Annotated[int, typer.Option(help="Pairs per batch.")] = 250,
-    resamples: Annotated[int, typer.Option(help="Bootstrap resamples.")] = 1000,
+    seed: Annotated[int, int_option(help="Seed of images, pairs and bootstrap.")] = 0,
+    batch_size: Annotated[int, int_option(help="Pairs per batch.")] = 250,
+    resamples: Annotated[int, int_option(help="Bootstrap resamples.")] = 1000,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
 ) -> None:
     """What is a model invariant to? The invariance of its representation to each of the 18

@@ -10,7 +10,7 @@ import typer
 
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_record
-from .app import app, console, err, fail
+from .app import app, console, err, fail, int_option
 from .experiments import (
     COMPILE_HELP,
     GPUS_PER_RUN_HELP,
@@ -33,9 +33,9 @@ def reproduce_cmd(
     out: Annotated[Path | None, typer.Option(help="Output folder: one experiment folder per "
                                              "experiment and REPORT.md (default: results, or "
                                              "rehearsal with --rehearse).")] = None,
-    seeds: Annotated[int | None, typer.Option(help="Seeds per configuration (default: 3; 5 "
+    seeds: Annotated[int | None, int_option(help="Seeds per configuration (default: 3; 5 "
                                               "for cpu, 10 for paper).")] = None,
-    seed_offset: Annotated[int, typer.Option(help="First seed (--seeds 5 --seed-offset 5: seeds "
+    seed_offset: Annotated[int, int_option(help="First seed (--seeds 5 --seed-offset 5: seeds "
                                              "5-9, e.g. fresh seeds nobody has seen).")] = 0,
     experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
                                                     "(default: every registered paper "
@@ -43,7 +43,7 @@ def reproduce_cmd(
     executor: Annotated[str | None, typer.Option(help="local, pool or ray (default: pool on a "
                                                  "CPU with several cores, else local).")]
     = None,
-    workers: Annotated[int | None, typer.Option(help="Worker processes of the pool executor "
+    workers: Annotated[int | None, int_option(help="Worker processes of the pool executor "
                                                 "(default: one per CPU).")] = None,
     device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (with "
@@ -52,7 +52,7 @@ def reproduce_cmd(
                                             "the runs not done yet first (t2d plan; not with "
                                             "--executor ray or --rehearse).")] = True,
     rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
-    rehearse_batch: Annotated[int | None, typer.Option(help=REHEARSE_BATCH_HELP)] = None,
+    rehearse_batch: Annotated[int | None, int_option(help=REHEARSE_BATCH_HELP)] = None,
     compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
     gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
 ) -> None:
