@@ -60,3 +60,24 @@ def test_the_summary_leads_with_one_line_per_claim(tmp_path):
                                   "pretraining: lowest training 0.80 |")
     assert "| **inconclusive** | inconclusive | unclear (interval holds 0) |" in lines["| C3 (e1)"]
     assert md.index("e1/figures/e1_transfer.png") < md.index("## Preconditions")
+
+
+def test_claims_json_gathers_every_experiments_claims(tmp_path):
+    """OUT/claims.json: each experiment's claims.json, in order, every claim tagged with its
+    experiment, beside the profile and the seed list that reproduce.json records."""
+    import json
+
+    from transforms2d.study.common import claim
+    from transforms2d.study.reproduce import write_summary
+
+    for name, ids in (("e2", ["C6", "C6α"]), ("e4", ["C8"])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "claims.json").write_text(json.dumps(
+            {"claims": [claim(i, "t", "x > 0", "pass", "0.3", "0.1") for i in ids]}))
+    (tmp_path / "reproduce.json").write_text(json.dumps(
+        {"settings": {"profile": "cpu", "seeds": 5, "seed_list": [5, 6, 7, 8, 9]}}))
+    write_summary(tmp_path, ["e4", "e2", "e3"])
+    doc = json.loads((tmp_path / "claims.json").read_text())
+    assert doc["profile"] == "cpu" and doc["seeds"] == [5, 6, 7, 8, 9]
+    assert [(c["experiment"], c["id"]) for c in doc["claims"]] == [
+        ("e4", "C8"), ("e2", "C6"), ("e2", "C6α")]

@@ -9,6 +9,7 @@ the wall times, the claims C1–C8 with their verdicts and every figure on one p
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from collections.abc import Callable, Sequence
@@ -154,8 +155,24 @@ def _experiment_text(folder: Path) -> str:
     return "\n".join(body.splitlines()[1:]).strip() + "\n"
 
 
+def all_claims(root: Path, names: Sequence[str]) -> dict:
+    """``OUT/claims.json``: every experiment's claims (its ``claims.json``, as written) in one
+    document, each claim tagged with its experiment, with the profile and seeds."""
+    st = (read_json(root / "reproduce.json") or {}).get("settings", {})
+    claims = []
+    for name in names:
+        cdoc = read_json(root / name / "claims.json") or {}
+        claims += [{"experiment": name, **c} for c in cdoc.get("claims", [])]
+    return {"profile": st.get("profile"), "seeds": st.get("seed_list", st.get("seeds")),
+            "experiments": list(names), "claims": claims}
+
+
 def write_summary(root: Path, names: Sequence[str]) -> Path:
-    return write_if_changed(Path(root) / "REPORT.md", summary_markdown(Path(root), names))
+    """``OUT/REPORT.md`` and ``OUT/claims.json`` from the experiment folders."""
+    root = Path(root)
+    write_if_changed(root / "claims.json",
+                     json.dumps(all_claims(root, names), indent=2, sort_keys=True) + "\n")
+    return write_if_changed(root / "REPORT.md", summary_markdown(root, names))
 
 
 def plan(root: Path, names: Sequence[str], profile: str, seeds: int | Sequence[int],
