@@ -153,8 +153,9 @@ def profile(models, transforms: str | Sequence[str] | None = None,
         pairs: image pairs per (domain, transform, level).
         levels: strength sweep: an int N (N evenly spaced levels in (0, 1]) or the levels;
             each transform with a magnitude is then also profiled at every level.
-        metrics: from ``l2`` (lower = more invariant), ``cos``, ``dot`` (higher = more
-            invariant) and ``cka`` (1 = same up to rotation and scale).
+        metrics: a list or comma string from ``l2`` (lower = more invariant), ``cos``,
+            ``dot`` (higher = more invariant) and ``cka`` (1 = same up to rotation and scale);
+            definitions: docs/profiling.md.
         layer: a module name (``"head:in"`` for a module's input), ``"features()"`` or
             ``"output"``; default: ``features()``, else the input of the last ``nn.Linear``.
         layers: ``"all"`` or N: every (N-th) block, for invariance by depth.
@@ -179,7 +180,8 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     t_start = time.perf_counter()
     names = _transforms(transforms)
     doms = parse_domains(domains)
-    mets = _check_metrics(metrics)
+    mets = _check_metrics([m.strip() for m in metrics.split(",")] if isinstance(metrics, str)
+                          else metrics)
     check_int("pairs", pairs, 2)
     check_int("batch_size", batch_size, 2)
     check_int("resamples", resamples, 1)
