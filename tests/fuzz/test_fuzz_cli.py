@@ -261,12 +261,12 @@ def poisoned(draw, options, poisons):
 def nothing_runs(monkeypatch):
     """A safety net: computing a grid (``t2d run``, ``t2d reproduce``) fails the case instead."""
     import transforms2d.study.reproduce as reproduce_mod
-    from transforms2d.cli import experiments as experiments_cli
+    from transforms2d.cli import grids as grids_cli
 
     def refuse(*args, **kwargs):
         raise AssertionError("a grid would have been computed")
 
-    monkeypatch.setattr(experiments_cli, "_run_grid", refuse)
+    monkeypatch.setattr(grids_cli, "run_grid", refuse)
     monkeypatch.setattr(reproduce_mod, "reproduce", refuse)
 
 

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_list
+from . import grids
 from .app import RESOURCE_ERRNOS, app, console, err, fail, int_option, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
@@ -93,22 +94,6 @@ def _check_models_known(store) -> None:
             f"@register_model; see examples/e4_my_architecture.py).")
 
 
-def _run_grid(runner, specs, store, title: str, trackers=None):
-    """Run the grid under one progress display (with the current run's stage where the
-    executor reports it: the local one does); ``trackers`` log every run that finishes."""
-    from ..engine.display import GridProgress
-    from ..engine.trackers import chain
-
-    with GridProgress(len(specs), title, console=console) as display:
-        hook = display.on_event if trackers is None else chain(display.on_event,
-                                                               trackers.on_event)
-        try:
-            return runner.run(specs, store, hook, display.on_progress)
-        finally:
-            if trackers is not None:
-                trackers.close()
-
-
 @app.command("experiments")
 def list_experiments() -> None:
     """List the registered experiments with their aliases and profiles."""
@@ -178,8 +163,9 @@ def run_cmd(
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
-    from ..engine import RunStore, spec_hash, unique
+    from ..engine import RunStore
     from ..engine.config_grid import save_config
+    from ..engine.grids import claim_grid
     from ..engine.overrides import parse_sets
     from ..engine.trackers import Trackers, parse_trackers
 
@@ -189,45 +175,40 @@ def run_cmd(
         rehearsal = rehearsal_settings(rehearse, rehearse_batch)
         out = out or Path("rehearsal" if rehearse else "results") / exp.name.replace(":", "-")
         sets = exp.resolve(profile, parse_sets(set_ or [])) if config is None else {}
-        specs = unique(exp.specs(profile, seeds, sets))
-        if rehearsal is not None:
-            from ..engine.rehearse import rehearsal_grid
-
-            rehearsal, specs = rehearsal_grid(specs, rehearsal)
         runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
-        store = RunStore(out)
-        trackers = Trackers(parse_trackers(log), store, exp.name) if log else None
-        for spec in specs:  # a hand-edited spec.json stops us before anything is touched
-            store.check_spec(spec)
-        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], sets, rehearsal)
+        names = parse_trackers(log)  # a tracker's missing library fails before any write
+        trackers = Trackers(names, RunStore(out), exp.name) if names else None
+        specs, store = claim_grid(exp, profile, seeds, out, sets, rehearsal)
         if config is not None:
             save_config(store.root, cfg)
     except ConfigError as e:
         fail(e)
     try:
-        summary = _run_grid(runner, specs, store, f"{exp.name} ({profile})", trackers)
+        with grids.progress(runner, len(specs), f"{exp.name} ({profile})") as run:
+            summary = run(specs, store, trackers)
     except ConfigError as e:  # e.g. an unreachable Ray cluster: no run was started
         fail(e)
-    console.print(f"{exp.name} ({profile}, {len(seed_list(seeds))} seed(s)): {summary.total} runs, "
-                  f"{len(summary.computed)} computed, {len(summary.reused)} reused, "
-                  f"{len(summary.failed)} failed" + (f", {len(summary.held)} still held by "
-                                                     f"other processes" if summary.held else ""))
-    report_ok = True
+    console.print(grids.summary_line(f"{exp.name} ({profile}, {len(seed_list(seeds))} seed(s))",
+                                     summary))
+    report_ok = _report_after_run(store)
+    grids.print_failures(summary.failed, store)
+    if summary.failed or not report_ok:
+        raise typer.Exit(1)
+
+
+def _report_after_run(store) -> bool:
+    """Write the folder's report; False (the runs' state is kept) if the disk refused it."""
     try:
         console.print(f"wrote {_write_report(store).path}")
     except ConfigError as e:
         err.print(f"[yellow]report skipped:[/] {e}", highlight=False, soft_wrap=True)
-    except OSError as e:  # a full disk or read-only folder: the runs' state is kept
+    except OSError as e:  # a full disk or read-only folder
         if e.errno not in RESOURCE_ERRNOS:
             raise
         err.print(f"[yellow]report skipped:[/] {escape(resource_error(e))}", highlight=False,
                   soft_wrap=True)
-        report_ok = False
-    for h, msg in summary.failed.items():
-        err.print(f"failed {h}: {msg} (see {store.run_dir(h) / 'error.json'})",
-                  highlight=False, soft_wrap=True, markup=False)
-    if summary.failed or not report_ok:
-        raise typer.Exit(1)
+        return False
+    return True
 
 
 @app.command("status")

@@ -10,7 +10,8 @@ import typer
 
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_record
-from .app import app, console, err, fail, int_option
+from . import grids
+from .app import app, console, fail, int_option
 from .experiments import (
     COMPILE_HELP,
     GPUS_PER_RUN_HELP,
@@ -58,58 +59,79 @@ def reproduce_cmd(
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
-    from ..engine.display import GridProgress
-    from ..engine.pool_executor import available_cpus
-    from ..engine.report import write_report
-    from ..study import get_experiment, paper_experiments
-    from ..study.reproduce import DEFAULT_SEEDS, plan, reproduce
+    from ..study.reproduce import plan, reproduce
+
     try:
-        listed = paper_experiments() if experiments is None else experiments.split(",")
-        exps = [get_experiment(n.strip()) for n in listed if n.strip()]
-        if not exps:
-            raise ConfigError("--experiments is empty; pass e.g. e1,e2,e3,e4.")
-        for exp in exps:
-            exp.check_profile(profile)
-        names = [exp.name for exp in exps]
-        seeds = offset_seeds(seeds if seeds is not None else DEFAULT_SEEDS.get(profile, 3),
+        names = _experiment_names(experiments, profile)
+        seeds = offset_seeds(seeds if seeds is not None else _default_seeds(profile),
                              seed_offset)
-        if executor is None:
-            executor = "pool" if device == "cpu" and available_cpus() > 1 else "local"
+        executor = executor or _default_executor(device)
         runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
         rehearsal = rehearsal_settings(rehearse, rehearse_batch)
         out = out if out is not None else Path("rehearsal" if rehearse else "results")
-        grids = plan(out, names, profile, seeds, rehearsal)
+        planned = plan(out, names, profile, seeds, rehearsal)
     except ConfigError as e:
         fail(e)
     if show_plan and executor != "ray" and not rehearse:  # a rehearsal costs minutes
-        from ..engine import spec_hash
-        from ..engine.plan import costs
-        from .experiments import print_plan
-
-        print_plan([(exp.name, costs(s for s in specs if store.status(spec_hash(s)) != "done"))
-                    for exp, specs, store in grids], profile, device)
-    total = sum(len(specs) for _, specs, _ in grids)
+        _print_pending(planned, profile, device)
     settings = {"profile": profile, **seed_record(seeds), "executor": executor,
                 "workers": getattr(runner, "workers", None), "device": device,
                 **({"rehearsal": rehearsal} if rehearsal else {})}
-    with GridProgress(total, f"reproduce ({profile})", console=console) as display:
-        def run_grid(name, specs, store):
-            return runner.run(specs, store, display.on_event, display.on_progress)
-
-        def report(store):
-            return write_report(store, get_experiment(str(store.experiment().get("experiment"))))
-        try:
-            summaries = reproduce(out, grids, run_grid, settings, report)
-        except ConfigError as e:
-            fail(e)
-    failed = {h: msg for s in summaries.values() for h, msg in s.failed.items()}
+    total = sum(len(specs) for _, specs, _ in planned)
+    try:
+        with grids.progress(runner, total, f"reproduce ({profile})") as run:
+            summaries = reproduce(out, planned, lambda name, specs, store: run(specs, store),
+                                  settings, _write_report)
+    except ConfigError as e:
+        fail(e)
     for name, s in summaries.items():
-        console.print(f"{name}: {s.total} runs, {len(s.computed)} computed, {len(s.reused)} "
-                      f"reused, {len(s.failed)} failed" + (f", {len(s.held)} still held by "
-                                                          f"other processes" if s.held else ""),
-                      highlight=False)
+        console.print(grids.summary_line(name, s), highlight=False)
     console.print(f"wrote {out / 'REPORT.md'}", highlight=False)
-    if failed:
-        for h, msg in failed.items():
-            err.print(f"failed {h}: {msg}", highlight=False, soft_wrap=True, markup=False)
+    for exp, _, store in planned:
+        grids.print_failures(summaries[exp.name].failed, store)
+    if any(s.failed for s in summaries.values()):
         raise typer.Exit(1)
+
+
+def _experiment_names(experiments: str | None, profile: str) -> list[str]:
+    """The experiments to run (default: every paper experiment), each checked for
+    ``profile``."""
+    from ..study import get_experiment, paper_experiments
+
+    listed = paper_experiments() if experiments is None else experiments.split(",")
+    exps = [get_experiment(n.strip()) for n in listed if n.strip()]
+    if not exps:
+        raise ConfigError("--experiments is empty; pass e.g. e1,e2,e3,e4.")
+    for exp in exps:
+        exp.check_profile(profile)
+    return [exp.name for exp in exps]
+
+
+def _default_seeds(profile: str) -> int:
+    from ..study.reproduce import DEFAULT_SEEDS
+
+    return DEFAULT_SEEDS.get(profile, 3)
+
+
+def _default_executor(device: str) -> str:
+    """pool on a CPU with several cores, else local."""
+    from ..engine.pool_executor import available_cpus
+
+    return "pool" if device == "cpu" and available_cpus() > 1 else "local"
+
+
+def _print_pending(planned, profile: str, device: str) -> None:
+    """The cost plan of the runs not done yet (``t2d plan``)."""
+    from ..engine import spec_hash
+    from ..engine.plan import costs
+    from .experiments import print_plan
+
+    print_plan([(exp.name, costs(s for s in specs if store.status(spec_hash(s)) != "done"))
+                for exp, specs, store in planned], profile, device)
+
+
+def _write_report(store):
+    from ..engine.report import write_report
+    from ..study import get_experiment
+
+    return write_report(store, get_experiment(str(store.experiment().get("experiment"))))

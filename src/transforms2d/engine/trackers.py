@@ -204,7 +204,7 @@ TRACKERS: dict[str, Callable[[Path], Any]] = {
 
 
 def parse_trackers(text: str | Sequence[str] | None) -> list[str]:
-    items = ([t.strip() for t in text.split(",")] if isinstance(text, str) else
+    items = ([t.strip() for t in text.split(",") if t.strip()] if isinstance(text, str) else
              list(text or []))
     for t in items:
         if t not in TRACKERS:

@@ -17,9 +17,10 @@ from pathlib import Path
 
 import torch
 
-from ..engine import RunStore, get_experiment, spec_hash, unique
+from ..engine import get_experiment, spec_hash
+from ..engine.grids import claim_grid
 from ..engine.pool_executor import available_cpus
-from ..engine.rehearse import BANNER, MARKER, rehearsal_grid
+from ..engine.rehearse import BANNER, MARKER
 from ..engine.report import (
     claims_markdown,
     markdown_table,
@@ -183,14 +184,8 @@ def plan(root: Path, names: Sequence[str], profile: str, seeds: int | Sequence[i
     grids = []
     for name in names:
         exp = get_experiment(name)
-        specs = unique(exp.specs(profile, seeds))
-        rec = None
-        if rehearsal is not None:
-            rec, specs = rehearsal_grid(specs, rehearsal)
-        store = RunStore(Path(root) / exp.name)
-        for spec in specs:
-            store.check_spec(spec)
-        store.claim(exp.name, profile, seeds, [spec_hash(s) for s in specs], rehearsal=rec)
+        specs, store = claim_grid(exp, profile, seeds, Path(root) / exp.name,
+                                  rehearsal=rehearsal)
         grids.append((exp, specs, store))
     if rehearsal is not None:
         write_if_changed(Path(root) / MARKER, "# Rehearsal\n\n" + BANNER)
