@@ -37,6 +37,13 @@ def _interval(low: float | None, high: float | None, low_open: bool = False,
     return f"{lo}, {hi}"
 
 
+def comma_items(value: str | Sequence[str] | None) -> list[str]:
+    """``"a, b,,c"`` or ``["a", "b", "", "c"]`` → ``["a", "b", "c"]`` (stripped, empty items
+    dropped); ``None`` → ``[]``."""
+    items = value.split(",") if isinstance(value, str) else list(value or [])
+    return [t.strip() for t in items if t.strip()]
+
+
 def check_int(name: str, value: Any, low: int | None = 0, high: int | None = None, *,
               kind: str = "parameter", owner: str | None = None) -> int:
     """An ``int`` (not a bool) in ``[low, high]`` (``None``: unbounded)."""

@@ -70,15 +70,20 @@ def _write_report(store, html: bool = False):
     from ..engine.report import write_report
     from ..study import get_experiment
 
-    _check_models_known(store)  # first: a folder without experiment.json is the error there
+    store.hashes()  # first: a folder without experiment.json is the error to report
     name = str(store.experiment().get("experiment"))
     exp = load_saved(store.root) if name.startswith(PREFIX) else get_experiment(name)
-    return write_report(store, exp, html=html)
+    try:
+        return write_report(store, exp, html=html)
+    except ConfigError:
+        _check_models_known(store)  # a model a script registered explains it, if one is missing
+        raise
 
 
 def _check_models_known(store) -> None:
     """A grid whose model a script registered (examples/e4_my_architecture.py) is reported
-    where that model is registered too; say so rather than "Unknown model"."""
+    where that model is registered too: say so rather than "Unknown model" (read only when a
+    report failed: every spec is read again)."""
     from ..models import list_models
     from ..models.registry import ALIASES
 

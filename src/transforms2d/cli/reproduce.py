@@ -17,6 +17,7 @@ from .experiments import (
     GPUS_PER_RUN_HELP,
     REHEARSE_BATCH_HELP,
     REHEARSE_HELP,
+    _write_report,
     make_runner,
     rehearsal_settings,
 )
@@ -129,9 +130,3 @@ def _print_pending(planned, profile: str, device: str) -> None:
     print_plan([(exp.name, costs(s for s in specs if store.status(spec_hash(s)) != "done"))
                 for exp, specs, store in planned], profile, device)
 
-
-def _write_report(store):
-    from ..engine.report import write_report
-    from ..study import get_experiment
-
-    return write_report(store, get_experiment(str(store.experiment().get("experiment"))))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, unknown_name
+from ..validation import comma_items
 
 COLUMNS = ("run", "experiment", "model", "seed", "series", "step", "metric", "value")
 
@@ -204,12 +205,11 @@ TRACKERS: dict[str, Callable[[Path], Any]] = {
 
 
 def parse_trackers(text: str | Sequence[str] | None) -> list[str]:
-    items = ([t.strip() for t in text.split(",") if t.strip()] if isinstance(text, str) else
-             list(text or []))
+    items = comma_items(text)
     for t in items:
         if t not in TRACKERS:
             raise unknown_name("tracker", t, TRACKERS)
-    return list(dict.fromkeys(t for t in items if t))
+    return list(dict.fromkeys(items))
 
 
 class Trackers:

@@ -21,7 +21,7 @@ from torch import nn
 from ..errors import ConfigError
 from ..metrics.measure import _check_metrics
 from ..transforms import get_transform, transform_names
-from ..validation import check_device, check_int
+from ..validation import check_device, check_int, comma_items
 from .adapters import LoadedModel, load_model
 from .domains import build_pair, domain_label, parse_domains
 from .layers import Representation
@@ -98,9 +98,7 @@ def _as_models(models, weights, pretrained: bool = False,
 def _transforms(transforms) -> list[str]:
     if transforms is None or transforms == "all":
         return list(transform_names())
-    items = [t.strip() for t in transforms.split(",")] if isinstance(transforms, str) \
-        else list(transforms)
-    items = [t for t in items if t]
+    items = comma_items(transforms)
     if not items:
         raise ConfigError("No transform given; pass some of the 18 (or 'all').")
     return [get_transform(t).name for t in items]
@@ -180,8 +178,7 @@ def profile(models, transforms: str | Sequence[str] | None = None,
     t_start = time.perf_counter()
     names = _transforms(transforms)
     doms = parse_domains(domains)
-    mets = _check_metrics([m.strip() for m in metrics.split(",")] if isinstance(metrics, str)
-                          else metrics)
+    mets = _check_metrics(comma_items(metrics))
     check_int("pairs", pairs, 2)
     check_int("batch_size", batch_size, 2)
     check_int("resamples", resamples, 1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..data import ImageFolderDataset, Transforms2D
 from ..errors import ConfigError, unknown_name
+from ..validation import comma_items
 
 #: Objects of each domain (the first 60; fewer when there are fewer pairs). 60–71 of the
 #: builtin pack are E2's scene objects.
@@ -69,8 +70,7 @@ def _folder(transforms, n, seed, image_size, device, arg=None):
 
 def parse_domains(text: str | Sequence[str]) -> list[tuple[str, str | None]]:
     """``"objects,random,folder:PATH"`` (or a list) → ``[(name, arg)]``, checked."""
-    items = [t.strip() for t in text.split(",")] if isinstance(text, str) else list(text)
-    items = [t for t in items if t]
+    items = comma_items(text)
     if not items:
         raise ConfigError(f"No domain given; pass some of: {', '.join(DOMAINS)} "
                           f"(folder:PATH).")
