@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
 from ..validation import check_choice, check_device, check_fraction, check_int, check_number
@@ -84,7 +85,7 @@ class Transforms2D(BatchedDataset):
         n: int = 1000,
         split: str = "train",
         seed: int = 0,
-        image_size: int = 32,
+        image_size: int = DEFAULT_IMAGE_SIZE,
         assets: str | AssetPack = "builtin",
         backgrounds: str = "images",
         class_from: str = "object",

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..metrics.measure import _check_metrics
 from ..transforms import get_transform, transform_names
@@ -192,7 +193,7 @@ def _input_sizes(loaded: list[LoadedModel], mean, std,
         if len(m.mean) != 3 or len(m.std) != 3 or min(m.std) <= 0:
             raise ConfigError(f"mean and std need 3 values each, std > 0; got {m.mean} and "
                               f"{m.std} for '{m.name}'.")
-    return {id(m): check_int("image_size", image_size or m.input_size or 32, 8)
+    return {id(m): check_int("image_size", image_size or m.input_size or DEFAULT_IMAGE_SIZE, 8)
             for m in loaded}
 
 
