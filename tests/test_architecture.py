@@ -161,3 +161,21 @@ def test_light_commands_do_not_import_torch(command):
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().endswith("torch-deferred"), out.stdout[-500:]
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_no_function_is_longer_than_60_lines():
+    """Short functions (the project's rule is ~40 lines): none in ``src/`` over
+    :data:`MAX_FUNCTION_LINES`, counted from ``def`` to its last line, docstring included."""
+    long = []
+    for path in sources():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    where = path.relative_to(ROOT.parent.parent)
+                    long.append(f"{where}:{node.lineno} {node.name}() is {length} lines")
+    assert not long, (f"functions over {MAX_FUNCTION_LINES} lines (split them into helpers):\n"
+                      + "\n".join(long))

@@ -15,11 +15,13 @@ from typing import Any
 from .errors import ConfigError
 
 __version__ = "0.1.0"
+#: The paper's image side in pixels: the default of every dataset, model and command.
+DEFAULT_IMAGE_SIZE = 32
 # name -> module that defines it
 _LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling",
          "load_results": ".engine.results"}
-__all__ = ["TRANSFORMS", "ConfigError", "Transforms2D", "__version__", "load_results",
-           "profile"]
+__all__ = ["DEFAULT_IMAGE_SIZE", "TRANSFORMS", "ConfigError", "Transforms2D", "__version__",
+           "load_results", "profile"]
 
 
 def __getattr__(name: str) -> Any:

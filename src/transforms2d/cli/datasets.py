@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from .app import app, console, fail, int_option
 
@@ -130,7 +131,7 @@ def export_cmd(
     n: Annotated[int, int_option(help="Samples.")] = 1000,
     split: Annotated[str, typer.Option(help="train, val or test.")] = "train",
     seed: Annotated[int, int_option(help="Dataset seed.")] = 0,
-    image_size: Annotated[int, int_option(help="Image side in pixels.")] = 32,
+    image_size: Annotated[int, int_option(help="Image side in pixels.")] = DEFAULT_IMAGE_SIZE,
     assets: Annotated[str, typer.Option(help="Asset pack (see `t2d assets`).")] = "builtin",
     backgrounds: Annotated[str, typer.Option(help="images, random or black.")] = "images",
     format: Annotated[str, typer.Option(help="folder, webdataset, parquet or hf.")] = "folder",

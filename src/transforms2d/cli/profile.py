@@ -37,6 +37,34 @@ def _layers(text: str | None) -> str | int | None:
                           f"{text!r}.") from None
 
 
+def _profile_with_progress(models: list[str], kwargs: dict):
+    """:func:`transforms2d.profile` of ``models`` with ``kwargs``, under a progress bar
+    (transient: it is gone when the profile is done)."""
+    from ..profiling import profile
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        task = bar.add_task("loading models", total=None)
+
+        def progress(label: str, total: int) -> None:
+            if total >= 0:
+                bar.update(task, total=total, description="profile")
+            else:
+                bar.update(task, advance=1, description=label)
+
+        return profile(models, progress=progress, **kwargs)
+
+
+def _print_models(models: list[dict]) -> None:
+    """One line per profiled model (:attr:`ProfileResult.models`): kind, input size,
+    representation and any note."""
+    for m in models:
+        note = f"; {m['note']}" if m.get("note") else ""
+        console.print(f"{m['name']}: {m['kind']}, {m['input_size']} px, representation "
+                      f"{m['representation']}{note}", highlight=False)
+
+
 @app.command("profile")
 def profile_cmd(
     models: Annotated[list[str], typer.Argument(
@@ -77,8 +105,6 @@ def profile_cmd(
     transformations (or a subset, with strength sweeps), on Transforms-2D objects, random
     data or your own images, beside the same architecture untrained; writes profile.json,
     profile.parquet, summary.md and figures/ to --out."""
-    from ..profiling import profile
-
     try:
         _check_out(out)
         kwargs = dict(transforms=transforms, domains=domains, pairs=pairs, levels=levels or None,
@@ -88,24 +114,10 @@ def profile_cmd(
                       std=_floats("std", std),
                       reference=reference, seed=seed, batch_size=batch_size,
                       resamples=resamples, device=device)
-        with Progress(TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            task = bar.add_task("loading models", total=None)
-
-            def progress(label: str, total: int) -> None:
-                if total >= 0:
-                    bar.update(task, total=total, description="profile")
-                else:
-                    bar.update(task, advance=1, description=label)
-
-            res = profile(models, progress=progress, **kwargs)
+        res = _profile_with_progress(models, kwargs)
     except ConfigError as e:
         fail(e)
-    for m in res.models:
-        note = f"; {m['note']}" if m.get("note") else ""
-        console.print(f"{m['name']}: {m['kind']}, {m['input_size']} px, representation "
-                      f"{m['representation']}{note}", highlight=False)
+    _print_models(res.models)
     res.save(out)
     console.print((out / "summary.md").read_text(), highlight=False, markup=False)
     console.print(f"wrote {out}/profile.json, profile.parquet, summary.md, figures/",

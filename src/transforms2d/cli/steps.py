@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..validation import check_int
 from .app import app, console, fail
@@ -93,7 +94,8 @@ def train_cmd(
     epochs: int = 10, batch_size: int = 256, lr: float = 1e-3,
     weight_decay: Annotated[float | None, typer.Option(
         help="Adam weight decay (default: the model's recipe: 0, ViT 5e-5).")] = None,
-    seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
+    seed: int = 0, image_size: int = DEFAULT_IMAGE_SIZE, assets: str = "builtin",
+    backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/train"),
 ) -> None:
     """Pretrain a model (the paper's recipe for its family; ViT: warm-up + cosine, weight decay
@@ -143,7 +145,8 @@ def probe_cmd(
         help="The paper's procedure: fresh views every Adam epoch (implies --solver adam).")
     ] = False,
     finetune_epochs: int = 0,
-    seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
+    seed: int = 0, image_size: int = DEFAULT_IMAGE_SIZE, assets: str = "builtin",
+    backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/probe"),
 ) -> None:
     """Linear-probe a frozen checkpoint on a target task (optionally fine-tune after)."""
@@ -196,7 +199,8 @@ def invariance_cmd(
     objects: Objects = "10", transforms: Transforms = "rotate", n: int = 2000,
     metrics: Annotated[str, typer.Option(help="Comma list of l2, cos, dot, cka.")] =
         "l2,cos,dot,cka",
-    seed: int = 0, image_size: int = 32, assets: str = "builtin", backgrounds: str = "images",
+    seed: int = 0, image_size: int = DEFAULT_IMAGE_SIZE, assets: str = "builtin",
+    backgrounds: str = "images",
     device: Device = "cpu", out: Out = Path("runs/invariance"),
 ) -> None:
     """Measure a checkpoint's invariance to --transforms on test-split twins (normalised l2,

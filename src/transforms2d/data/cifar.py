@@ -42,6 +42,7 @@ from typing import Any
 
 import torch
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..assets.cifar import FORMATS, default_root, load_cifar, source_split, split_index
 from ..errors import ConfigError
 from ..rng import Draws, derive_key
@@ -71,7 +72,7 @@ class CifarSpec:
     n: int
     split: str = "train"
     seed: int = 0
-    image_size: int = 32
+    image_size: int = DEFAULT_IMAGE_SIZE
     n_per_class: int | None = None
     fraction: float | None = None
     total: int | None = None

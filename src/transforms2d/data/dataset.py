@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..assets import AssetPack, load_assets, load_background_pack
 from ..errors import ConfigError
 from ..validation import check_choice, check_device, check_fraction, check_int, check_number
@@ -83,7 +85,7 @@ class Transforms2D(BatchedDataset):
         n: int = 1000,
         split: str = "train",
         seed: int = 0,
-        image_size: int = 32,
+        image_size: int = DEFAULT_IMAGE_SIZE,
         assets: str | AssetPack = "builtin",
         backgrounds: str = "images",
         class_from: str = "object",
@@ -97,77 +99,19 @@ class Transforms2D(BatchedDataset):
         device: str | torch.device = "cpu",
         background_pack: str | AssetPack | None = None,
     ) -> None:
-        check_choice("split", split, SPLITS)
-        check_choice("backgrounds", backgrounds, BACKGROUNDS)
-        check_choice("class_from", class_from, CLASS_FROM)
-        check_int("image_size", image_size, 8, MAX_IMAGE_SIZE)
-        check_int("seed", seed, 0)
-        check_int("transform_seed", transform_seed, 0)
-        check_fraction("correlation", correlation)
-        check_fraction("object_availability", object_availability)
-        check_choice("object_position", object_position, POSITIONS)
-        check_int("epoch", epoch, 0)
-        device = check_device("device", device)
-        check_number("object_scale", object_scale, 0.0, 1.0, low_open=True)
-        if round(float(object_scale) * image_size) < 1:
-            raise ConfigError(f"The 'object_scale' parameter must be in (0, 1] and leave the "
-                              f"object at least 1 px. Got {object_scale} instead.")
-        self.pack = load_assets(assets)
+        checked = CheckedArguments.check(
+            objects=objects, transforms=transforms, n=n, split=split, seed=seed,
+            image_size=image_size, assets=assets, backgrounds=backgrounds, class_from=class_from,
+            families=families, correlation=correlation,
+            object_availability=object_availability, object_scale=object_scale,
+            object_position=object_position, transform_seed=transform_seed, epoch=epoch,
+            device=device, background_pack=background_pack)
+        self.pack = checked.pack
         self.background_pack = background_pack
-        bpack = self.pack if background_pack is None or backgrounds != "images" else \
-            load_background_pack(background_pack, split)
-        objs = _check_objects(objects, self.pack)
-        if backgrounds == "images" and bpack.num_backgrounds == 0:
-            raise ConfigError(
-                f"Asset pack '{bpack.name}' has no background images; use "
-                f"backgrounds='random' or 'black', or another pack."
-            )
-        fams = _check_families(families, bpack, class_from, backgrounds)
-        num_classes = len(objs) if class_from == "object" else len(fams)
-        if class_from == "object" and backgrounds == "images" and correlation > 0:
-            fams = fams or bpack.families
-            if len(fams) < num_classes:
-                raise ConfigError(
-                    f"correlation > 0 pairs class k with background family k, but there are "
-                    f"{num_classes} classes and {len(fams)} families; use at most {len(fams)} "
-                    f"objects or correlation=0."
-                )
-        if class_from == "background" and correlation > 0 and len(objs) < num_classes:
-            raise ConfigError(
-                f"correlation > 0 pairs family k with object k: pass at least {num_classes} "
-                f"objects (got {len(objs)})."
-            )
-        check_int("n", n, 1, 2 ** 63 - 1)  # sample indices are int64
-        if n < num_classes:
-            raise ConfigError(
-                f"n={n} is smaller than the number of classes ({num_classes}); use n >= "
-                f"{num_classes} so every class has a sample."
-            )
-        if isinstance(transforms, Mapping):
-            tlist: Any = {}
-            for c, lst in transforms.items():
-                if not (isinstance(c, int) and 0 <= c < num_classes):
-                    raise ConfigError(
-                        f"Per-class transforms name class {c!r}, but classes are "
-                        f"0..{num_classes - 1}."
-                    )
-                tlist[c] = parse_transforms(lst)
-            tlist = {c: tlist.get(c, ()) for c in range(num_classes)}
-        else:
-            tlist = parse_transforms(transforms)
-        self.spec = DatasetSpec(
-            objects=objs, transforms=tlist, n=n, split=split, seed=seed, image_size=image_size,
-            backgrounds=backgrounds, class_from=class_from, families=fams,
-            correlation=float(correlation), object_availability=float(object_availability),
-            transform_seed=transform_seed, object_scale=float(object_scale),
-            object_position=object_position,
-            extras={} if background_pack is None else {
-                "background_pack": background_pack.name
-                if isinstance(background_pack, AssetPack) else background_pack},
-        )
-        self.num_classes = num_classes
+        self.spec = checked.spec
+        self.num_classes = checked.num_classes
         self.epoch = epoch
-        self.device = device
+        self.device = checked.device
         self._renderer: Renderer | None = None
 
     # -- metadata ------------------------------------------------------------------------
@@ -260,6 +204,132 @@ class Transforms2D(BatchedDataset):
         state = dict(self.__dict__)
         state["_renderer"] = None  # rebuilt lazily in each DataLoader worker
         return state
+
+
+@dataclass(frozen=True)
+class CheckedArguments:
+    """The arguments of :class:`Transforms2D`, checked and normalised: what ``__init__``
+    assigns.
+
+    Attributes:
+        spec: the dataset's :class:`~.spec.DatasetSpec`.
+        pack: the loaded asset pack (objects, and backgrounds unless ``background_pack``).
+        num_classes: objects (``class_from="object"``) or background families.
+        device: the checked ``device``.
+    """
+
+    spec: DatasetSpec
+    pack: AssetPack
+    num_classes: int
+    device: torch.device
+
+    @classmethod
+    def check(cls, *, objects, transforms, n, split, seed, image_size, assets, backgrounds,
+              class_from, families, correlation, object_availability, object_scale,
+              object_position, transform_seed, epoch, device,
+              background_pack) -> CheckedArguments:
+        """Check every argument of :class:`Transforms2D` (same names and meanings), cheap
+        scalar checks first, then the ones that need the asset pack; raises
+        :class:`ConfigError` at the first bad one."""
+        device = _check_scalars(
+            split=split, backgrounds=backgrounds, class_from=class_from, image_size=image_size,
+            seed=seed, transform_seed=transform_seed, correlation=correlation,
+            object_availability=object_availability, object_position=object_position,
+            epoch=epoch, device=device, object_scale=object_scale)
+        pack = load_assets(assets)
+        bpack = pack if background_pack is None or backgrounds != "images" else \
+            load_background_pack(background_pack, split)
+        objs = _check_objects(objects, pack)
+        if backgrounds == "images" and bpack.num_backgrounds == 0:
+            raise ConfigError(
+                f"Asset pack '{bpack.name}' has no background images; use "
+                f"backgrounds='random' or 'black', or another pack."
+            )
+        fams = _check_families(families, bpack, class_from, backgrounds)
+        num_classes = len(objs) if class_from == "object" else len(fams)
+        fams = _check_correlation(correlation, objs, fams, bpack, class_from, backgrounds)
+        _check_n(n, num_classes)
+        spec = DatasetSpec(
+            objects=objs, transforms=_class_transforms(transforms, num_classes), n=n,
+            split=split, seed=seed, image_size=image_size, backgrounds=backgrounds,
+            class_from=class_from, families=fams, correlation=float(correlation),
+            object_availability=float(object_availability), transform_seed=transform_seed,
+            object_scale=float(object_scale), object_position=object_position,
+            extras={} if background_pack is None else {
+                "background_pack": background_pack.name
+                if isinstance(background_pack, AssetPack) else background_pack},
+        )
+        return cls(spec, pack, num_classes, device)
+
+
+def _check_scalars(*, split, backgrounds, class_from, image_size, seed, transform_seed,
+                   correlation, object_availability, object_position, epoch, device,
+                   object_scale) -> torch.device:
+    """The checks that need no asset pack, in a fixed order (the first bad one is reported);
+    returns the checked device."""
+    check_choice("split", split, SPLITS)
+    check_choice("backgrounds", backgrounds, BACKGROUNDS)
+    check_choice("class_from", class_from, CLASS_FROM)
+    check_int("image_size", image_size, 8, MAX_IMAGE_SIZE)
+    check_int("seed", seed, 0)
+    check_int("transform_seed", transform_seed, 0)
+    check_fraction("correlation", correlation)
+    check_fraction("object_availability", object_availability)
+    check_choice("object_position", object_position, POSITIONS)
+    check_int("epoch", epoch, 0)
+    device = check_device("device", device)
+    check_number("object_scale", object_scale, 0.0, 1.0, low_open=True)
+    if round(float(object_scale) * image_size) < 1:
+        raise ConfigError(f"The 'object_scale' parameter must be in (0, 1] and leave the "
+                          f"object at least 1 px. Got {object_scale} instead.")
+    return device
+
+
+def _check_correlation(correlation: float, objs: tuple[int, ...], fams: tuple[str, ...],
+                       bpack: AssetPack, class_from: str, backgrounds: str) -> tuple[str, ...]:
+    """The families of the spec: with object classes, background images and ``correlation >
+    0``, class k follows family k, so there must be a family per class (``fams`` defaults to
+    the pack's); with background classes, object k follows family k."""
+    num_classes = len(objs) if class_from == "object" else len(fams)
+    if class_from == "object" and backgrounds == "images" and correlation > 0:
+        fams = fams or bpack.families
+        if len(fams) < num_classes:
+            raise ConfigError(
+                f"correlation > 0 pairs class k with background family k, but there are "
+                f"{num_classes} classes and {len(fams)} families; use at most {len(fams)} "
+                f"objects or correlation=0."
+            )
+    if class_from == "background" and correlation > 0 and len(objs) < num_classes:
+        raise ConfigError(
+            f"correlation > 0 pairs family k with object k: pass at least {num_classes} "
+            f"objects (got {len(objs)})."
+        )
+    return fams
+
+
+def _check_n(n: int, num_classes: int) -> None:
+    check_int("n", n, 1, 2 ** 63 - 1)  # sample indices are int64
+    if n < num_classes:
+        raise ConfigError(
+            f"n={n} is smaller than the number of classes ({num_classes}); use n >= "
+            f"{num_classes} so every class has a sample."
+        )
+
+
+def _class_transforms(transforms, num_classes: int) -> Any:
+    """The parsed transform list, or ``{class: list}`` for every class (classes left out of a
+    per-class mapping get none)."""
+    if not isinstance(transforms, Mapping):
+        return parse_transforms(transforms)
+    tlist = {}
+    for c, lst in transforms.items():
+        if not (isinstance(c, int) and 0 <= c < num_classes):
+            raise ConfigError(
+                f"Per-class transforms name class {c!r}, but classes are "
+                f"0..{num_classes - 1}."
+            )
+        tlist[c] = parse_transforms(lst)
+    return {c: tlist.get(c, ()) for c in range(num_classes)}
 
 
 def _check_objects(objects: int | Sequence[int], pack: AssetPack) -> tuple[int, ...]:

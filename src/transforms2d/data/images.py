@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..assets.folder import BACKGROUND_EXTS, open_image
 from ..errors import ConfigError
 from ..validation import check_choice, check_device, check_int
@@ -38,7 +39,7 @@ class ImageFolderSpec:
     n: int
     split: str = "test"
     seed: int = 0
-    image_size: int = 32
+    image_size: int = DEFAULT_IMAGE_SIZE
     transform_seed: int = 0
 
     def with_(self, **changes: Any) -> ImageFolderSpec:
@@ -98,7 +99,7 @@ class ImageFolderDataset(BatchedDataset):
 
     def __init__(self, root: str | os.PathLike, transforms: Sequence[TransformLike] | str = (),
                  n: int | None = None, split: str = "test", seed: int = 0,
-                 transform_seed: int = 0, image_size: int = 32,
+                 transform_seed: int = 0, image_size: int = DEFAULT_IMAGE_SIZE,
                  device: str | torch.device = "cpu") -> None:
         check_choice("split", split, SPLITS)
         check_int("seed", seed, 0)

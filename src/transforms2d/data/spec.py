@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Union
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..transforms import get_transform, resolve_hyper
 
@@ -79,7 +80,7 @@ class DatasetSpec:
     n: int
     split: str = "train"
     seed: int = 0
-    image_size: int = 32
+    image_size: int = DEFAULT_IMAGE_SIZE
     backgrounds: str = "images"
     class_from: str = "object"
     families: tuple[str, ...] = ()

@@ -88,6 +88,35 @@ def embed(model: nn.Module, dataset, batch_size: int = 512,
     return torch.cat(feats), torch.cat(labels)
 
 
+def _check_invariance_args(models: Mapping[str, nn.Module], dataset, twin,
+                           metrics: Sequence[str], seed: int,
+                           batch_size: int) -> tuple[tuple[str, ...], int]:
+    """The checked metric names and seed of :func:`invariance_many`; raises
+    :class:`ConfigError` for a bad argument, no model, or a twin of another length."""
+    names = _check_metrics(metrics)
+    seed = check_seed(seed)
+    check_int("batch_size", batch_size, 1)
+    if not models:
+        raise ConfigError("models is empty; pass a mapping name -> nn.Module.")
+    if len(dataset) != len(twin):
+        raise ConfigError(
+            f"dataset has {len(dataset)} samples but twin has {len(twin)}; make the twin with "
+            f"dataset.with_transform_seed(s)."
+        )
+    return names, seed
+
+
+def _render_pair(dataset, twin, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images ``(B, 3, S, S)`` of ``idx`` in ``dataset`` and in ``twin``, checked to carry
+    the same labels."""
+    x1, y1 = dataset.render(idx)
+    x2, y2 = twin.render(idx.to(twin.device))
+    if not torch.equal(y1, y2.to(y1.device)):
+        raise ConfigError("dataset and twin disagree on labels; make the twin with "
+                          "dataset.with_transform_seed(s).")
+    return x1, x2
+
+
 def invariance_many(
     models: Mapping[str, nn.Module],
     dataset,
@@ -116,27 +145,14 @@ def invariance_many(
     Returns:
         ``{model_name: {metric: value}}``.
     """
-    names = _check_metrics(metrics)
-    seed = check_seed(seed)
-    check_int("batch_size", batch_size, 1)
-    if not models:
-        raise ConfigError("models is empty; pass a mapping name -> nn.Module.")
-    if len(dataset) != len(twin):
-        raise ConfigError(
-            f"dataset has {len(dataset)} samples but twin has {len(twin)}; make the twin with "
-            f"dataset.with_transform_seed(s)."
-        )
+    names, seed = _check_invariance_args(models, dataset, twin, metrics, seed, batch_size)
     ratios = tuple(m for m in names if m in PAIR_SCORES)
     acc = {k: RatioAccumulator(ratios) for k in models}
     keep: dict[str, tuple[list, list]] = {k: ([], []) for k in models} if "cka" in names else {}
     devices = {k: _device(m, dataset.device) for k, m in models.items()}
     with _evaluating(list(models.values())):
         for b, idx in enumerate(_batches(len(dataset), batch_size, dataset.device)):
-            x1, y1 = dataset.render(idx)
-            x2, y2 = twin.render(idx.to(twin.device))
-            if not torch.equal(y1, y2.to(y1.device)):
-                raise ConfigError("dataset and twin disagree on labels; make the twin with "
-                                  "dataset.with_transform_seed(s).")
+            x1, x2 = _render_pair(dataset, twin, idx)
             gen = torch.Generator().manual_seed(derive_key(seed, "invariance", b))
             perm = derangement(len(idx), gen)
             for k, model in models.items():

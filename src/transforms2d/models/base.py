@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..validation import check_int
 
@@ -31,7 +32,7 @@ class T2DModel(nn.Module):
     head: nn.Linear
     min_size: int = 1  # the smallest input side the downsampling leaves at least 1 px of
 
-    def __init__(self, image_size: int = 32) -> None:
+    def __init__(self, image_size: int = DEFAULT_IMAGE_SIZE) -> None:
         super().__init__()
         self.image_size = check_int("image_size", image_size, 1)
 

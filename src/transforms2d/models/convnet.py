@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .. import DEFAULT_IMAGE_SIZE
 from .registry import register_model
 from .vgg import VGG
 
@@ -19,7 +20,7 @@ class ConvNet(VGG):
     """
 
     def __init__(self, widths: Sequence[int], num_classes: int = 10, in_chans: int = 3,
-                 image_size: int = 32) -> None:
+                 image_size: int = DEFAULT_IMAGE_SIZE) -> None:
         cfg = [item for w in widths for item in ("M", w)][1:]
         super().__init__(cfg, num_classes, in_chans, image_size, conv_bias=False)
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..validation import check_int
 from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
@@ -60,7 +61,7 @@ class DenseNet(T2DModel):
     """
 
     def __init__(self, blocks: Sequence[int], growth: int = 12, compression: float = 0.5,
-                 num_classes: int = 10, in_chans: int = 3, image_size: int = 32,
+                 num_classes: int = 10, in_chans: int = 3, image_size: int = DEFAULT_IMAGE_SIZE,
                  stem_pool: bool = False) -> None:
         super().__init__(image_size)
         check_int("in_chans", in_chans, 1)

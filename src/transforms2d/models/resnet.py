@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..validation import check_int
 from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
@@ -82,7 +83,8 @@ class ResNet(T2DModel):
 
     def __init__(self, block: type[BasicBlock] | type[Bottleneck], layers: Sequence[int],
                  widths: Sequence[int] = (64, 128, 256, 512), num_classes: int = 10,
-                 in_chans: int = 3, image_size: int = 32, stem_pool: bool = False) -> None:
+                 in_chans: int = 3, image_size: int = DEFAULT_IMAGE_SIZE,
+                 stem_pool: bool = False) -> None:
         super().__init__(image_size)
         check_int("in_chans", in_chans, 1)
         self.conv1, self.bn1 = _conv_bn(in_chans, widths[0], 3)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..validation import check_int
 from .base import T2DModel, global_pool, init_cnn_
 from .registry import register_model
@@ -26,7 +27,7 @@ class VGG(T2DModel):
     """
 
     def __init__(self, cfg: Sequence[int | str], num_classes: int = 10, in_chans: int = 3,
-                 image_size: int = 32, conv_bias: bool = True) -> None:
+                 image_size: int = DEFAULT_IMAGE_SIZE, conv_bias: bool = True) -> None:
         super().__init__(image_size)
         cin, layers = check_int("in_chans", in_chans, 1), []
         for v in cfg:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..validation import check_int
 from .base import T2DModel
@@ -64,7 +65,7 @@ class ViT(T2DModel):
 
     def __init__(self, patch_size: int = 4, embed_dim: int = 384, depth: int = 7,
                  num_heads: int = 8, mlp_dim: int = 1536, num_classes: int = 10,
-                 in_chans: int = 3, image_size: int = 32) -> None:
+                 in_chans: int = 3, image_size: int = DEFAULT_IMAGE_SIZE) -> None:
         super().__init__(image_size)
         for name, v in [("patch_size", patch_size), ("embed_dim", embed_dim), ("depth", depth),
                         ("num_heads", num_heads), ("mlp_dim", mlp_dim), ("in_chans", in_chans)]:

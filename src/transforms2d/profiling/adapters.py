@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..models import create_model
 from ..train import load_checkpoint
@@ -82,7 +83,8 @@ def _from_module(module: nn.Module, kind: str, name: str) -> LoadedModel:
     if hasattr(module, "model_name") and hasattr(module, "num_classes"):
         arch, kwargs, k = module.model_name, dict(getattr(module, "model_kwargs", {})), \
             module.num_classes
-        return LoadedModel(module, name, kind, getattr(module, "image_size", 32), HALF, HALF,
+        size = getattr(module, "image_size", DEFAULT_IMAGE_SIZE)
+        return LoadedModel(module, name, kind, size, HALF, HALF,
                            reference=lambda: create_model(arch, num_classes=k, **kwargs),
                            reference_note=f"create_model('{arch}'), the architecture's own "
                                           f"initialisation",

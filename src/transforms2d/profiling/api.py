@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .. import DEFAULT_IMAGE_SIZE
 from ..errors import ConfigError
 from ..metrics.measure import _check_metrics
 from ..transforms import get_transform, transform_names
@@ -130,6 +131,106 @@ def _entries(models: list[LoadedModel], size_of: Callable[[LoadedModel], int], l
     return out, shared
 
 
+@dataclass(frozen=True)
+class _Arguments:
+    """The checked arguments of :func:`profile` that are not about the models.
+
+    Attributes:
+        transforms: registry names; domains: ``(name, argument)`` pairs; metrics: names;
+        levels: the strength sweep (empty: none); device: where the work runs; the rest as
+        given to :func:`profile`.
+    """
+
+    transforms: list[str]
+    domains: list
+    metrics: tuple[str, ...]
+    levels: tuple[float, ...]
+    pairs: int
+    layer: str | None
+    layers: str | int | None
+    seed: int
+    batch_size: int
+    resamples: int
+    device: torch.device
+
+    @classmethod
+    def check(cls, transforms, domains, metrics, levels, pairs, layer, layers, seed,
+              batch_size, resamples, device) -> _Arguments:
+        names = _transforms(transforms)
+        doms = parse_domains(domains)
+        mets = _check_metrics(comma_items(metrics))
+        check_int("pairs", pairs, 2)
+        check_int("batch_size", batch_size, 2)
+        check_int("resamples", resamples, 1)
+        dev = check_device("device", device)
+        lv = check_levels(levels) if levels else ()
+        return cls(names, doms, mets, lv, pairs, layer, layers, seed, batch_size, resamples,
+                   dev)
+
+    def settings(self) -> dict[str, Any]:
+        """:attr:`ProfileResult.settings`."""
+        return dict(transforms=self.transforms,
+                    domains=[domain_label(d, a) for d, a in self.domains], pairs=self.pairs,
+                    levels=list(self.levels), metrics=list(self.metrics), layer=self.layer,
+                    layers=self.layers, seed=self.seed, batch_size=self.batch_size,
+                    resamples=self.resamples, device=str(self.device),
+                    interval="95% percentile bootstrap over pairs "
+                             f"({self.resamples} resamples)")
+
+
+def _input_sizes(loaded: list[LoadedModel], mean, std,
+                 image_size: int | None) -> dict[int, int]:
+    """Set each model's ``mean`` / ``std`` where given (checked: 3 values, std > 0); returns
+    ``{id(model): input side}`` (``image_size``, else the model's, else the default)."""
+    for m in loaded:
+        if mean is not None:
+            m.mean = tuple(float(v) for v in mean)
+        if std is not None:
+            m.std = tuple(float(v) for v in std)
+        if len(m.mean) != 3 or len(m.std) != 3 or min(m.std) <= 0:
+            raise ConfigError(f"mean and std need 3 values each, std > 0; got {m.mean} and "
+                              f"{m.std} for '{m.name}'.")
+    return {id(m): check_int("image_size", image_size or m.input_size or DEFAULT_IMAGE_SIZE, 8)
+            for m in loaded}
+
+
+def _check_before_work(args: _Arguments, entries: list) -> None:
+    """Fail before any work: too little memory for the pairs, or a domain that cannot render
+    (a bad folder)."""
+    check_memory([e[:3] for e in entries], args.pairs, args.metrics)
+    for name, arg in args.domains:
+        build_pair(name, arg, [args.transforms[0]], args.pairs, args.seed, 8, args.device)
+
+
+def _measure(args: _Arguments, entries: list, progress: Callable[[str, int], None] | None,
+             timings: dict[str, float]) -> list[dict]:
+    """The rows of every (domain, transform, level) task for every entry, one pass over the
+    tasks per input size; adds the stage timings to ``timings``."""
+    tasks = [Task(d, a, t, L, o) for d, a in args.domains
+             for t, L, o in sweep_tasks(args.transforms, args.levels)]
+    by_size: dict[int, list] = {}
+    for e in entries:
+        by_size.setdefault(e[3], []).append(e[:3])
+    if progress:
+        progress("profile", len(tasks) * len(by_size))
+    rows: list[dict] = []
+    for size, group in by_size.items():
+        rows += run_tasks(tasks, group, size, args.pairs, args.metrics, args.seed,
+                          args.batch_size, args.resamples, args.device,
+                          advance=(lambda t: progress(t.label, -1)) if progress else
+                          (lambda t: None), timings=timings)
+    return rows
+
+
+def _model_info(loaded: list[LoadedModel], entries: list, sizes: dict[int, int],
+                reference: bool) -> list[dict]:
+    """:attr:`ProfileResult.models`: one dict per model."""
+    return [dict(name=m.name, kind=m.kind, input_size=sizes[id(m)], mean=list(m.mean),
+                 std=list(m.std), representation=e[2].note, reference=m.reference_note
+                 if reference else "not requested", note=m.note)
+            for m in loaded for e in entries if e[0] == m.name and not e[1]]
+
+
 def profile(models, transforms: str | Sequence[str] | None = None,
             domains: str | Sequence[str] = "objects,random", pairs: int = 1000,
             levels: int | Sequence[float] | None = None,
@@ -176,54 +277,17 @@ def profile(models, transforms: str | Sequence[str] | None = None,
         a :class:`ProfileResult`.
     """
     t_start = time.perf_counter()
-    names = _transforms(transforms)
-    doms = parse_domains(domains)
-    mets = _check_metrics(comma_items(metrics))
-    check_int("pairs", pairs, 2)
-    check_int("batch_size", batch_size, 2)
-    check_int("resamples", resamples, 1)
-    dev = check_device("device", device)
-    lv = check_levels(levels) if levels else ()
+    args = _Arguments.check(transforms, domains, metrics, levels, pairs, layer, layers, seed,
+                            batch_size, resamples, device)
     loaded = _as_models(models, weights, pretrained, image_size)
-    for m in loaded:
-        if mean is not None:
-            m.mean = tuple(float(v) for v in mean)
-        if std is not None:
-            m.std = tuple(float(v) for v in std)
-        if len(m.mean) != 3 or len(m.std) != 3 or min(m.std) <= 0:
-            raise ConfigError(f"mean and std need 3 values each, std > 0; got {m.mean} and "
-                              f"{m.std} for '{m.name}'.")
-    sizes = {}
-    for m in loaded:
-        sizes[id(m)] = check_int("image_size", image_size or m.input_size or 32, 8)
+    sizes = _input_sizes(loaded, mean, std, image_size)
     entries, shared = _entries(loaded, lambda m: sizes[id(m)], layer, layers, reference, seed,
-                               dev)
-    check_memory([e[:3] for e in entries], pairs, mets)
-    for name, arg in doms:  # a bad folder fails here, before any work
-        build_pair(name, arg, [names[0]], pairs, seed, 8, dev)
-    tasks = [Task(d, a, t, L, o) for d, a in doms for t, L, o in sweep_tasks(names, lv)]
-    by_size: dict[int, list] = {}
-    for e in entries:
-        by_size.setdefault(e[3], []).append(e[:3])
-    total = len(tasks) * len(by_size)
-    if progress:
-        progress("profile", total)
-    rows: list[dict] = []
+                               args.device)
+    _check_before_work(args, entries)
     timings: dict[str, float] = {}
-    for size, group in by_size.items():
-        rows += run_tasks(tasks, group, size, pairs, mets, seed, batch_size, resamples, dev,
-                          advance=(lambda t: progress(t.label, -1)) if progress else
-                          (lambda t: None), timings=timings)
-    info = [dict(name=m.name, kind=m.kind, input_size=sizes[id(m)], mean=list(m.mean),
-                 std=list(m.std), representation=e[2].note, reference=m.reference_note
-                 if reference else "not requested", note=m.note)
-            for m in loaded for e in entries if e[0] == m.name and not e[1]]
-    settings = dict(transforms=names, domains=[domain_label(d, a) for d, a in doms],
-                    pairs=pairs, levels=list(lv), metrics=list(mets), layer=layer,
-                    layers=layers, seed=seed, batch_size=batch_size, resamples=resamples,
-                    device=str(dev), interval="95% percentile bootstrap over pairs "
-                                              f"({resamples} resamples)")
+    rows = _measure(args, entries, progress, timings)
+    info = _model_info(loaded, entries, sizes, reference)
     rows += [{**r, "model": name} for name, src in shared.items() for r in list(rows)
              if r["model"] == src and r["untrained"]]
     timings["total"] = time.perf_counter() - t_start
-    return ProfileResult(rows, info, settings, timings)
+    return ProfileResult(rows, info, args.settings(), timings)

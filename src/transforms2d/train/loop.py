@@ -146,12 +146,7 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     result, best, kept = TrainResult(), -1.0, None
     timer = StageTimer(device)
     stepper = compiled(model) if cfg.compile else model  # shares the weights of ``model``
-    size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
-    if model_kwargs is None:
-        model_kwargs = getattr(model, "model_kwargs", None)
-    ckpt = (lambda name, **m: save_checkpoint(Path(out_dir) / name, model, model_name,
-                                              model_kwargs, image_size=size, **m)) \
-        if out_dir else None
+    ckpt = _checkpointer(model, train_ds, out_dir, model_name, model_kwargs)
     with progress_bar(cfg.progress, desc, cfg.epochs * steps) as bar:
         for epoch in range(cfg.epochs):
             with timer.section("train"):
@@ -169,20 +164,50 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
                 ckpt("last.pt", epoch=epoch, metrics=row)
             if val is not None and row["val_acc"] > best:
                 best, result.best_epoch = row["val_acc"], epoch
-                if ckpt:
-                    ckpt("best.pt", epoch=epoch, metrics=row)
-                if cfg.keep == "best_val":
-                    kept = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                kept = _at_best(model, cfg, ckpt, epoch, row)
             if at_ceiling(result.history, cfg) and epoch + 1 < cfg.epochs:
                 result.stopped_early = True
                 break
+    _finish(result, model, cfg, kept)
+    result.timing, result.samples = timer.totals(), len(result.history) * len(data)
+    return result
+
+
+def _checkpointer(model: nn.Module, train_ds: BatchedDataset,
+                  out_dir: str | os.PathLike | None, model_name: str,
+                  model_kwargs: dict | None) -> Callable[..., None] | None:
+    """``ckpt(file_name, epoch=, metrics=)`` writing ``model`` under ``out_dir`` (None without
+    one), with the image size it is trained at and ``model_kwargs`` (default: those
+    :func:`~transforms2d.models.create_model` recorded on the model)."""
+    size = getattr(train_ds.spec, "image_size", None)  # what the model was trained at
+    if not out_dir:
+        return None
+    if model_kwargs is None:
+        model_kwargs = getattr(model, "model_kwargs", None)
+    return lambda name, **m: save_checkpoint(Path(out_dir) / name, model, model_name,
+                                             model_kwargs, image_size=size, **m)
+
+
+def _at_best(model: nn.Module, cfg: TrainConfig, ckpt: Callable[..., None] | None, epoch: int,
+             row: dict) -> dict[str, torch.Tensor] | None:
+    """At a new best validation accuracy: write ``best.pt``; returns a copy of the weights to
+    keep with ``cfg.keep == "best_val"``, else None."""
+    if ckpt:
+        ckpt("best.pt", epoch=epoch, metrics=row)
+    if cfg.keep == "best_val":
+        return {k: v.detach().clone() for k, v in model.state_dict().items()}
+    return None
+
+
+def _finish(result: TrainResult, model: nn.Module, cfg: TrainConfig,
+            kept: dict[str, torch.Tensor] | None) -> None:
+    """Set ``result.final``: the last epoch's row, or with ``cfg.keep == "best_val"`` the best
+    epoch's, whose weights ``kept`` go back into ``model``."""
     result.final = dict(result.history[-1]) if result.history else {}
     if cfg.keep == "best_val" and result.best_epoch is not None:
         model.load_state_dict(kept)  # the transferred weights; `final` describes them
         result.final = {**result.history[result.best_epoch], "kept_epoch":
                         result.best_epoch + 1}
-    result.timing, result.samples = timer.totals(), len(result.history) * len(data)
-    return result
 
 
 def at_ceiling(history: list[dict], cfg: TrainConfig) -> bool:
