@@ -14,21 +14,10 @@ from rich.table import Table
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_list
 from . import grids
+from . import options as opt
 from .app import RESOURCE_ERRNOS, app, console, err, fail, int_option, resource_error
 
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
-REHEARSE_HELP = ("Rehearse: every distinct kind of run of the grid (each model, each kind of "
-                 "stage) for 2 optimiser steps at its real sizes, reports included, into a "
-                 "folder marked as a rehearsal (never results).")
-REHEARSE_BATCH_HELP = ("With --rehearse: cap every batch at N samples (models and images keep "
-                       "their real size; for a CPU that cannot afford a paper batch).")
-
-
-COMPILE_HELP = ("torch.compile each run's pretraining (compiled graphs cached in "
-                "$T2D_CACHE/inductor and reused by runs of the same shape); pays off on GPUs.")
-GPUS_PER_RUN_HELP = ("With --executor ray and a CUDA device: the GPU share of one run, e.g. "
-                     "0.25 runs four small runs on each GPU (default 1).")
-
 
 def make_runner(executor: str, device: str, workers: int | None, ray_address: str | None,
                 gpus_per_run: float | None, compile_: bool):
@@ -132,39 +121,13 @@ def _experiment(name, config, profile, seeds, sets):
 
 @app.command("run")
 def run_cmd(
-    experiment: Annotated[str | None, typer.Argument(
-        help="Experiment name (see `t2d experiments`); none with --config.")] = None,
-    profile: Annotated[str, typer.Option(help="Size profile, e.g. smoke, quick or paper "
-                                         "(`t2d experiments` lists each one's).")] = "quick",
-    seeds: Annotated[int, int_option(help="Seeds per configuration.")] = 1,
-    seed_offset: Annotated[int, int_option(help="First seed (--seeds 5 --seed-offset 5: seeds "
-                                             "5-9, e.g. fresh seeds nobody has seen).")] = 0,
-    out: Annotated[Path | None, typer.Option(help="Experiment folder (default: "
-                                             "results/EXPERIMENT).")] = None,
-    executor: Annotated[str, typer.Option(help="local (in-process, one run at a time), pool "
-                                          "(--workers local processes) or ray (one Ray task "
-                                          "per run).")] = "local",
-    workers: Annotated[int | None, int_option(help="Worker processes of --executor pool "
-                                                "(default: one per CPU, one torch thread "
-                                                "each).")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
-    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (HEAD:6379 or "
-                                                    "auto); default: start a local one. Needs "
-                                                    "--executor ray.")] = None,
-    config: Annotated[Path | None, typer.Option(
-        help="Your own grid from a YAML/TOML/JSON file (models, source, probes, invariance, "
-             "seeds); see examples/.")] = None,
-    log: Annotated[str, typer.Option(
-        help="Experiment trackers, comma list: csv (OUT/logs/metrics.csv), tensorboard, mlflow, "
-             "wandb (offline); each run is logged when it finishes.")] = "",
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a size of the profile: key=value (repeatable; an unknown key "
-                      "lists the valid ones), e.g. --set model=convnet_s --set epochs=20.")]
-    = None,
-    rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
-    rehearse_batch: Annotated[int | None, int_option(help=REHEARSE_BATCH_HELP)] = None,
-    compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
-    gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
+    experiment: opt.Experiment = None, profile: opt.RunProfile = "quick",
+    seeds: opt.RunSeeds = 1, seed_offset: opt.SeedOffset = 0, out: opt.RunOut = None,
+    executor: opt.RunExecutor = "local", workers: opt.RunWorkers = None,
+    device: opt.Device = "cpu", ray_address: opt.RunRayAddress = None,
+    config: opt.Config = None, log: opt.Log = "", set_: opt.Sets = None,
+    rehearse: opt.Rehearse = False, rehearse_batch: opt.RehearseBatch = None,
+    compile_: opt.Compile = False, gpus_per_run: opt.GpusPerRun = None,
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""

@@ -4,59 +4,26 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from ..errors import ConfigError
 from ..validation import offset_seeds, seed_record
 from . import grids
-from .app import app, console, fail, int_option
-from .experiments import (
-    COMPILE_HELP,
-    GPUS_PER_RUN_HELP,
-    REHEARSE_BATCH_HELP,
-    REHEARSE_HELP,
-    _write_report,
-    make_runner,
-    rehearsal_settings,
-)
+from . import options as opt
+from .app import app, console, fail
+from .experiments import _write_report, make_runner, rehearsal_settings
 
 
 @app.command("reproduce")
 def reproduce_cmd(
-    profile: Annotated[str, typer.Option(help="quick (~30 min on a 2-core CPU; too small for a "
-                                         "fair test), cpu (the fair test at CPU sizes: hours "
-                                         "on 2 cores, see t2d plan), smoke (seconds, for "
-                                         "tests), gpu (paper models and data, fewer "
-                                         "epochs: <= 1 h on one H100 by the plan) or paper "
-                                         "(the authors' sizes; GPUs).")] =
-    "quick",
-    out: Annotated[Path | None, typer.Option(help="Output folder: one experiment folder per "
-                                             "experiment and REPORT.md (default: results, or "
-                                             "rehearsal with --rehearse).")] = None,
-    seeds: Annotated[int | None, int_option(help="Seeds per configuration (default: 3; 5 "
-                                              "for cpu, 10 for paper).")] = None,
-    seed_offset: Annotated[int, int_option(help="First seed (--seeds 5 --seed-offset 5: seeds "
-                                             "5-9, e.g. fresh seeds nobody has seen).")] = 0,
-    experiments: Annotated[str | None, typer.Option(help="Comma-separated experiments to run "
-                                                    "(default: every registered paper "
-                                                    "experiment, e1,e2,e3,e4).")] = None,
-    executor: Annotated[str | None, typer.Option(help="local, pool or ray (default: pool on a "
-                                                 "CPU with several cores, else local).")]
-    = None,
-    workers: Annotated[int | None, int_option(help="Worker processes of the pool executor "
-                                                "(default: one per CPU).")] = None,
-    device: Annotated[str, typer.Option(help="cpu, cuda or cuda:N.")] = "cpu",
-    ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (with "
-                                                    "--executor ray).")] = None,
-    show_plan: Annotated[bool, typer.Option("--plan/--no-plan", help="Print the cost plan of "
-                                            "the runs not done yet first (t2d plan; not with "
-                                            "--executor ray or --rehearse).")] = True,
-    rehearse: Annotated[bool, typer.Option(help=REHEARSE_HELP)] = False,
-    rehearse_batch: Annotated[int | None, int_option(help=REHEARSE_BATCH_HELP)] = None,
-    compile_: Annotated[bool, typer.Option("--compile", help=COMPILE_HELP)] = False,
-    gpus_per_run: Annotated[float | None, typer.Option(help=GPUS_PER_RUN_HELP)] = None,
+    profile: opt.ReproduceProfile = "quick", out: opt.ReproduceOut = None,
+    seeds: opt.ReproduceSeeds = None, seed_offset: opt.SeedOffset = 0,
+    experiments: opt.Experiments = None, executor: opt.ReproduceExecutor = None,
+    workers: opt.ReproduceWorkers = None, device: opt.Device = "cpu",
+    ray_address: opt.ReproduceRayAddress = None, show_plan: opt.ShowPlan = True,
+    rehearse: opt.Rehearse = False, rehearse_batch: opt.RehearseBatch = None,
+    compile_: opt.Compile = False, gpus_per_run: opt.GpusPerRun = None,
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
