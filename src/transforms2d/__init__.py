@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 DEFAULT_IMAGE_SIZE = 32
 # name -> module that defines it
 _LAZY = {"Transforms2D": ".data", "TRANSFORMS": ".transforms", "profile": ".profiling",
-         "load_results": ".engine.results"}
+         "load_results": ".reporting.results"}
 __all__ = ["DEFAULT_IMAGE_SIZE", "TRANSFORMS", "ConfigError", "Transforms2D", "__version__",
            "load_results", "profile"]
 

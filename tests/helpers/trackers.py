@@ -1,5 +1,5 @@
 """Read back what ``--log mlflow,wandb`` wrote, with each library's own reader, and what it
-should hold: every point of :func:`~transforms2d.engine.trackers.points` of every stored run."""
+should hold: every point of :func:`~transforms2d.reporting.trackers.points` of every stored run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from transforms2d.engine.trackers import points
+from transforms2d.reporting.trackers import points
 
 # A grid small enough for a test whose runs have several epochs, an Adam probe (a loss curve)
 # and an L-BFGS probe (its solver's end), and an invariance target: 2 seeds = 2 runs.

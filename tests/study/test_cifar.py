@@ -22,13 +22,13 @@ from tests.helpers.study import FAIR_SEEDS
 from transforms2d.assets import cifar
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, spec_hash
-from transforms2d.engine.report import check_outputs
 from transforms2d.engine.spec import (
     InvarianceTarget,
     ProbeTarget,
     RunSpec,
     canonical_json,
 )
+from transforms2d.reporting.report import check_outputs
 from transforms2d.study import e1 as e1_mod
 from transforms2d.study import e2 as e2_mod
 from transforms2d.study import e3 as e3_mod

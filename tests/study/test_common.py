@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 
 from tests.helpers import study as fake
 from transforms2d.engine import EXPERIMENTS, spec_hash
-from transforms2d.engine.report import check_outputs
+from transforms2d.reporting.report import check_outputs
 from transforms2d.study import e1 as e1_mod
 from transforms2d.study.common import budget_figure
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from matplotlib.figure import Figure
 
-from transforms2d.engine import EXPERIMENTS, mean_ci, spec_hash
+from transforms2d.engine import EXPERIMENTS, spec_hash
+from transforms2d.reporting.stats import mean_ci
 from transforms2d.study import demo as demo_mod
 
 

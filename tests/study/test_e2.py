@@ -15,9 +15,9 @@ from tests.helpers.study import FAIR_SEEDS
 from transforms2d.assets import load_builtin
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.engine.report import VERDICTS, check_outputs
 from transforms2d.engine.run import build_dataset
 from transforms2d.models import list_models
+from transforms2d.reporting.report import VERDICTS, check_outputs
 from transforms2d.study import e2 as e2_mod
 from transforms2d.study.e2 import grid as e2_grid
 

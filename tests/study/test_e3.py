@@ -15,9 +15,9 @@ from tests.helpers import study as fake
 from tests.helpers.study import FAIR_SEEDS
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.engine.report import VERDICTS, check_outputs
-from transforms2d.engine.stats import mean_ci
 from transforms2d.models import list_models
+from transforms2d.reporting.report import VERDICTS, check_outputs
+from transforms2d.reporting.stats import mean_ci
 from transforms2d.study import e3 as e3_mod
 from transforms2d.study.e3 import grid as e3_grid
 from transforms2d.study.e3 import report as e3_report

@@ -14,8 +14,8 @@ from tests.helpers import study as fake
 from tests.helpers.study import FAIR_SEEDS
 from transforms2d.cli import app
 from transforms2d.engine import EXPERIMENTS, get_experiment, spec_hash
-from transforms2d.engine.report import VERDICTS, check_outputs
 from transforms2d.models import list_models
+from transforms2d.reporting.report import VERDICTS, check_outputs
 from transforms2d.study import e4 as e4_mod
 from transforms2d.transforms import TRANSFORMS
 

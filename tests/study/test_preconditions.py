@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from transforms2d.engine.report import PRECONDITION_KEYS, check_outputs
+from transforms2d.reporting.report import PRECONDITION_KEYS, check_outputs
 from transforms2d.study import preconditions as pre
 from transforms2d.study.common import Collected, claim
 

@@ -55,9 +55,9 @@ def rehearsal_settings(rehearse: bool, batch_cap: int | None) -> dict | None:
 
 def _write_report(store, html: bool = False):
     """Tables, figures, claims.json and report.md from the stored runs (computes nothing)."""
-    from ..engine.config_grid import PREFIX, load_saved
-    from ..engine.report import write_report
+    from ..reporting.report import write_report
     from ..study import get_experiment
+    from ..study.config import PREFIX, load_saved
 
     store.hashes()  # first: a folder without experiment.json is the error to report
     name = str(store.experiment().get("experiment"))
@@ -105,8 +105,8 @@ def list_experiments() -> None:
 def _experiment(name, config, profile, seeds, sets):
     """``(experiment, profile, seeds, config)`` of ``t2d run``: a registered experiment, or a
     config file's (then ``config`` is the resolved config)."""
-    from ..engine.config_grid import experiment, load_config
     from ..study import get_experiment
+    from ..study.config import experiment, load_config
 
     if config is None:
         if name is None:
@@ -132,10 +132,10 @@ def run_cmd(
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
     from ..engine import RunStore
-    from ..engine.config_grid import save_config
     from ..engine.grids import claim_grid
     from ..engine.overrides import parse_sets
-    from ..engine.trackers import Trackers, parse_trackers
+    from ..reporting.trackers import Trackers, parse_trackers
+    from ..study.config import save_config
 
     try:
         exp, profile, seeds, cfg = _experiment(experiment, config, profile, seeds, set_)
@@ -268,7 +268,7 @@ def results_cmd(
     """Every run of FOLDER (an experiment folder, or a reproduce folder of several) as one
     table: spec fields (config/...) and metrics (pretrain/..., probe/..., invariance/...);
     transforms2d.load_results(FOLDER) returns it as a pandas DataFrame."""
-    from ..engine.results import load_results
+    from ..reporting.results import load_results
 
     try:
         if out is not None and out.suffix not in (".csv", ".parquet"):

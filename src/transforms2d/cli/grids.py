@@ -13,7 +13,7 @@ def run_grid(runner, specs, store, display, trackers=None):
     """Run ``specs`` into ``store`` under ``display`` (a ``GridProgress``: the current run's
     stage where the executor reports it); ``trackers`` log every run that finishes and are
     closed after. Returns the executor's ``Summary``."""
-    from ..engine.trackers import chain
+    from ..reporting.trackers import chain
 
     hook = display.on_event if trackers is None else chain(display.on_event, trackers.on_event)
     try:
@@ -27,7 +27,7 @@ def run_grid(runner, specs, store, display, trackers=None):
 def progress(runner, total: int, title: str) -> Iterator[Callable]:
     """``run(specs, store, trackers=None) -> Summary`` for every grid of one command, all
     under one progress display of ``total`` runs."""
-    from ..engine.display import GridProgress
+    from ..reporting.display import GridProgress
 
     with GridProgress(total, title, console=console) as display:
         yield lambda specs, store, trackers=None: run_grid(runner, specs, store, display,

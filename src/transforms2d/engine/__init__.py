@@ -1,7 +1,8 @@
-"""The experiment engine: content-addressed run specs, the run store, run execution, executors
-(local, pool, Ray), the experiment registry, provenance, progress display, reports and
-statistics. It knows nothing about the paper: the experiments live in
-:mod:`transforms2d.study` and register themselves here.
+"""The experiment engine's core: content-addressed run specs, the run store and its leases, run
+execution, executors (local, pool, Ray), the experiment registry and size overrides, claiming
+a grid, provenance, verify, plan and rehearse. Reports, the progress display, trackers and
+statistics are :mod:`transforms2d.reporting`, above it. It knows nothing about the paper: the
+experiments live in :mod:`transforms2d.study` and register themselves here.
 
 ``t2d run EXPERIMENT`` builds an experiment's run specs for a profile, computes the runs not yet
 done into ``DIR/runs/<hash>/`` (resuming killed ones) and ``t2d report`` aggregates them.
@@ -27,13 +28,12 @@ from .registry import (
 )
 from .run import execute
 from .spec import InvarianceTarget, ProbeTarget, RunSpec, canonical_json, spec_hash
-from .stats import MeanCI, mean_ci
 from .store import DONE, FAILED, PENDING, RUNNING, STATUSES, RunStore
 
 __all__ = [
     "DONE", "EXECUTORS", "EXPERIMENTS", "FAILED", "PENDING", "RUNNING", "STATUSES", "Executor",
-    "Experiment", "InvarianceTarget", "LocalExecutor", "MeanCI", "ProbeTarget", "RunSpec",
+    "Experiment", "InvarianceTarget", "LocalExecutor", "ProbeTarget", "RunSpec",
     "RunStore", "Summary", "canonical_json", "execute", "get_executor", "get_experiment",
-    "mean_ci", "paper_experiments", "register_executor", "register_experiment", "spec_hash",
+    "paper_experiments", "register_executor", "register_experiment", "spec_hash",
     "unique", "unregister_experiment",
 ]

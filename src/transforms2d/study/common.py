@@ -3,7 +3,7 @@ and the runs behind them, mean/CI table rows, paired differences, claim rows wit
 preconditions, figure boilerplate and size descriptions.
 
 Convention: ``values`` maps a key (a tuple naming a cell and a measure) to ``{seed: value}``;
-every statistic is computed over seeds (percentile bootstrap, :mod:`transforms2d.engine.stats`),
+every statistic is computed over seeds (percentile bootstrap, :mod:`transforms2d.reporting.stats`),
 and comparisons of two models on the same data are paired by seed.
 """
 
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ..engine import RunSpec, spec_hash
 from ..engine.rehearse import as_run
-from ..engine.stats import METHOD, mean_ci
+from ..reporting.stats import METHOD, mean_ci
 from . import preconditions as pre
 
 C = TypeVar("C")
@@ -107,7 +107,7 @@ def paired(values: Values, a: tuple, b: tuple) -> list[float]:
 
 def claim(cid: str, text: str, criterion: str, verdict: str, ours: str, authors: str,
           note: str | None = None, checks: list[pre.Check] | None = None) -> dict:
-    """One row of a claims table (see :mod:`transforms2d.engine.report`). With ``checks`` (its
+    """One row of a claims table (see :mod:`transforms2d.reporting.report`). With ``checks`` (its
     preconditions) the verdict becomes *not a fair test* unless all are met
     (:func:`~transforms2d.study.preconditions.judge`); intervals are named in the criterion."""
     checks = checks or []

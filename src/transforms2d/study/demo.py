@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..engine import InvarianceTarget, ProbeTarget, RunSpec, register_experiment
-from ..engine.stats import positive_effect
+from ..reporting.stats import positive_effect
 from ..validation import seed_list
 from .common import (
     CI_COLUMNS,

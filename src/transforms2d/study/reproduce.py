@@ -21,15 +21,15 @@ from ..engine import get_experiment, spec_hash
 from ..engine.grids import claim_grid
 from ..engine.pool_executor import available_cpus
 from ..engine.rehearse import BANNER, MARKER
-from ..engine.report import (
+from ..engine.store import DONE, read_json
+from ..io import write_json
+from ..reporting.report import (
     claims_markdown,
     markdown_table,
     preconditions_markdown,
     verdicts_markdown,
     write_if_changed,
 )
-from ..engine.store import DONE, read_json
-from ..io import write_json
 
 # a fair test needs >= 5 seeds (transforms2d.study.preconditions): quick and smoke have fewer
 DEFAULT_SEEDS = {"smoke": 3, "quick": 3, "cpu": 5, "gpu": 5, "paper": 10}

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ...assets.cifar import FORMATS
-from ...engine.stats import bootstrap_statistic, combine, mean_ci, positive_effect, side
+from ...reporting.stats import bootstrap_statistic, combine, mean_ci, positive_effect, side
 from .. import preconditions as pre
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, paired, seeds_in
 from .grid import (

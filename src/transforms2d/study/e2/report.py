@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...assets.cifar import cifar_available
-from ...engine.stats import combine, mean_ci, positive_effect
+from ...reporting.stats import combine, mean_ci, positive_effect
 from ..common import (
     CI_COLUMNS,
     Collected,

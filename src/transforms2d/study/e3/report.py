@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from ...engine.stats import combine, mean_ci, positive_effect, side
+from ...reporting.stats import combine, mean_ci, positive_effect, side
 from .. import preconditions as pre
 from ..common import claim, match, seeds_in
 from .grid import (

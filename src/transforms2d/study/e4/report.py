@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...engine.stats import bootstrap_statistic, combine, positive_effect, side
+from ...reporting.stats import bootstrap_statistic, combine, positive_effect, side
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, seeds_in
 from .grid import N_TRANSFORMS, SIZES, cells, probe_name
 

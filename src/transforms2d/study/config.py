@@ -33,11 +33,11 @@ from typing import Any
 
 import yaml
 
+from ..engine.registry import Experiment
+from ..engine.spec import InvarianceTarget, ProbeTarget, RunSpec
 from ..errors import ConfigError
 from ..io import write_json
-from .registry import Experiment
-from .spec import InvarianceTarget, ProbeTarget, RunSpec
-from .stats import mean_ci
+from ..reporting.stats import mean_ci
 
 FIELDS = ("name", "seeds", "models", "source", "source_val", "train", "probes", "invariance")
 PREFIX = "config:"

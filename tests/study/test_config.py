@@ -13,8 +13,8 @@ import yaml
 
 import transforms2d as t2d
 from transforms2d.cli import app
-from transforms2d.engine.config_grid import check_config, load_config
 from transforms2d.errors import ConfigError
+from transforms2d.study.config import check_config, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.usefixtures("one_thread")

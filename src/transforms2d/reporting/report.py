@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.rehearse import BANNER, rehearsal_line, rehearsing
 from ..io import atomic_write
 from .html import render_html
-from .rehearse import BANNER, rehearsal_line, rehearsing
 
 KEYS = ("markdown", "tables", "figures", "claims")
 VERDICTS = ("pass", "fail", "inconclusive", "not a fair test", "not run")

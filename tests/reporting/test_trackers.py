@@ -13,8 +13,8 @@ import pytest
 from tests.helpers.engine import SMOKE, t2d
 from tests.helpers.trackers import TRACKED_CONFIG, check_logged, wandb_env
 from transforms2d.cli import app
-from transforms2d.engine.trackers import parse_trackers, points
 from transforms2d.errors import ConfigError
+from transforms2d.reporting.trackers import parse_trackers, points
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from transforms2d.cli import app
-from transforms2d.engine.html import inline_markdown, markdown_blocks, table_html
+from transforms2d.reporting.html import inline_markdown, markdown_blocks, table_html
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 

@@ -24,15 +24,14 @@ from transforms2d.engine import (
     RunSpec,
     RunStore,
     execute,
-    mean_ci,
     spec_hash,
 )
-from transforms2d.engine.display import GridProgress, fmt_seconds
 from transforms2d.engine.executors import compute
 from transforms2d.engine.lease import LEASE
-from transforms2d.engine.report import check_outputs, preconditions_markdown, write_report
-from transforms2d.engine.stats import RESAMPLES, positive_effect
 from transforms2d.engine.store import RESULT_FORMAT, sweep_tmp
+from transforms2d.reporting.display import GridProgress, fmt_seconds
+from transforms2d.reporting.report import check_outputs, preconditions_markdown, write_report
+from transforms2d.reporting.stats import RESAMPLES, mean_ci, positive_effect
 
 
 def tiny(seed: int = 0) -> RunSpec:

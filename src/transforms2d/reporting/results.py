@@ -18,8 +18,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..engine.store import DONE, RunStore, read_json
 from ..errors import ConfigError
-from .store import DONE, RunStore, read_json
 
 
 def _flat(prefix: str, value: Any, out: dict) -> None:
