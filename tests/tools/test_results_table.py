@@ -13,7 +13,8 @@ spec.loader.exec_module(results_table)
 
 
 def claim(cid: str, verdict: str, ours: str, unmet: tuple[str, ...] = ()) -> dict:
-    pre = [{"name": n, "met": False} for n in unmet] + [{"name": "seeds", "met": True}]
+    pre = [{"name": n, "met": False, "observed": "low"} for n in unmet]
+    pre += [{"name": "seeds", "met": True}]
     return {"id": cid, "claim": f"claim {cid}", "verdict": verdict, "ours": ours,
             "authors": "a | b", "preconditions": pre}
 
@@ -48,3 +49,22 @@ def test_a_folder_without_reproduce_json_reads_every_experiment(tmp_path):
         (root / name / "claims.json").write_text(
             json.dumps({"claims": [claim(cid, "pass", "x")]}))
     assert sorted(results_table.claims(root)) == ["C1", "C6"]
+
+
+def test_the_readme_table_is_the_one_the_committed_reproduction_gives():
+    """The README's results table is generated: edit the folder or the registry, then run
+    ``python tools/results_table.py --readme docs/results-cpu-v2``."""
+    readme = (ROOT / "README.md").read_text()
+    table = results_table.readme_table(ROOT / "docs/results-cpu-v2")
+    assert results_table.with_readme_table(readme, table) == readme
+    assert table.count("\n| C") == 10  # every claim of the paper, one row each
+
+
+def test_a_readme_row_names_its_claim_from_the_registry_in_the_papers_order(tmp_path):
+    root = folder(tmp_path / "cpu", {"e3": [claim("C7", "fail", "x")],
+                                     "e1": [claim("C1", "not a fair test", "y",
+                                                  ("pretraining",))]})
+    rows = results_table.readme_table(root).splitlines()[2:]
+    assert rows[0].startswith("| C1 matching invariance beats mismatching | **not a fair test** ")
+    assert rows[1].startswith("| C7 invariance transfers; others ≈ none | **fail** | fail | "
+                              "opposite |")
