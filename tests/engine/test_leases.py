@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.helpers.engine import SMOKE, results, t2d, tiny_spec
+from tests.helpers.engine import SMOKE, dead_pid, results, t2d, tiny_spec
 from transforms2d.cli import app
 from transforms2d.engine import RunStore, execute, spec_hash
 from transforms2d.engine.executors import LocalExecutor, compute
@@ -42,7 +42,6 @@ def test_a_held_lease_refuses_a_second_holder_until_released(tmp_path):
                          ids=["dead-pid-here", "old-heartbeat-elsewhere"])
 def test_a_stale_lease_is_taken_over(tmp_path, stale, monkeypatch):
     monkeypatch.setenv("T2D_LEASE_STALE_S", "60")
-    from tests.engine.test_outputs import dead_pid
 
     write_lease(tmp_path, **{k: (dead_pid() if k == "pid" else v) for k, v in stale.items()})
     with acquire(tmp_path) as lease:

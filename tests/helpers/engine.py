@@ -18,6 +18,13 @@ def results(folder: Path) -> dict[str, bytes]:
     return {p.parent.name: p.read_bytes() for p in (folder / "runs").glob("*/result.json")}
 
 
+def dead_pid() -> int:
+    """The pid of a process that has exited (for stale-lease tests)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
 def t2d(*args: str, timeout: float = 300, **kw) -> subprocess.CompletedProcess:
     """Run the real console entry point (``python -m transforms2d``) in a subprocess."""
     return subprocess.run([sys.executable, "-m", "transforms2d", *args], capture_output=True,

@@ -9,8 +9,6 @@ import json
 import math
 import os
 import socket
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -18,6 +16,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
+from tests.helpers.engine import dead_pid
 from transforms2d.engine import (
     Experiment,
     ProbeTarget,
@@ -39,12 +38,6 @@ def tiny(seed: int = 0) -> RunSpec:
     return RunSpec(model="convnet_xs", source={**data, "n": 64}, seed=seed,
                    train={"epochs": 2, "batch_size": 32},
                    probes=(ProbeTarget("a", data, data, probe={"epochs": 3, "views": 1}),))
-
-
-def dead_pid() -> int:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    proc.wait()
-    return proc.pid
 
 
 # -- lease, provenance and stages of one execution -------------------------------------------
