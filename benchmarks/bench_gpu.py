@@ -23,6 +23,7 @@ size; the test suite runs it that way):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -100,16 +101,11 @@ def training(device: str, batch: int, reps: int) -> dict[str, float]:
 
 
 def e4_run(device: str, epochs: int, small: bool) -> dict[str, float]:
-    z = SIZES["paper"]
-    saved = dict(z)
-    z.update(epochs=epochs, probe_epochs=max(1, epochs))
+    sizes = dataclasses.replace(SIZES["paper"], epochs=epochs)
     if small:
-        z.update(model="convnet_xs", n=600, n_val=100, n_probe=200, n_test=100, k=3)
-    try:
-        spec = cells("paper", 1)[-1].spec  # the largest pretraining set
-    finally:
-        z.clear()
-        z.update(saved)
+        sizes = dataclasses.replace(sizes, model="convnet_xs", n=600, n_val=100, n_probe=200,
+                                    n_test=100, k=3)
+    spec = cells(sizes, 1)[-1].spec  # the largest pretraining set
     with tempfile.TemporaryDirectory() as tmp:
         store = RunStore(tmp)
         t0 = time.perf_counter()

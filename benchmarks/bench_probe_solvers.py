@@ -41,7 +41,7 @@ def default_cell(profile: str, family: str):
     """E1's seed-0 default run of ``profile`` for ``family`` and its probe target."""
     from transforms2d.study import e1
 
-    for c in e1.cells(profile, 1):
+    for c in e1.cells(e1.SIZES[profile], 1):
         if c.axis == "classes" and c.value == "disjoint" and c.family == family:
             return c.spec, next(p for p in c.spec.probes if p.name == c.probe)
     raise SystemExit(f"no default {family} run in E1's {profile} grid")
@@ -83,8 +83,8 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     base = None
     for name, n, fields in VARIANTS:
-        fields = {"views": z["views"], **fields}
-        n = n or z["n_probe"]
+        fields = {"views": z.views, **fields}
+        n = n or z.n_probe
         r = probe_row(net, target, n, fields)
         base = base or r["total"]
         print(f"| {name.format(n=n, views=fields['views'])} | {r['features']:.1f} | "

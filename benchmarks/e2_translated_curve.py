@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--n", default="6000,12000,24000")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    cells = [c for c in e2.cells(args.profile, 1) if c.axis == "tasks"
+    cells = [c for c in e2.cells(e2.SIZES[args.profile], 1) if c.axis == "tasks"
              and c.variant == "translated" and c.value in ("C+O/C", "C+O/O")]
     with tempfile.TemporaryDirectory() as tmp:
         for n in map(int, args.n.split(",")):

@@ -24,7 +24,7 @@ def default_runs(profile: str, seeds: list[int]):
     from transforms2d.study import e1
 
     name = e1.finetune_name(e1.SIZES[profile])
-    for c in e1.cells(profile, max(seeds) + 1):
+    for c in e1.cells(e1.SIZES[profile], max(seeds) + 1):
         if c.seed in seeds and c.axis == "classes" and c.value == "disjoint":
             yield c.seed, c.family, c.spec, next(p for p in c.spec.probes if p.name == name)
 

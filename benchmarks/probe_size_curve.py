@@ -26,15 +26,16 @@ def models(profile: str) -> dict[str, tuple]:
     from transforms2d.study import e1, e2, e4
 
     out = {}
-    for c in e1.cells(profile, 1):
+    for c in e1.cells(e1.SIZES[profile], 1):
         if c.axis == "classes" and c.value == "disjoint":
             out[f"e1 default {c.family}"] = (c.spec, _probe(c.spec, c.probe))
-    for c in e2.cells(profile, 1):
+    for c in e2.cells(e2.SIZES[profile], 1):
         if c.axis == "tasks" and c.variant == "fixed" and c.value in ("C/C", "C+O/C"):
             out[f"e2 {c.value} on C+O/O"] = (c.spec, _probe(c.spec, "fixed.CO_O"))
-    k = e4.SIZES[profile]["k"]
-    for c in e4.cells(profile, 1):
-        if c.k in (1, k) and c.epochs == e4.SIZES[profile]["epochs"]:
+    sizes = e4.SIZES[profile]
+    k = sizes.k
+    for c in e4.cells(sizes, 1):
+        if c.k in (1, k) and c.epochs == sizes.epochs:
             out[f"e4 k={c.k} on t{k}"] = (c.spec, _probe(c.spec, e4.probe_name(k)))
     return out
 

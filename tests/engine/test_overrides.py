@@ -3,6 +3,7 @@ in experiment.json and honoured by ``t2d report``; bad keys and values are one-l
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -13,21 +14,37 @@ from transforms2d.engine.overrides import parse_sets, resolve
 from transforms2d.errors import ConfigError
 from transforms2d.study import get_experiment
 from transforms2d.study.demo import SIZES
+from transforms2d.study.e1 import grid as e1_grid
 
 
-def test_overrides_change_the_specs_and_restore_the_table():
+def test_overrides_build_new_sizes_and_leave_the_table_alone():
     exp = get_experiment("demo")
-    before = json.dumps(SIZES, sort_keys=True)
-    base = exp.specs("smoke", 1)
+    before = dict(SIZES)
+    smoke = SIZES["smoke"]
     changed = exp.specs("smoke", 1, {"epochs": "3", "n": "240"})
+    base = exp.specs("smoke", 1)  # built after: an override does not linger
     assert [s.train["epochs"] for s in changed] == [3] * len(base)
     assert [s.source["n"] for s in changed] == [240] * len(base)
-    assert [s.train["epochs"] for s in base] == [SIZES["smoke"]["epochs"]] * len(base)
-    assert json.dumps(SIZES, sort_keys=True) == before  # the table is restored
+    assert [s.train["epochs"] for s in base] == [smoke.epochs] * len(base)
+    assert [s.source["n"] for s in base] == [smoke.n] * len(base)
+    assert before == SIZES and SIZES["smoke"] is smoke  # the same values, unchanged
+    assert exp.sizes_for("smoke", {"epochs": "3"}) == dataclasses.replace(smoke, epochs=3)
+
+
+def test_two_grids_with_different_overrides_do_not_affect_each_other():
+    exp = get_experiment("e1")
+    few, many = (exp.sizes_for("smoke", {"epochs": str(k)}) for k in (2, 5))
+    grids = [e1_grid.cells(few, 1), e1_grid.cells(many, 1), e1_grid.cells(few, 1)]
+    epochs = [{c.spec.train["epochs"] for c in g if c.axis != "budget"} for g in grids]
+    assert epochs == [{2}, {5}, {2}]
+    assert grids[0] == grids[2] and e1_grid.SIZES["smoke"].epochs == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        few.epochs = 9  # type: ignore[misc]
 
 
 @pytest.mark.parametrize("sets, message", [
-    ({"epoch": "2"}, "Unknown size 'epoch' for demo --profile smoke; valid: batch_size, epochs"),
+    ({"epoch": "2"}, "Unknown size 'epoch' for demo --profile smoke; valid: batch_size, epochs, "
+                      "image_size, keep, model, n, n_inv, n_probe, stop_train_acc, views"),
     ({"epochs": "two"}, "epochs takes an int"),
     ({"views": "1.5"}, "views takes an int"),
 ])

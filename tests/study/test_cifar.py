@@ -94,7 +94,7 @@ def test_cifar_spec_normalises_round_trips_and_names_no_path(with_cifar):
         spec_hash(spec)
     assert str(with_cifar) not in canonical_json(spec)
     # E2's CIFAR scenes are a pack name: no root either
-    e2_spec = e2_mod.cells("smoke", 1, "cifar10")[0].spec
+    e2_spec = e2_mod.cells(e2_mod.SIZES["smoke"], 1, "cifar10")[0].spec
     assert e2_spec.source["background_pack"] == "cifar10"
     assert str(with_cifar) not in canonical_json(e2_spec)
 
@@ -108,14 +108,14 @@ def only_cifar10(tmp_path, monkeypatch, cifar_archives):
 
 
 def test_e1_grid_gains_cifar_cells_only_with_data(tmp_path, monkeypatch, cifar_archives):
-    plain = e1_mod.cells("quick", 2)
+    plain = e1_mod.cells(e1_mod.SIZES["quick"], 2)
     assert not any(":" in c.axis for c in plain)
     monkeypatch.setenv("T2D_CIFAR_ROOT", str(cifar_archives))
-    full = e1_mod.cells("quick", 2)
+    full = e1_mod.cells(e1_mod.SIZES["quick"], 2)
     assert [spec_hash(c.spec) for c in full[:len(plain)]] == [spec_hash(c.spec) for c in plain]
     extra = full[len(plain):]
     zc = e1_mod.CIFAR_SIZES["quick"]
-    per = len(zc["classes"]) + len(zc["models"]) + len(zc["pt_samples"])
+    per = len(zc.classes) + len(zc.models) + len(zc.pt_samples)
     assert len(extra) == 2 * 2 * 2 * per  # datasets x seeds x families
     assert {c.axis for c in extra} == {f"{n}:{a}" for n in ("cifar10", "cifar100")
                                        for a in e1_mod.CIFAR_AXES}
@@ -131,37 +131,37 @@ def test_e1_grid_gains_cifar_cells_only_with_data(tmp_path, monkeypatch, cifar_a
         spec, probe = cell.spec, cell.probe
         src = spec.source
         assert src["dataset"] == "cifar" and list(src["classes"]) == want
-        assert list(src["transforms"]) == d["disjoint"] and src["n_per_class"] == zc["n"] // 5
+        assert list(src["transforms"]) == d["disjoint"] and src["n_per_class"] == zc.n // 5
         (p,) = spec.probes
         assert p.name == probe and list(p.test["classes"]) == c["target_classes"]
-        assert list(p.test["transforms"]) == d["target"] and p.train["n"] == zc["n_probe"]
+        assert list(p.test["transforms"]) == d["target"] and p.train["n"] == zc.n_probe
     # shared defaults: one spec per (family, seed) for the three axes' default points
     specs = EXPERIMENTS["e1"].specs("quick", 2)
     assert len(specs) == len({spec_hash(s) for s in specs})
     only_cifar10(tmp_path, monkeypatch, cifar_archives)
-    assert {c.axis.split(":")[0] for c in e1_mod.cells("smoke", 1) if ":" in c.axis} == {
-        "cifar10"}
+    smoke = e1_mod.cells(e1_mod.SIZES["smoke"], 1)
+    assert {c.axis.split(":")[0] for c in smoke if ":" in c.axis} == {"cifar10"}
 
 
 def test_e1_cifar_sizes_fit_the_datasets():
     for profile, zc in e1_mod.CIFAR_SIZES.items():
-        assert zc["model"] in zc["models"] and zc["n"] in zc["pt_samples"]
-        assert {"disjoint", "same"} <= set(zc["classes"])
-        for v in zc["pt_samples"]:  # totals over 5 / 50 classes, exactly per class
+        assert zc.model in zc.models and zc.n in zc.pt_samples
+        assert {"disjoint", "same"} <= set(zc.classes)
+        for v in zc.pt_samples:  # totals over 5 / 50 classes, exactly per class
             assert v % 50 == 0, (profile, v)
     paper = e1_mod.CIFAR_SIZES["paper"]  # CIFAR-10: 4,500 train / 1,000 test images a class
-    assert paper["n"] // 5 <= 4500 and paper["n_probe"] <= 5 * 4500 and paper["n_test"] <= 5000
+    assert paper.n // 5 <= 4500 and paper.n_probe <= 5 * 4500 and paper.n_test <= 5000
 
 
 def test_e2_and_e3_grids_gain_cifar_only_with_data(tmp_path, monkeypatch, cifar_archives):
     n_e2 = len(EXPERIMENTS["e2"].specs("smoke", 1))
     assert e2_mod.sources() == ("objects",) and n_e2 == 12  # 7 + α 1 + β 1 + budget 3
     z = e3_mod.SIZES["smoke"]
-    assert all(len(s.invariance) == 3 * z["transforms"]
+    assert all(len(s.invariance) == 3 * z.transforms
                for s in EXPERIMENTS["e3"].specs("smoke", 1))
     only_cifar10(tmp_path, monkeypatch, cifar_archives)
     e3_specs = EXPERIMENTS["e3"].specs("smoke", 1)
-    assert all(len(s.invariance) == 4 * z["transforms"] for s in e3_specs)
+    assert all(len(s.invariance) == 4 * z.transforms for s in e3_specs)
     monkeypatch.setenv("T2D_CIFAR_ROOT", str(cifar_archives))
     specs = EXPERIMENTS["e2"].specs("smoke", 1)
     assert e2_mod.sources() == ("objects", "cifar10") and len(specs) == 2 * n_e2
@@ -172,7 +172,7 @@ def test_e2_and_e3_grids_gain_cifar_only_with_data(tmp_path, monkeypatch, cifar_
                                          for t in e3_mod.measured(z)]
         for t in cif:
             assert t.data["normalize"] == "half" and t.data["classes"] is None
-            assert t.data["n"] == z["n_inv_cifar"] and t.twin_factor == "transform"
+            assert t.data["n"] == z.n_inv_cifar and t.twin_factor == "transform"
 
 
 # --------------------------------------------------------------------------- reports
@@ -180,7 +180,7 @@ def e1_records(seeds: int = FAIR_SEEDS, names=("cifar10",)) -> list[dict]:
     """Fake done runs of the smoke grid with CIFAR: same 0.2 above disjoint everywhere, every
     precondition met."""
     out = {}
-    for c in e1_mod.cells("smoke", seeds, tuple(names)):
+    for c in e1_mod.cells(e1_mod.SIZES["smoke"], seeds, tuple(names)):
         acc = (0.9 if c.family == "same" else 0.7) + 0.01 * c.seed
         out[spec_hash(c.spec)] = {"hash": spec_hash(c.spec), "spec": c.spec, "result": {
             "pretrain": fake.pretrain(0.99),
@@ -190,7 +190,7 @@ def e1_records(seeds: int = FAIR_SEEDS, names=("cifar10",)) -> list[dict]:
 
 
 def test_e1_report_with_and_without_cifar():
-    out = e1_mod.aggregate(e1_records(), "smoke")
+    out = e1_mod.aggregate(e1_records(), e1_mod.SIZES["smoke"])
     ids = [c["id"] for c in out["claims"]]
     assert ids == ["C1", "C2", "C3", "C4", "C5", "C1-C3 CIFAR-10"]
     c = out["claims"][-1]
@@ -206,7 +206,7 @@ def test_e1_report_with_and_without_cifar():
     assert f"CIFAR-100 variant: {MISSING}" in out["markdown"]
     # the Transforms-2D part is the report it was without CIFAR runs
     t2d = [r for r in e1_records() if r["spec"].source.get("dataset") != "cifar"]
-    base = e1_mod.aggregate(t2d, "smoke")
+    base = e1_mod.aggregate(t2d, e1_mod.SIZES["smoke"])
     assert base["claims"] == out["claims"][:5]
     pd.testing.assert_frame_equal(base["tables"]["e1_transfer"],
                                   t[~t.axis.str.contains(":")].reset_index(drop=True))
@@ -216,7 +216,7 @@ def test_e1_report_with_and_without_cifar():
     weak = e1_records()
     bad = next(r for r in weak if r["spec"].source.get("dataset") == "cifar")
     bad["result"]["pretrain"] = fake.pretrain(0.5)
-    claims = e1_mod.aggregate(weak, "smoke")["claims"]
+    claims = e1_mod.aggregate(weak, e1_mod.SIZES["smoke"])["claims"]
     assert claims[:5] == out["claims"][:5]
     assert claims[-1]["verdict"] == "not a fair test" and fake.unmet(claims[-1]) == [
         "pretraining"]
@@ -225,7 +225,7 @@ def test_e1_report_with_and_without_cifar():
 def test_e2_report_with_and_without_cifar():
     def records(source):
         out = {}
-        for c in e2_mod.cells("smoke", FAIR_SEEDS, source):
+        for c in e2_mod.cells(e2_mod.SIZES["smoke"], FAIR_SEEDS, source):
             # the pretraining task (α / β levels: another model; the grid's tasks come first)
             co_c = (c.value[1] if c.axis == "budget" else c.value) == "C+O/C"
             acc = 0.5 if co_c else 0.8
@@ -237,11 +237,11 @@ def test_e2_report_with_and_without_cifar():
                                for t in c.spec.invariance}}})
         return list(out.values())
     ids = ["C6", "C6α", "C6β"]
-    scenes = check_outputs(e2_mod.aggregate(records("objects"), "smoke"), "e2")
+    scenes = check_outputs(e2_mod.aggregate(records("objects"), e2_mod.SIZES["smoke"]), "e2")
     assert [c["id"] for c in scenes["claims"]] == ids
     assert MISSING in scenes["markdown"] and MISSING in scenes["claims"][0]["criterion"]
-    both = check_outputs(e2_mod.aggregate(records("objects") + records("cifar10"), "smoke"),
-                         "e2")
+    both = check_outputs(e2_mod.aggregate(records("objects") + records("cifar10"),
+                                          e2_mod.SIZES["smoke"]), "e2")
     assert [c["id"] for c in both["claims"]] == ids + [f"{i} CIFAR-10" for i in ids]
     assert both["claims"][0] == {**scenes["claims"][0],
                                  "criterion": both["claims"][0]["criterion"]}
@@ -257,7 +257,7 @@ def test_e2_report_with_and_without_cifar():
 
 
 def test_e3_report_without_cifar_says_so():
-    out = e3_mod.aggregate([], "smoke")
+    out = e3_mod.aggregate([], e3_mod.SIZES["smoke"])
     assert MISSING in out["markdown"]
     s = out["tables"]["e3_summary"]
     assert (s[s.domain.str.startswith("cifar")].note == MISSING).all()

@@ -33,7 +33,7 @@ def fake_records(seeds: int, same: float, disjoint: float) -> list[dict]:
 @pytest.mark.parametrize("seeds,same,disjoint,verdict", [
     (3, 0.8, 0.6, "pass"), (3, 0.6, 0.8, "fail"), (2, 0.8, 0.6, "not run")])
 def test_demo_claim_table_and_figure(seeds, same, disjoint, verdict):
-    out = demo_mod.aggregate(fake_records(seeds, same, disjoint), "smoke")
+    out = demo_mod.aggregate(fake_records(seeds, same, disjoint), demo_mod.SIZES["smoke"])
     (claim,) = out["claims"]
     assert claim["verdict"] == verdict and claim["id"] == "D1"
     assert f"n={seeds}" in claim["ours"] and claim["authors"]

@@ -39,11 +39,11 @@ def test_draws_differ_between_seeds():
 
 def test_paper_grid_axes_values_and_dedup():
     z = e1_mod.SIZES["paper"]
-    assert z["models"] == ("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit")
-    assert z["pt_samples"] == (1000, 10000, 50000, 100000, 500000)
-    assert z["ft_samples"] == (50, 200, 500, 2000, 5000)
-    assert z["classes"] == ("subset", "disjoint", "same", "superset")
-    cells = e1_mod.cells("paper", 2)
+    assert z.models == ("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit")
+    assert z.pt_samples == (1000, 10000, 50000, 100000, 500000)
+    assert z.ft_samples == (50, 200, 500, 2000, 5000)
+    assert z.classes == ("subset", "disjoint", "same", "superset")
+    cells = e1_mod.cells(e1_mod.SIZES["paper"], 2)
     assert all(isinstance(c, e1_mod.Cell) for c in cells)
     assert {c.axis for c in cells} == set(e1_mod.AXES)  # no budget cells at paper sizes
     assert len(cells) == 2 * 2 * (4 + 5 + 5 + 5)
@@ -56,7 +56,7 @@ def test_paper_grid_axes_values_and_dedup():
         base = by[("classes", "disjoint", fam, 0)]
         assert by[("architecture", "resnet18", fam, 0)] == base
         assert by[("pt_samples", "50000", fam, 0)] == base
-        assert {by[("ft_samples", str(n), fam, 0)] for n in z["ft_samples"]} == {
+        assert {by[("ft_samples", str(n), fam, 0)] for n in z.ft_samples} == {
             by[("classes", "same", fam, 0)]}
     spec = next(c.spec for c in cells
                 if (c.axis, c.value, c.family, c.seed) == ("classes", "same", "same", 0))
@@ -66,9 +66,9 @@ def test_paper_grid_axes_values_and_dedup():
     assert spec.model == "resnet18" and spec.train["epochs"] == 50
     assert spec.train["batch_size"] == 512 and spec.source["n"] == 50000
     assert spec.train["stop_train_acc"] is None  # the paper trains every epoch
-    assert dict(spec.source_val) == {**spec.source, "n": z["n_val"]}  # same task, val split
+    assert dict(spec.source_val) == {**spec.source, "n": z.n_val}  # same task, val split
     assert sorted(p.name for p in spec.probes) == sorted(
-        f"n{n}" for n in {*z["ft_samples"], z["n_probe"]})
+        f"n{n}" for n in {*z.ft_samples, z.n_probe})
     default = next(c.spec for c in cells
                    if (c.axis, c.value, c.family, c.seed) == ("classes", "disjoint", "same", 0))
     ft = [p for p in default.probes if p.finetune is not None]
@@ -81,22 +81,22 @@ def test_paper_grid_axes_values_and_dedup():
 
 def test_profiles():
     assert set(e1_mod.SIZES) == {"paper", "gpu", "cpu", "quick", "smoke"}
-    assert e1_mod.SIZES["smoke"]["budgets"] == (2,) and "budgets" not in e1_mod.SIZES["paper"]
+    assert e1_mod.SIZES["smoke"].budgets == (2,) and not e1_mod.SIZES["paper"].budgets
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick", "cpu", "paper"])
 def test_every_profile_builds_known_models_and_disjoint_families(profile):
     z = e1_mod.SIZES[profile]
-    assert set(z["models"]) <= set(list_models()) and z["model"] in z["models"]
-    assert z["n"] in z["pt_samples"] and "disjoint" in z["classes"] and "same" in z["classes"]
-    cells = e1_mod.cells(profile, 1)
-    d = e1_mod.draw(0, z["n_target"])
+    assert set(z.models) <= set(list_models()) and z.model in z.models
+    assert z.n in z.pt_samples and "disjoint" in z.classes and "same" in z.classes
+    cells = e1_mod.cells(e1_mod.SIZES[profile], 1)
+    d = e1_mod.draw(0, z.n_target)
     for c in cells:
         want = d["target"] if c.family == "same" else d["disjoint"]
         assert list(c.spec.source["transforms"]) == want
         assert c.probe in {p.name for p in c.spec.probes}
-        assert c.spec.train["stop_train_acc"] == z.get("stop_train_acc")
-        assert c.spec.source_val["n"] == z["n_val"]
+        assert c.spec.train["stop_train_acc"] == z.stop_train_acc
+        assert c.spec.source_val["n"] == z.n_val
         for p in c.spec.probes:  # the target task
             assert list(p.test["objects"]) == d["target_objects"]
             assert list(p.test["transforms"]) == d["target"]
@@ -109,19 +109,19 @@ def test_every_profile_builds_known_models_and_disjoint_families(profile):
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_budget_cells_retrain_the_claims_models_for_other_epochs(profile):
     z = e1_mod.SIZES[profile]
-    cells = e1_mod.cells(profile, 2)
+    cells = e1_mod.cells(e1_mod.SIZES[profile], 2)
     main = {(c.axis, c.value, c.family): c.spec for c in cells
             if c.axis != "budget" and c.seed == 0}
     budget = [c for c in cells if c.axis == "budget"]
-    epochs = sorted({max(1, round(b * z["epochs"])) for b in z["budgets"]})
+    epochs = sorted({max(1, round(b * z.epochs)) for b in z.budgets})
     assert sorted({c.value[0] for c in budget}) == epochs
     assert len(budget) == len(epochs) * len(e1_mod.grid.BUDGET_CONFIGS) * 2
-    extremes = {"min": min(z["pt_samples"]), "max": max(z["pt_samples"])}
+    extremes = {"min": min(z.pt_samples), "max": max(z.pt_samples)}
     for c in budget:
         n, axis, value = c.value
-        assert c.seed == 0 and c.spec.seed == 0 and c.probe == f"n{z['n_probe']}"
+        assert c.seed == 0 and c.spec.seed == 0 and c.probe == f"n{z.n_probe}"
         base = main[(axis, extremes.get(value, value), c.family)]  # pt_samples: min / max
-        assert c.spec.train["epochs"] == n != z["epochs"]
+        assert c.spec.train["epochs"] == n != z.epochs
         assert c.spec == base.replace(train={**base.train, "epochs": n})  # only the epochs
     # every budget run is new, and the grid's own epochs are not repeated
     specs = EXPERIMENTS["e1"].specs(profile, 2)
@@ -165,7 +165,7 @@ def fake_records(seeds: int = FAIR_SEEDS, ft_gap: float = 0.02, train_acc=None,
     fine-tuning; pretraining accuracy ``train_acc(cell)`` (default 0.99), probe loss curves
     ``curve`` (default converged), fine-tuned training accuracy ``ft_train``."""
     out = {}
-    for c in e1_mod.cells("smoke", seeds):
+    for c in e1_mod.cells(e1_mod.SIZES["smoke"], seeds):
         acc = (0.9 if c.family == "same" else 0.7) + 0.01 * c.seed
         ft = {"test_acc": 0.95 if c.family == "same" else 0.95 - ft_gap - 0.001 * c.seed,
               "train_acc": ft_train}
@@ -181,7 +181,7 @@ def test_aggregate_verdicts_on_fake_fair_tests():
     """Fake results meeting every precondition (5 seeds, trained, converged) with same always
     0.2 above disjoint by probe, 0.02 after fine-tuning, give every claim a pass; with the
     fine-tuned gap wider than the probe's, C5 fails."""
-    out = check_outputs(e1_mod.aggregate(fake_records(), "smoke"), "e1")
+    out = check_outputs(e1_mod.aggregate(fake_records(), e1_mod.SIZES["smoke"]), "e1")
     assert fake.verdicts(out) == {"C1": "pass", "C2": "pass", "C3": "pass", "C4": "pass",
                                   "C5": "pass"}
     for c in out["claims"]:
@@ -190,7 +190,7 @@ def test_aggregate_verdicts_on_fake_fair_tests():
         names = [p["name"] for p in c["preconditions"]]
         assert names[:3] == ["seeds", "pretraining", "probes"]
         assert names[3:] == (["fine-tuning", "headroom"] if c["id"] == "C5" else ["headroom"])
-    out = e1_mod.aggregate(fake_records(ft_gap=0.3), "smoke")
+    out = e1_mod.aggregate(fake_records(ft_gap=0.3), e1_mod.SIZES["smoke"])
     assert fake.verdicts(out)["C5"] == "fail"
     t = out["tables"]["e1_transfer"]
     assert (t.seeds == FAIR_SEEDS).all() and ((t.ci95_low <= t["mean"]) &
@@ -204,7 +204,7 @@ def test_the_same_fake_results_with_an_unmet_precondition_are_not_a_fair_test():
     def weak(c):  # one model of the default comparison fell short of the threshold
         return 0.9 if (c.axis, c.value, c.family, c.seed) == (
             "classes", "disjoint", "disjoint", 1) else 0.99
-    out = e1_mod.aggregate(fake_records(train_acc=weak), "smoke")
+    out = e1_mod.aggregate(fake_records(train_acc=weak), e1_mod.SIZES["smoke"])
     v = fake.verdicts(out)
     assert v["C1"] == v["C5"] == "not a fair test"  # both compare the default runs
     c1 = out["claims"][0]
@@ -218,22 +218,22 @@ def test_the_same_fake_results_with_an_unmet_precondition_are_not_a_fair_test():
             (fake_records(seeds=3), ("C1", "C2", "C3", "C4", "C5"), "seeds"),
             (fake_records(curve=fake.STILL_FALLING), ("C1", "C2", "C3", "C4", "C5"), "probes"),
             (fake_records(ft_train=0.8), ("C5",), "fine-tuning")):
-        out = e1_mod.aggregate(records, "smoke")
+        out = e1_mod.aggregate(records, e1_mod.SIZES["smoke"])
         for c in out["claims"]:
             if c["id"] in claims:
                 assert c["verdict"] == "not a fair test" and fake.unmet(c) == [name], c
                 assert f"unmet: {name}: " in c["note"]
             else:
                 assert c["verdict"] == "pass"
-    one = e1_mod.aggregate(fake_records(seeds=1), "smoke")
+    one = e1_mod.aggregate(fake_records(seeds=1), e1_mod.SIZES["smoke"])
     assert set(fake.verdicts(one).values()) == {"not run"}  # no interval with one seed
 
 
 def test_budget_table_from_fake_results():
-    out = e1_mod.aggregate(fake_records(), "smoke")
+    out = e1_mod.aggregate(fake_records(), e1_mod.SIZES["smoke"])
     b = out["tables"]["e1_budget"]
     z = e1_mod.SIZES["smoke"]
-    assert list(b.epochs) == [z["epochs"], 2]
+    assert list(b.epochs) == [z.epochs, 2]
     assert list(b.columns) == ["epochs", "C1 gap", "C3 gap - disjoint range", "C4 difference",
                                "C5 shrink", "min_train_acc"]
     assert b["C1 gap"].tolist() == pytest.approx([0.2, 0.2])

@@ -27,8 +27,8 @@ def test_alias_draw_and_grid():
     assert e2_mod.draw(3) == e2_mod.draw(3) != e2_mod.draw(4)
     assert len(set(e2_mod.draw(0)["objects"])) == 10
     z = e2_mod.SIZES["paper"]
-    assert z["alphas"] == e2_mod.ALPHAS and z["betas"] == e2_mod.BETAS
-    cells = e2_mod.cells("paper", 2)
+    assert z.alphas == e2_mod.ALPHAS and z.betas == e2_mod.BETAS
+    cells = e2_mod.cells(e2_mod.SIZES["paper"], 2)
     assert all(isinstance(c, e2_mod.Cell) for c in cells)
     per_seed = 2 * 4 + len(e2_mod.ALPHAS) + len(e2_mod.BETAS)
     assert len(cells) == 2 * per_seed and {c.axis for c in cells} == {"tasks", "alpha", "beta"}
@@ -41,7 +41,7 @@ def test_alias_draw_and_grid():
     assert spec.model == "resnet18" and spec.train["epochs"] == 200
     assert spec.source["object_position"] == "anywhere" and spec.source["object_scale"] == 0.375
     assert spec.source["background_pack"] == "objects"
-    assert dict(spec.source_val) == {**spec.source, "n": z["n_test"]}
+    assert dict(spec.source_val) == {**spec.source, "n": z.n_test}
     assert {p.name for p in spec.probes} == {f"translated.{t}" for t in e2_mod.TASK_ID.values()}
     assert {(t.name, t.twin_factor) for t in spec.invariance} == {
         ("translated.object", "object"), ("translated.background", "background")}
@@ -59,9 +59,9 @@ def by_cell(cells) -> dict[tuple, str]:
 @pytest.mark.parametrize("profile", ["smoke", "quick", "cpu", "paper"])
 def test_alpha_and_beta_axes_share_the_grid_models(profile):
     z = e2_mod.SIZES[profile]
-    assert z["model"] in list_models()
-    assert 0.0 in z["alphas"] and {0.0, 1.0} <= set(z["betas"])
-    cells = e2_mod.cells(profile, 2)
+    assert z.model in list_models()
+    assert 0.0 in z.alphas and {0.0, 1.0} <= set(z.betas)
+    cells = e2_mod.cells(e2_mod.SIZES[profile], 2)
     by = by_cell(cells)
     for seed in range(2):
         co_c, c_c = by[("tasks", "C+O/C", "fixed", seed)], by[("tasks", "C/C", "fixed", seed)]
@@ -69,13 +69,13 @@ def test_alpha_and_beta_axes_share_the_grid_models(profile):
         assert by[("beta", 1.0, "fixed", seed)] == co_c
         assert by[("beta", 0.0, "fixed", seed)] == c_c == by[("tasks", "C/C", "translated",
                                                               seed)]
-        others = {by[("alpha", a, "fixed", seed)] for a in z["alphas"] if a != 0}
-        others |= {by[("beta", b, "fixed", seed)] for b in z["betas"] if b not in (0, 1)}
-        assert len(others) == len(z["alphas"]) - 1 + len(z["betas"]) - 2
+        others = {by[("alpha", a, "fixed", seed)] for a in z.alphas if a != 0}
+        others |= {by[("beta", b, "fixed", seed)] for b in z.betas if b not in (0, 1)}
+        assert len(others) == len(z.alphas) - 1 + len(z.betas) - 2
         assert not others & {h for k, h in by.items() if k[0] == "tasks"}
     grid_models = {h for k, h in by.items() if k[0] == "tasks"}
     for c in cells:
-        assert c.spec.train["stop_train_acc"] == z.get("stop_train_acc")
+        assert c.spec.train["stop_train_acc"] == z.stop_train_acc
         if c.axis in ("alpha", "beta") and spec_hash(c.spec) not in grid_models:
             key = "correlation" if c.axis == "alpha" else "object_availability"
             assert c.spec.source[key] == c.value and c.variant == "fixed"
@@ -88,14 +88,14 @@ def test_alpha_and_beta_axes_share_the_grid_models(profile):
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_budget_cells_retrain_c6s_models_for_other_epochs(profile):
     z = e2_mod.SIZES[profile]
-    cells = e2_mod.cells(profile, 1)
+    cells = e2_mod.cells(e2_mod.SIZES[profile], 1)
     main = {(c.value, c.variant): c.spec for c in cells if c.axis == "tasks"}
     budget = [c for c in cells if c.axis == "budget"]
-    epochs = sorted({max(1, round(b * z["epochs"])) for b in z["budgets"]})
+    epochs = sorted({max(1, round(b * z.epochs)) for b in z.budgets})
     assert len(budget) == len(epochs) * 2 * 2  # (C/C, C+O/C) x placements
     for c in budget:
         n, task = c.value
-        assert n in epochs and n != z["epochs"] and task in ("C/C", "C+O/C") and c.seed == 0
+        assert n in epochs and n != z.epochs and task in ("C/C", "C+O/C") and c.seed == 0
         base = main[(task, c.variant)]
         assert c.spec == base.replace(train={**base.train, "epochs": n})
     assert len({spec_hash(c.spec) for c in budget}) == len(epochs) * 3  # C/C shared
@@ -133,7 +133,7 @@ def fake_records(acc, inv, seeds: int = FAIR_SEEDS, source: str = "objects", tra
     (the grid's tasks come first). Pretraining accuracy ``train_acc(role, seed)`` (default
     0.99), probe loss curves ``curve`` (default converged)."""
     out = {}
-    for c in e2_mod.cells("smoke", seeds, source):
+    for c in e2_mod.cells(e2_mod.SIZES["smoke"], seeds, source):
         h = spec_hash(c.spec)
         if h in out:
             continue
@@ -170,7 +170,8 @@ def paper_inv(r, seed):
 
 
 def test_claims_pass_and_fail_on_fake_fair_tests():
-    out = check_outputs(e2_mod.aggregate(fake_records(paper_acc, paper_inv), "smoke"), "e2")
+    out = check_outputs(e2_mod.aggregate(fake_records(paper_acc, paper_inv),
+                                         e2_mod.SIZES["smoke"]), "e2")
     assert fake.verdicts(out) == {"C6": "pass", "C6α": "pass", "C6β": "pass"}
     c6 = out["claims"][0]
     assert "stand" in c6["criterion"] and "CIFAR" in c6["criterion"]
@@ -184,26 +185,26 @@ def test_claims_pass_and_fail_on_fake_fair_tests():
     assert row.ci95_low <= row["mean"] <= row.ci95_high
     axes = out["tables"]["e2_axes"]
     z = e2_mod.SIZES["smoke"]
-    assert len(axes) == 3 * (len(z["alphas"]) + len(z["betas"]))
+    assert len(axes) == 3 * (len(z.alphas) + len(z.betas))
     assert set(axes.measure) == {"C/C probe", "O/O probe", "object l2"}
     oo = axes[(axes.axis == "alpha") & (axes.measure == "O/O probe")].set_index("level")
     assert oo.loc[1.0, "mean"] - oo.loc[0.0, "mean"] == pytest.approx(0.3)
     assert set(out["tables"]) == {"e2_probe", "e2_invariance", "e2_axes", "e2_budget"}
     assert set(out["figures"]) == {"e2_transfer", "e2_axes", "e2_budget"}
     budget = out["tables"]["e2_budget"]
-    assert list(budget.epochs) == [z["epochs"], 2]
+    assert list(budget.epochs) == [z.epochs, 2]
     assert budget["fixed (a) l2 C/C - C+O/C"].tolist() == pytest.approx([0.13, 0.13])
     assert budget["fixed (b) C+O/O acc C/C - C+O/C"].tolist() == pytest.approx([0.3, 0.3])
     # no harm: every model transfers alike; the axes flat
     out = e2_mod.aggregate(fake_records(lambda r, t, s: 0.7 + 0.01 * s,
-                                        lambda r, s: 0.2 + 0.001 * s), "smoke")
+                                        lambda r, s: 0.2 + 0.001 * s), e2_mod.SIZES["smoke"])
     # no effect at all: every interval is [0, 0], which contains 0: inconclusive, not fail
     assert fake.verdicts(out) == {"C6": "inconclusive", "C6α": "inconclusive",
                                   "C6β": "inconclusive"}
 
 
 def test_the_same_fake_results_with_an_unmet_precondition_are_not_a_fair_test():
-    few = e2_mod.aggregate(fake_records(paper_acc, paper_inv, seeds=3), "smoke")
+    few = e2_mod.aggregate(fake_records(paper_acc, paper_inv, seeds=3), e2_mod.SIZES["smoke"])
     assert set(fake.verdicts(few).values()) == {"not a fair test"}
     for c in few["claims"]:
         assert fake.unmet(c) == ["seeds"] and c["note"].startswith("unmet: seeds: 3 seed(s)")
@@ -211,13 +212,13 @@ def test_the_same_fake_results_with_an_unmet_precondition_are_not_a_fair_test():
     # an α model below the threshold: C6α is not a fair test, C6 and C6β stay fair
     weak = e2_mod.aggregate(fake_records(
         paper_acc, paper_inv, train_acc=lambda r, s: 0.7 if r == ("alpha", 1.0) else 0.99),
-        "smoke")
+        e2_mod.SIZES["smoke"])
     assert fake.verdicts(weak) == {"C6": "pass", "C6α": "not a fair test", "C6β": "pass"}
     assert fake.unmet(weak["claims"][1]) == ["pretraining"]
     falling = e2_mod.aggregate(fake_records(paper_acc, paper_inv, curve=fake.STILL_FALLING),
-                               "smoke")
+                               e2_mod.SIZES["smoke"])
     assert all(fake.unmet(c) == ["probes"] for c in falling["claims"])
-    one = e2_mod.aggregate(fake_records(paper_acc, paper_inv, seeds=1), "smoke")
+    one = e2_mod.aggregate(fake_records(paper_acc, paper_inv, seeds=1), e2_mod.SIZES["smoke"])
     assert set(fake.verdicts(one).values()) == {"not run"}
 
 
@@ -235,7 +236,7 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     assert set(inv.invariance_to) == {"object", "scene"} and (inv.l2_mean > 0).all()
     axes = pd.read_parquet(out / "tables/e2_axes.parquet")
     z = e2_mod.SIZES["smoke"]
-    assert len(axes) == 3 * (len(z["alphas"]) + len(z["betas"])) and (axes.seeds == 1).all()
+    assert len(axes) == 3 * (len(z.alphas) + len(z.betas)) and (axes.seeds == 1).all()
     assert list(pd.read_parquet(out / "tables/e2_budget.parquet").epochs) == [1, 2]
     claims = json.loads((out / "claims.json").read_text())["claims"]
     assert [c["id"] for c in claims] == ["C6", "C6α", "C6β"]

@@ -43,7 +43,7 @@ def test_alias():
 def test_paper_grid():
     specs = EXPERIMENTS["e3"].specs("paper", 2)
     assert len(specs) == len({spec_hash(s) for s in specs}) == 2 * 2 * 19
-    cells = e3_mod.cells("paper", 2)
+    cells = e3_mod.cells(e3_mod.SIZES["paper"], 2)
     assert all(isinstance(c, e3_mod.Cell) for c in cells)
     assert {(c.kind, c.trained) for c in cells if c.seed == 0} == {
         (k, t) for k in ("img", "rand") for t in (*TRANSFORMS, "none")}
@@ -80,22 +80,22 @@ def test_paper_grid():
 @pytest.mark.parametrize("profile", ["smoke", "quick", "cpu", "paper"])
 def test_every_profile_builds_known_models(profile):
     z = e3_mod.SIZES[profile]
-    assert z["model"] in list_models() and "l2" in z["metrics"]
+    assert z.model in list_models() and "l2" in z.metrics
     k = len(e3_mod.measured(z))
-    assert z["n"] >= 30 and z["n_inv"] >= 30 and 1 <= k <= 18
+    assert z.n >= 30 and z.n_inv >= 30 and 1 <= k <= 18
     specs = EXPERIMENTS["e3"].specs(profile, 1)
-    assert len(specs) == 2 * (k + 1) * (1 + len(z.get("budgets", ())))
+    assert len(specs) == 2 * (k + 1) * (1 + len(z.budgets))
     assert all(len(s.invariance) == 3 * k for s in specs)
-    assert all(s.train["stop_train_acc"] == z.get("stop_train_acc") for s in specs)
+    assert all(s.train["stop_train_acc"] == z.stop_train_acc for s in specs)
 
 
 @pytest.mark.parametrize("profile", ["smoke", "quick"])
 def test_budget_cells_retrain_every_model_for_other_epochs(profile):
     z = e3_mod.SIZES[profile]
-    cells = e3_mod.cells(profile, 2)
-    main = {(c.kind, c.trained): c.spec for c in cells if c.seed == 0 and c.epochs == z["epochs"]}
-    budget = [c for c in cells if c.epochs != z["epochs"]]
-    epochs = sorted({max(1, round(b * z["epochs"])) for b in z["budgets"]})
+    cells = e3_mod.cells(e3_mod.SIZES[profile], 2)
+    main = {(c.kind, c.trained): c.spec for c in cells if c.seed == 0 and c.epochs == z.epochs}
+    budget = [c for c in cells if c.epochs != z.epochs]
+    epochs = sorted({max(1, round(b * z.epochs)) for b in z.budgets})
     assert sorted({c.epochs for c in budget}) == epochs
     assert len(budget) == len(epochs) * len(main)
     for c in budget:
@@ -122,9 +122,9 @@ def _fake_l2(kind, dom, trained, meas, seed, ts, other_level):
 def _records(seeds=FAIR_SEEDS, other_level=0.48, drop=(), train=None):
     """Fake done runs of the smoke grid (budget cells included: the same values); pretraining
     ``train(kind, trained, seed)`` (a pretrain result; default 0.95 + 0.01 seed)."""
-    ts = list(TRANSFORMS[:e3_mod.SIZES["smoke"]["transforms"]])
+    ts = list(TRANSFORMS[:e3_mod.SIZES["smoke"].transforms])
     out = []
-    for c in e3_mod.cells("smoke", seeds):
+    for c in e3_mod.cells(e3_mod.SIZES["smoke"], seeds):
         if (c.kind, c.trained, c.seed) in drop:
             continue
         inv = {}
@@ -140,7 +140,7 @@ def _records(seeds=FAIR_SEEDS, other_level=0.48, drop=(), train=None):
 
 
 def test_same_other_none_arithmetic_and_c7_pass():
-    out = check_outputs(e3_mod.aggregate(_records(), "smoke"), "e3")
+    out = check_outputs(e3_mod.aggregate(_records(), e3_mod.SIZES["smoke"]), "e3")
     s = out["tables"]["e3_summary"].set_index(["kind", "domain"])
     shift = mean_ci([0.02 * i for i in range(FAIR_SEEDS)])  # every value moves by 0.02 a seed
     # Other for τ_j: mean over i != j of 0.48 + 0.01 i + 0.001 j, over j = 0, 1, 2: 0.491
@@ -185,7 +185,7 @@ def test_same_other_none_arithmetic_and_c7_pass():
 
 
 def test_c7_fails_when_other_transforms_give_invariance():
-    (c7,) = e3_mod.aggregate(_records(other_level=0.3), "smoke")["claims"]
+    (c7,) = e3_mod.aggregate(_records(other_level=0.3), e3_mod.SIZES["smoke"])["claims"]
     assert c7["verdict"] == "fail" and "(c)" in c7["ours"]
 
 
@@ -194,18 +194,18 @@ def test_c7_preconditions_and_the_plateau_rule():
     def capped(kind, trained, seed):
         return fake.plateau(0.55) if (kind, trained) == ("rand", "translate") else \
             fake.pretrain(0.99)
-    (c7,) = e3_mod.aggregate(_records(train=capped), "smoke")["claims"]
+    (c7,) = e3_mod.aggregate(_records(train=capped), e3_mod.SIZES["smoke"])["claims"]
     assert c7["verdict"] == "pass" and all(p["met"] for p in c7["preconditions"])
     assert "still rising" in c7["preconditions"][1]["observed"]
     # the same model still rising: not a fair test, with the unmet check named
     def rising(kind, trained, seed):
         return fake.pretrain(0.55) if (kind, trained, seed) == ("rand", "translate", 2) else \
             fake.pretrain(0.99)
-    (c7,) = e3_mod.aggregate(_records(train=rising), "smoke")["claims"]
+    (c7,) = e3_mod.aggregate(_records(train=rising), e3_mod.SIZES["smoke"])["claims"]
     assert c7["verdict"] == "not a fair test" and fake.unmet(c7) == ["pretraining"]
     assert "1 of them still rising" in c7["note"] and c7["note"].endswith("alone: pass")
     # too few seeds
-    (c7,) = e3_mod.aggregate(_records(3), "smoke")["claims"]
+    (c7,) = e3_mod.aggregate(_records(3), e3_mod.SIZES["smoke"])["claims"]
     assert c7["verdict"] == "not a fair test" and fake.unmet(c7) == ["seeds"]
     # budget runs do not enter the claim: a weak budget model changes nothing
     def weak_budget(kind, trained, seed):
@@ -213,16 +213,16 @@ def test_c7_preconditions_and_the_plateau_rule():
     recs = _records(train=weak_budget)
     z = e3_mod.SIZES["smoke"]
     for r in recs:
-        if r["spec"].train["epochs"] != z["epochs"]:
+        if r["spec"].train["epochs"] != z.epochs:
             r["result"]["pretrain"] = fake.pretrain(0.3)
-    out = e3_mod.aggregate(recs, "smoke")
+    out = e3_mod.aggregate(recs, e3_mod.SIZES["smoke"])
     assert out["claims"][0]["verdict"] == "pass"
     assert out["tables"]["e3_budget"].min_train_acc.tolist() == pytest.approx([0.99, 0.3])
 
 
 def test_missing_runs_and_too_few_seeds():
     recs = _records(2, drop={("img", "scale", 0), ("rand", "none", 1)})
-    out = e3_mod.aggregate(recs, "smoke")
+    out = e3_mod.aggregate(recs, e3_mod.SIZES["smoke"])
     s = out["tables"]["e3_summary"].set_index(["kind", "domain"])
     # seed 0 of img lacks Same for scale: its mean runs over translate and v_flip only
     assert s.loc[("img", "id")].seeds == 2 and s.loc[("rand", "id")].seeds == 1

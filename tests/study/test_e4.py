@@ -43,7 +43,7 @@ def test_aliases_resolve():
 def test_paper_grid_nested_runs_and_probes():
     specs = EXPERIMENTS["e4"].specs("paper", 2)
     assert len(specs) == len({spec_hash(s) for s in specs}) == 2 * 8
-    cells = e4_mod.cells("paper", 2)
+    cells = e4_mod.cells(e4_mod.SIZES["paper"], 2)
     assert all(isinstance(c, e4_mod.Cell) for c in cells) and {c.epochs for c in cells} == {100}
     for k, seed, spec, _epochs in cells:
         d = e4_mod.draw(seed)
@@ -69,25 +69,25 @@ def test_paper_grid_nested_runs_and_probes():
 @pytest.mark.parametrize("profile", ["smoke", "quick", "cpu", "paper"])
 def test_every_profile_builds_known_models_and_a_square_grid(profile):
     z = e4_mod.SIZES[profile]
-    assert z["model"] in list_models() and 1 <= z["k"] <= 8
-    cells = e4_mod.cells(profile, 1)
-    ks = list(range(1, z["k"] + 1))
-    budgets = sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())})
+    assert z.model in list_models() and 1 <= z.k <= 8
+    cells = e4_mod.cells(e4_mod.SIZES[profile], 1)
+    ks = list(range(1, z.k + 1))
+    budgets = sorted({max(1, round(b * z.epochs)) for b in z.budgets})
     assert [c.k for c in cells] == ks * (1 + len(budgets))
-    assert [c.epochs for c in cells] == [e for e in (z["epochs"], *budgets) for _ in ks]
-    main = {c.k: c.spec for c in cells if c.epochs == z["epochs"]}
+    assert [c.epochs for c in cells] == [e for e in (z.epochs, *budgets) for _ in ks]
+    main = {c.k: c.spec for c in cells if c.epochs == z.epochs}
     for c in cells:
         spec = c.spec
-        assert spec.model == z["model"] and len(spec.probes) == z["k"] and c.seed == 0
+        assert spec.model == z.model and len(spec.probes) == z.k and c.seed == 0
         assert all(p.train["seed"] == p.test["seed"] != spec.source["seed"]
                    for p in spec.probes)
-        assert spec.train["stop_train_acc"] == z.get("stop_train_acc")
+        assert spec.train["stop_train_acc"] == z.stop_train_acc
         assert spec == main[c.k].replace(train={**main[c.k].train, "epochs": c.epochs})
 
 
 def _records(profile: str, seeds: int, acc, train_acc: float = 0.99, curve=None) -> list[dict]:
     out = []
-    for c in e4_mod.cells(profile, seeds):
+    for c in e4_mod.cells(e4_mod.SIZES[profile], seeds):
         out.append({"hash": spec_hash(c.spec), "spec": c.spec, "result": {
             "probes": {f"t{j}": fake.probe(acc(c.k, j, c.seed), curve)
                        for j in range(1, len(c.spec.probes) + 1)},
@@ -101,13 +101,13 @@ def _ideal(k, j, seed):
 
 
 def test_aggregate_verdicts_on_fake_grids():
-    out = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, _ideal), "smoke")
+    out = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, _ideal), e4_mod.SIZES["smoke"])
     check_outputs(out, "e4")
     assert [c["verdict"] for c in out["claims"]] == ["pass"]
     assert [p["name"] for p in out["claims"][0]["preconditions"]] == ["seeds", "pretraining",
                                                                       "probes", "headroom"]
     flat = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 0.5 + 0.01 * s),
-                            "smoke")
+                            e4_mod.SIZES["smoke"])
     assert [c["verdict"] for c in flat["claims"]] == ["fail"]
     table = out["tables"]["e4_transfer"]
     assert len(table) == 9 and (table.seeds == FAIR_SEEDS).all()
@@ -125,20 +125,22 @@ def test_the_same_fake_grids_with_an_unmet_precondition_are_not_a_fair_test():
                           (_records("smoke", 3, _ideal), "seeds"),
                           (_records("smoke", FAIR_SEEDS, _ideal, curve=fake.STILL_FALLING),
                            "probes")):
-        (c8,) = e4_mod.aggregate(records, "smoke")["claims"]
+        (c8,) = e4_mod.aggregate(records, e4_mod.SIZES["smoke"])["claims"]
         assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == [name]
         assert c8["note"].startswith(f"unmet: {name}: ")
         assert c8["note"].endswith("the criterion alone: pass")
-    two = e4_mod.aggregate(_records("smoke", 2, lambda k, j, s: 0.5 + 0.01 * s), "smoke")
+    two = e4_mod.aggregate(_records("smoke", 2, lambda k, j, s: 0.5 + 0.01 * s),
+                           e4_mod.SIZES["smoke"])
     (c8,) = two["claims"]
     # equal cells: (b) has no effect either way, (c) no step goes the expected way
     assert c8["verdict"] == "not a fair test"
     assert c8["note"].endswith("the criterion alone: fail ((b) inconclusive; (c) fail)")
     # every probe at its ceiling: the accuracies cannot move, whatever the criterion says
-    (c8,) = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 1.0), "smoke")["claims"]
+    (c8,) = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 1.0),
+                             e4_mod.SIZES["smoke"])["claims"]
     assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == ["headroom"]
     assert "cell means 1.000; 0 of 9 cell(s) inside" in c8["note"]
-    one = e4_mod.aggregate(_records("smoke", 1, _ideal), "smoke")
+    one = e4_mod.aggregate(_records("smoke", 1, _ideal), e4_mod.SIZES["smoke"])
     assert [c["verdict"] for c in one["claims"]] == ["not run"]
 
 
@@ -146,7 +148,7 @@ def test_aggregate_tolerates_missing_runs_and_probes():
     records = _records("smoke", FAIR_SEEDS, _ideal)
     del records[4]  # one whole run (seed 1, k = 2)
     del records[0]["result"]["probes"]["t2"]  # one probe of another (seed 0, k = 1)
-    out = check_outputs(e4_mod.aggregate(records, "smoke"), "e4")
+    out = check_outputs(e4_mod.aggregate(records, e4_mod.SIZES["smoke"]), "e4")
     (c8,) = out["claims"]
     assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == ["seeds"]
     assert "4 seed(s), 1 short" in c8["note"]
@@ -163,7 +165,7 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     assert res.exit_code == 0, res.output
     assert (out / "report.md").exists() and (out / "figures/e4_mismatch.png").stat().st_size
     table = pd.read_parquet(out / "tables/e4_transfer.parquet")
-    k = e4_mod.SIZES["smoke"]["k"]
+    k = e4_mod.SIZES["smoke"].k
     assert len(table) == k * k and (table.seeds == 2).all()
     assert table["mean"].between(0, 1).all()
     assert (table.subset == (table.target_j <= table.pretrain_k)).all()

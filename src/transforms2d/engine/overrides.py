@@ -1,17 +1,19 @@
 """Size overrides: ``t2d run E --set key=value`` changes one size of a profile without editing
 source.
 
-An experiment registers its size table (``{profile: {key: value}}``); an override must name a
-key of the chosen profile's table and is parsed to that key's type (int, float, bool, str, a
-comma list for tuples, ``none`` where the profile's value is ``None``). Overrides apply while
-the run specs are built and while the report aggregates, and are recorded in
-``experiment.json`` so that ``t2d report`` rebuilds the same grid.
+An experiment registers its size table, ``{profile: sizes}`` where each value is a frozen
+dataclass; an override must name one of its fields (a field whose metadata says
+``override=False``, such as the profile's name, cannot be set) and is parsed to the type of the
+profile's value (int, float, bool, str, a comma list for tuples, ``none`` where the profile's
+value is ``None``). :func:`apply` returns a new value (``dataclasses.replace``): the table is
+never changed. The overrides are recorded in ``experiment.json`` so that ``t2d report``
+rebuilds the same grid.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
@@ -46,6 +48,8 @@ def _like(key: str, text: Any, current: Any) -> Any:
         return tuple(text) if isinstance(current, tuple) and isinstance(text, list) else text
     if current is None:
         return None if text.lower() == "none" else _guess(text)
+    if isinstance(current, Mapping) or dataclasses.is_dataclass(current):
+        raise ValueError(text)  # a nested table is not one size
     if isinstance(current, bool):
         return _bool(text)
     if isinstance(current, int):
@@ -54,7 +58,9 @@ def _like(key: str, text: Any, current: Any) -> Any:
         return float(text)
     if isinstance(current, tuple | list):
         items = [t.strip() for t in text.split(",") if t.strip()]
-        kind = type(current[0]) if current else str
+        if not current:  # an empty tuple says nothing of its items' type
+            return tuple(_guess(t) for t in items)
+        kind = type(current[0])
         return tuple(_like(key, t, kind()) if kind is not bool else _bool(t) for t in items)
     return text
 
@@ -68,16 +74,22 @@ def _guess(text: str) -> Any:
     return text
 
 
-def resolve(sizes: Mapping[str, dict] | None, profile: str, sets: Mapping[str, Any],
+def overridable(sizes: Any) -> dict[str, Any]:
+    """``{field: value}`` of a sizes dataclass that ``--set`` may change."""
+    return {f.name: getattr(sizes, f.name) for f in dataclasses.fields(sizes)
+            if f.metadata.get("override", True)}
+
+
+def resolve(sizes: Mapping[str, Any] | None, profile: str, sets: Mapping[str, Any],
             owner: str) -> dict[str, Any]:
-    """Typed overrides of ``sizes[profile]``; one-line errors name the key and the valid
-    ones."""
+    """Typed overrides of the sizes value ``sizes[profile]``; one-line errors name the key and
+    the valid ones."""
     if not sets:
         return {}
     if sizes is None:
         raise ConfigError(f"Experiment '{owner}' has no size table; --set is not available "
                           f"for it.")
-    table = sizes[profile]
+    table = overridable(sizes[profile])
     out = {}
     for key, text in sets.items():
         if key not in table:
@@ -92,18 +104,6 @@ def resolve(sizes: Mapping[str, dict] | None, profile: str, sets: Mapping[str, A
     return out
 
 
-@contextlib.contextmanager
-def applied(sizes: Mapping[str, dict] | None, profile: str,
-            overrides: Mapping[str, Any]) -> Iterator[None]:
-    """Inside, ``sizes[profile]`` holds the overrides; the table is restored after."""
-    if not overrides or sizes is None:
-        yield
-        return
-    table = sizes[profile]
-    saved = dict(table)
-    table.update(overrides)
-    try:
-        yield
-    finally:
-        table.clear()
-        table.update(saved)
+def apply(sizes: Any, overrides: Mapping[str, Any]) -> Any:
+    """A new sizes value with the (resolved) ``overrides``; ``sizes`` itself is unchanged."""
+    return dataclasses.replace(sizes, **overrides) if overrides else sizes

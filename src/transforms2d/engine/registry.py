@@ -1,10 +1,13 @@
-"""The experiment registry: an experiment is a function ``(profile, seeds) -> [RunSpec]`` plus
-an ``aggregate(records, profile) -> dict`` hook that turns stored results into tables, figures
+"""The experiment registry: an experiment is a function ``(sizes, seeds) -> [RunSpec]`` plus
+an ``aggregate(records, sizes) -> dict`` hook that turns stored results into tables, figures
 and claim checks (computing nothing). Profiles change sizes, never logic.
 
-``aggregate`` receives one record per run, in the experiment's order, for the runs that are
-done: ``{"hash": str, "spec": RunSpec, "result": dict}``, and the profile the folder was run
-with (from its ``experiment.json``; ``None`` if unknown). It returns a dict of ``"markdown"``
+``sizes`` is the chosen profile's value from the experiment's size table (a frozen dataclass,
+with the ``--set`` overrides applied as a new value: :mod:`.overrides`); an experiment
+registered without a size table receives the profile's name instead. ``aggregate`` receives
+one record per run, in the experiment's order, for the runs that are done: ``{"hash": str,
+"spec": RunSpec, "result": dict}``, and the sizes the folder was run with (from its
+``experiment.json``; ``None`` if its profile is unknown). It returns a dict of ``"markdown"``
 (text), ``"tables"`` ({name: DataFrame}), ``"figures"`` ({name: matplotlib Figure}) and
 ``"claims"`` (list of {id, claim, criterion, verdict, ours, authors}); :mod:`.report` writes
 them (``t2d report``). Each experiment lives in its own module, which registers it on import
@@ -19,12 +22,12 @@ from typing import Any
 
 from ..errors import unknown_name
 from ..validation import seed_list
-from .overrides import applied, resolve
+from .overrides import apply, resolve
 from .spec import RunSpec
 
 DEFAULT_PROFILES = ("smoke", "quick", "paper")
 
-Aggregate = Callable[[list[dict], "str | None"], dict]
+Aggregate = Callable[[list[dict], Any], dict]
 
 
 @dataclass(frozen=True)
@@ -37,27 +40,32 @@ class Experiment:
     """
 
     name: str
-    runs: Callable[[str, tuple[int, ...]], list[RunSpec]]  # (profile, seed values)
+    runs: Callable[[Any, tuple[int, ...]], list[RunSpec]]  # (sizes, seed values)
     aggregate: Aggregate
     description: str = ""
     aliases: tuple[str, ...] = ()
     profiles: tuple[str, ...] = DEFAULT_PROFILES
     paper: bool = False
-    sizes: Mapping[str, dict] | None = None
+    sizes: Mapping[str, Any] | None = None  # profile -> frozen dataclass of sizes
 
     def check_profile(self, profile: str) -> str:
         if profile not in self.profiles:
             raise unknown_name("profile", profile, self.profiles, owner=self.name)
         return profile
 
+    def sizes_for(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Any:
+        """The sizes ``runs`` and ``aggregate`` receive for ``profile``: its value in the size
+        table with ``overrides`` (text or typed) applied as a new value, or the profile's name
+        for an experiment without a table."""
+        typed = self.resolve(profile, overrides or {})
+        return profile if self.sizes is None else apply(self.sizes[profile], typed)
+
     def specs(self, profile: str, seeds: int | Sequence[int],
               overrides: Mapping[str, Any] | None = None) -> list[RunSpec]:
         """The run specs for ``profile`` and ``seeds`` (both validated here), with size
         ``overrides`` (:func:`~transforms2d.engine.overrides.resolve`d) applied."""
         self.check_profile(profile)
-        seeds = seed_list(seeds, owner=self.name)
-        with applied(self.sizes, profile, self.resolve(profile, overrides or {})):
-            return self.runs(profile, seeds)
+        return self.runs(self.sizes_for(profile, overrides), seed_list(seeds, owner=self.name))
 
     def resolve(self, profile: str, sets: Mapping[str, Any]) -> dict[str, Any]:
         """Typed, checked size overrides of ``profile`` (``key -> text or value``)."""
@@ -65,11 +73,11 @@ class Experiment:
 
     def aggregate_with(self, records: list[dict], profile: str | None,
                        overrides: Mapping[str, Any] | None = None) -> dict:
-        """``aggregate`` with the folder's recorded overrides applied."""
-        if not overrides or profile not in self.profiles:
-            return self.aggregate(records, profile)
-        with applied(self.sizes, profile, self.resolve(profile, overrides)):
-            return self.aggregate(records, profile)
+        """``aggregate`` with the sizes of the folder's profile and recorded overrides (``None``
+        for a profile this experiment does not know)."""
+        if profile not in self.profiles:
+            return self.aggregate(records, None if self.sizes is not None else profile)
+        return self.aggregate(records, self.sizes_for(profile, overrides))
 
 
 EXPERIMENTS: dict[str, Experiment] = {}  # in registration order
@@ -79,13 +87,14 @@ ALIASES: dict[str, str] = {}  # alias -> name (e.g. the authors' "tvo" -> "e1")
 def register_experiment(name: str, aggregate: Aggregate, description: str = "",
                         aliases: tuple[str, ...] = (), profiles: tuple[str, ...] =
                         DEFAULT_PROFILES, paper: bool = False,
-                        sizes: Mapping[str, dict] | None = None):
-    """Decorator: register ``fn(profile, seeds) -> list[RunSpec]`` as experiment ``name``
+                        sizes: Mapping[str, Any] | None = None):
+    """Decorator: register ``fn(sizes, seeds) -> list[RunSpec]`` as experiment ``name``
     (also reachable by each of ``aliases``); ``seeds`` is the tuple of seed values to run
     (``--seeds 3`` gives ``(0, 1, 2)``, ``--seed-offset 5`` shifts them). The description
     defaults to the first line of ``fn``'s docstring. ``sizes`` is the profile -> sizes table
-    the grid reads, which ``t2d run --set key=value`` overrides (:mod:`.overrides`)."""
-    def deco(fn: Callable[[str, tuple[int, ...]], list[RunSpec]]):
+    (frozen dataclasses) whose value ``fn`` and ``aggregate`` receive and ``t2d run --set
+    key=value`` overrides (:mod:`.overrides`); without it they receive the profile's name."""
+    def deco(fn: Callable[[Any, tuple[int, ...]], list[RunSpec]]):
         taken = [a for a in (name, *aliases) if a in ALIASES or a in EXPERIMENTS]
         if taken:
             raise ValueError(f"experiment name or alias {taken[0]!r} is already registered")

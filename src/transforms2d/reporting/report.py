@@ -1,6 +1,6 @@
 """Reports: an experiment's aggregation of its stored runs, written as files (computes nothing).
 
-``Experiment.aggregate(records, profile)`` returns a dict with any of these entries:
+``Experiment.aggregate(records, sizes)`` returns a dict with any of these entries:
 
 ``"markdown"``  text placed at the top of ``report.md``;
 ``"tables"``    ``{name: pandas.DataFrame}`` -> ``tables/<name>.parquet`` and ``tables/<name>.md``;

@@ -22,6 +22,7 @@ from ..reporting.stats import METHOD, mean_ci
 from . import preconditions as pre
 
 C = TypeVar("C")
+PROBE_SEED_OFFSET = 10_000  # probe and invariance data use their own rendering seeds
 Values = dict[tuple, dict[int, float]]
 CI_COLUMNS = ["seeds", "mean", "ci95_low", "ci95_high"]
 
@@ -183,31 +184,32 @@ def half_width(low: float, high: float) -> float:
     return 0.0 if math.isnan(low) else (high - low) / 2
 
 
-def probe_settings(z: Mapping[str, Any]) -> dict[str, Any]:
+def probe_settings(sizes: Any) -> dict[str, Any]:
     """A profile's probe settings (``ProbeConfig`` fields of every probe target): the L-BFGS
-    probe, solved to optimality, on ``z["views"]`` cached views (docs/protocol.md,
+    probe, solved to optimality, on ``sizes.views`` cached views (docs/protocol.md,
     "Restatements")."""
-    return {"solver": "lbfgs", "views": z["views"]}
+    return {"solver": "lbfgs", "views": sizes.views}
 
 
-def describe_sizes(z: Mapping[str, Any], prefix: str = "") -> str:
+def describe_sizes(sizes: Any, prefix: str = "") -> str:
     """A profile's sizes in words: model, resolution, pretraining, probes, invariance."""
-    parts = [f"{prefix}{z['model']}, {z['image_size']} px, {z['n']} pretraining samples x "
-             f"{z['epochs']} epochs, batch {z['batch_size']}"]
-    if "n_probe" in z:
-        parts.append(f"L-BFGS probe on {z['n_probe']} samples x {z['views']} view(s), test "
-                     f"{z['n_test']}")
-    if "n_inv" in z:
-        parts.append(f"invariance on {z['n_inv']} pairs")
+    parts = [f"{prefix}{sizes.model}, {sizes.image_size} px, {sizes.n} pretraining samples x "
+             f"{sizes.epochs} epochs, batch {sizes.batch_size}"]
+    if hasattr(sizes, "n_probe"):
+        parts.append(f"L-BFGS probe on {sizes.n_probe} samples x {sizes.views} view(s), test "
+                     f"{sizes.n_test}")
+    if hasattr(sizes, "n_inv"):
+        parts.append(f"invariance on {sizes.n_inv} pairs")
     return "; ".join(parts)
 
 
-def sizes_markdown(profile: str | None, sizes: Mapping[str, Mapping[str, Any]],
-                   describe: Callable[[Mapping[str, Any]], str] = describe_sizes) -> str:
-    """``Sizes: profile `quick` (...).`` and, below the paper's profile, what was reduced."""
-    if profile not in sizes:
-        return f"Sizes: profile `{profile}` (unknown to this experiment: no numbers).\n"
-    text = f"Sizes: profile `{profile}` ({describe(sizes[profile])}).\n"
-    if profile != "paper" and "paper" in sizes:
-        text += f"\nReduced from the paper's sizes: {describe(sizes['paper'])}.\n"
+def sizes_markdown(sizes: Any, table: Mapping[str, Any],
+                   describe: Callable[[Any], str] = describe_sizes) -> str:
+    """``Sizes: profile `quick` (...).`` (``sizes`` as the runs had them, overrides included;
+    ``None``: an unknown profile) and, below the paper's profile, what was reduced."""
+    if sizes is None:
+        return "Sizes: profile `None` (unknown to this experiment: no numbers).\n"
+    text = f"Sizes: profile `{sizes.profile}` ({describe(sizes)}).\n"
+    if sizes.profile != "paper" and "paper" in table:
+        text += f"\nReduced from the paper's sizes: {describe(table['paper'])}.\n"
     return text

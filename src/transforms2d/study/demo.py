@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -28,15 +29,28 @@ from .common import (
     put,
     seeds_title,
 )
+from .sizes import Sizes, by_profile
 
-SIZES = {  # profile -> sizes; the grid and the logic are the same for all three
+
+@dataclass(frozen=True, kw_only=True)
+class DemoSizes(Sizes):
+    """The demo's sizes: image side, probe samples (train and test each) and views,
+    invariance pairs."""
+
+    image_size: int
+    n_probe: int
+    views: int
+    n_inv: int
+
+
+SIZES = by_profile(DemoSizes, {  # profile -> sizes; the grid and the logic are the same
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64,
                   n_probe=200, views=1, n_inv=100),
     "quick": dict(model="convnet_xs", image_size=16, n=3000, epochs=5, batch_size=128,
                   n_probe=1000, views=2, n_inv=500),
     "paper": dict(model="convnet_s", image_size=32, n=50000, epochs=50, batch_size=512,
                   n_probe=10000, views=2, n_inv=10000),
-}
+})
 TARGET = ("hue", "invert")
 FAMILIES = {"same": ("hue", "invert"), "disjoint": ("rotate", "blur")}
 PROBES = ("target", "plain")
@@ -103,7 +117,7 @@ def _claim(values: dict[tuple[str, str], dict[int, float]]) -> dict:
                  "n/a (not a paper experiment)", note)
 
 
-def aggregate(records: list[dict], profile: str | None = None) -> dict:
+def aggregate(records: list[dict], sizes: DemoSizes | None = None) -> dict:
     """Table ``probe_accuracy``, figure ``probe_accuracy`` and claim D1 from the done runs."""
     values = _values(records)
     table = _table(values)
@@ -116,23 +130,22 @@ def aggregate(records: list[dict], profile: str | None = None) -> dict:
 
 
 @register_experiment("demo", aggregate, sizes=SIZES)
-def demo(profile: str, seeds: int | Sequence[int]) -> list[RunSpec]:
+def demo(sizes: DemoSizes, seeds: int | Sequence[int]) -> list[RunSpec]:
     """Demo (not a paper experiment): pretrain on hue+invert vs rotate+blur, probe hue+invert."""
-    z = SIZES[profile]
     out = []
     for seed in seed_list(seeds):
         def data(transforms, n, objects=tuple(range(10)), seed=seed):
             return dict(objects=list(objects), transforms=list(transforms), n=n, seed=seed,
-                        image_size=z["image_size"])
-        probe = probe_settings(z)
-        probes = (ProbeTarget("target", data(TARGET, z["n_probe"]),
-                              data(TARGET, z["n_probe"]), probe=probe),
-                  ProbeTarget("plain", data((), z["n_probe"]), data((), z["n_probe"]),
+                        image_size=sizes.image_size)
+        probe = probe_settings(sizes)
+        probes = (ProbeTarget("target", data(TARGET, sizes.n_probe),
+                              data(TARGET, sizes.n_probe), probe=probe),
+                  ProbeTarget("plain", data((), sizes.n_probe), data((), sizes.n_probe),
                               probe=probe))
-        inv = (InvarianceTarget("target", data(TARGET, z["n_inv"]), metrics=("l2", "cos")),)
+        inv = (InvarianceTarget("target", data(TARGET, sizes.n_inv), metrics=("l2", "cos")),)
         for fam in FAMILIES.values():
             out.append(RunSpec(
-                model=z["model"], source=data(fam, z["n"], range(10, 20)),
-                train=dict(epochs=z["epochs"], batch_size=z["batch_size"]),
+                model=sizes.model, source=data(fam, sizes.n, range(10, 20)),
+                train=dict(epochs=sizes.epochs, batch_size=sizes.batch_size),
                 probes=probes, invariance=inv, seed=seed))
     return out

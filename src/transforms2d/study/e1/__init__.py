@@ -16,6 +16,7 @@ from .grid import (
     N_TARGET,
     SIZES,
     Cell,
+    E1Sizes,
     available_cifar,
     cells,
     cifar_draw,
@@ -25,13 +26,13 @@ from .grid import (
 from .report import budget_table, cifar_claim, cifar_present, claims, collect, differences, table
 
 
-def aggregate(records: list[dict], profile: str | None) -> dict:
+def aggregate(records: list[dict], sizes: E1Sizes | None) -> dict:
     """Tables ``e1_transfer`` and ``e1_differences``, figure ``e1_transfer`` and claims C1–C5;
     with budget cells the table and figure ``e1_budget``; with CIFAR results also their rows,
     figure ``e1_cifar`` and one check per dataset."""
-    col = collect(records, profile)
-    z = SIZES.get(profile, SIZES["paper"])
-    t = table(profile, col)
+    col = collect(records, sizes)
+    shown = sizes or SIZES["paper"]  # an unknown profile: no runs matched
+    t = table(sizes, col)
     diffs = differences(t)
     present = cifar_present(col)
     cifar_axes = [f"{n}:{a}" for n in present for a in CIFAR_AXES]
@@ -39,16 +40,16 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
     diff_table = pd.DataFrame([{"axis": a, **{**diffs, **diffs_c}[a]}
                                for a in (*AXES, *cifar_axes)],
                               columns=["axis", "disjoint_range", "gap", "same_range"])
-    k = z["n_target"]
+    k = shown.n_target
     md = (f"E1 (docs/protocol.md §6): target task = {k} target objects under the seed's "
           f"target transforms, linear probe on frozen features; `same` models pretrain with the "
           f"target transforms, `disjoint` with the disjoint ones, by default on the {k} other "
           f"objects. Axes varied one at a time. "
-          + sizes_markdown(profile, SIZES, _describe) + "\n" + cifar_markdown(profile, present))
+          + sizes_markdown(sizes, SIZES, _describe) + "\n" + cifar_markdown(sizes, present))
     tables = {"e1_transfer": t, "e1_differences": diff_table}
     figures = {"e1_transfer": transfer_figure(t, diffs)}
-    if z.get("budgets"):
-        tables["e1_budget"] = budget_table(col, z)
+    if shown.budgets:
+        tables["e1_budget"] = budget_table(col, shown)
         figures["e1_budget"] = budget_figure(tables["e1_budget"], "E1", "effect (accuracy points)",
                                              PAPER_EFFECT)
         md += ("\nWhat it would take (table and figure `e1_budget`): seed 0's effects when the "
@@ -57,15 +58,15 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
     if present:
         figures["e1_cifar"] = transfer_figure(t, diffs_c, cifar_axes, "E1 CIFAR variant")
     return {"markdown": md, "tables": tables, "figures": figures,
-            "claims": claims(col, diffs, z) + [cifar_claim(n, col, t) for n in present]}
+            "claims": claims(col, diffs, shown) + [cifar_claim(n, col, t) for n in present]}
 
 
-def _describe(z: dict) -> str:
-    return describe_sizes(z, f"{z['n_target']} + {z['n_target']} objects, ")
+def _describe(sizes: E1Sizes) -> str:
+    return describe_sizes(sizes, f"{sizes.n_target} + {sizes.n_target} objects, ")
 
 
-def cifar_markdown(profile: str | None, present: list[str]) -> str:
-    zc = CIFAR_SIZES.get(profile)
+def cifar_markdown(sizes: E1Sizes | None, present: list[str]) -> str:
+    cifar = CIFAR_SIZES.get(sizes.profile) if sizes else None
     text = []
     if present:
         text.append(
@@ -75,10 +76,10 @@ def cifar_markdown(profile: str | None, present: list[str]) -> str:
             f"other half; subset = a third of the target classes, superset = all classes. "
             f"Pretraining samples are totals over the default classes, kept per class on the "
             f"class-relationship axis. Table rows `<dataset>:<axis>`, figure `e1_cifar`, check "
-            f"`C1-C3 <dataset>`." + (f" Sizes: {zc['model']}, {zc['n']} pretraining samples x "
-                                     f"{zc['epochs']} epochs, batch {zc['batch_size']}; probe "
-                                     f"{zc['n_probe']} samples (L-BFGS), "
-                                     f"test {zc['n_test']}." if zc else ""))
+            f"`C1-C3 <dataset>`." + (f" Sizes: {cifar.model}, {cifar.n} pretraining samples x "
+                                     f"{cifar.epochs} epochs, batch {cifar.batch_size}; probe "
+                                     f"{cifar.n_probe} samples (L-BFGS), "
+                                     f"test {cifar.n_test}." if cifar else ""))
     missing = [n for n in CIFAR if n not in present]
     found = available_cifar()
     if len(missing) == len(CIFAR) and not found:
@@ -92,11 +93,12 @@ def cifar_markdown(profile: str | None, present: list[str]) -> str:
 
 @register_experiment("e1", aggregate, aliases=("tvo",), profiles=tuple(SIZES), paper=True,
                      sizes=SIZES)
-def e1(profile: str, seeds: int) -> list[RunSpec]:
+def e1(sizes: E1Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
-    return unique(c.spec for c in cells(profile, seeds))
+    return unique(c.spec for c in cells(sizes, seeds))
 
 
 __all__ = ["AXES", "CIFAR", "CIFAR_AXES", "CIFAR_SIZES", "FAMILIES", "N_TARGET", "SIZES", "Cell",
+           "E1Sizes",
            "aggregate", "available_cifar", "cells", "cifar_draw", "collect", "draw", "e1",
            "finetune_name"]

@@ -15,9 +15,10 @@ classes). A configuration reached from two axes is one run spec, computed once.
 
 The default run (both families) is also probed with the fine-tuning size of ``finetune`` and
 then fully fine-tuned from the probed model (claim C5). Profiles change sizes only
-(``SIZES``). Profiles with ``budgets`` also pretrain the models of the claims' main comparisons
-(the default pair, the class-relationship pair of C4, the pretraining-samples extremes of C3)
-for seed 0 at those multiples of ``epochs``: the effect against training budget.
+(``SIZES``, values of :class:`E1Sizes`). Profiles with ``budgets`` also pretrain the models of
+the claims' main comparisons (the default pair, the class-relationship pair of C4, the
+pretraining-samples extremes of C3) for seed 0 at those multiples of ``epochs``: the effect
+against training budget.
 
 **CIFAR variant** (cells added only where :func:`~transforms2d.assets.cifar.cifar_available` finds
 the data): the seed's same target / disjoint transforms on whole CIFAR-10 / CIFAR-100 images
@@ -30,6 +31,7 @@ rows ``cifar10:<axis>`` / ``cifar100:<axis>`` and the check ``C1-C3 CIFAR-10`` /
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -39,12 +41,56 @@ from ...engine import ProbeTarget, RunSpec
 from ...engine.spec import train_settings
 from ...transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
 from ...validation import seed_list
-from ..common import probe_settings
+from ..common import PROBE_SEED_OFFSET, probe_settings
+from ..sizes import Sizes, by_profile
 
 N_OBJECTS, N_TARGET = 60, 30
 SEED_TAG = 0xE1  # mixed into the per-seed generator that draws transforms and objects
 
-SIZES = {  # profile -> sizes; the logic is the same for all
+
+@dataclass(frozen=True)
+class Finetune:
+    """The full fine-tuning of the default run (claim C5): target samples, epochs, batch."""
+
+    n: int
+    epochs: int
+    batch_size: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class E1Sizes(Sizes):
+    """E1's sizes: ``n_target`` target (and as many other) objects; validation, probe and test
+    samples, probe views; the axes' values (``classes``, ``models``, ``pt_samples``,
+    ``ft_samples``); the C5 fine-tuning; ``equal_steps``: fewer pretraining samples get more
+    epochs (:func:`epoch_cap`); ``budgets``: seed 0 also at these multiples of ``epochs``."""
+
+    image_size: int
+    n_target: int
+    n_val: int
+    n_probe: int
+    n_test: int
+    views: int
+    classes: tuple[str, ...]
+    models: tuple[str, ...]
+    pt_samples: tuple[int, ...]
+    ft_samples: tuple[int, ...]
+    finetune: Finetune
+    equal_steps: bool = False
+    budgets: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CifarSizes(Sizes):
+    """The CIFAR variant's sizes (``n``: pretraining samples over the default classes)."""
+
+    n_probe: int
+    n_test: int
+    views: int
+    classes: tuple[str, ...]
+    models: tuple[str, ...]
+    pt_samples: tuple[int, ...]
+
+SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n_target=N_TARGET, n=50000, epochs=50,
                   batch_size=512, n_val=10000,
                   n_probe=50000, n_test=10000, views=2,
@@ -52,7 +98,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                   pt_samples=(1000, 10000, 50000, 100000, 500000),
                   ft_samples=(50, 200, 500, 2000, 5000),
-                  finetune=dict(n=2000, epochs=50, batch_size=512)),
+                  finetune=Finetune(n=2000, epochs=50, batch_size=512)),
     # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
     # the paper's models and data sizes, 5 seeds, up to 4 epochs (equal optimiser steps for
     # fewer samples; paper: 50), stopping once two epochs reach 0.97, 1 probe view, 2000
@@ -66,7 +112,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                 models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                 pt_samples=(1000, 10000, 50000, 100000),
                 ft_samples=(50, 200, 500, 2000, 5000),
-                finetune=dict(n=2000, epochs=50, batch_size=512)),
+                finetune=Finetune(n=2000, epochs=50, batch_size=512)),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md has
     # the curves): the paper's 30 + 30 objects; resnet_s (the ResNet family, 0.3M parameters)
     # for ResNet-18. Seed-0 curves, one thread: resnet_s on 6000 samples reaches 0.95 / 0.99
@@ -88,7 +134,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                 models=("resnet_s", "vgg_s", "densenet_s", "vit_s"),
                 pt_samples=(1500, 3000, 6000, 12000),
                 ft_samples=(50, 200, 500, 2000),
-                finetune=dict(n=2000, epochs=100, batch_size=128)),
+                finetune=Finetune(n=2000, epochs=100, batch_size=128)),
     # quick (2-core CPU, minutes, 3 seeds: not a fair test, see the README): 10 target + 10
     # other objects instead of 30 + 30, and convnet_xs (a VGG-style CNN, 25k parameters) in
     # place of ResNet-18; on the architecture axis it stands for the VGG family beside
@@ -103,7 +149,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   models=("convnet_xs", "resnet_s", "densenet_s", "vit_s"),
                   pt_samples=(750, 1500, 3000, 6000),
                   ft_samples=(50, 200, 500, 2000),
-                  finetune=dict(n=2000, epochs=10, batch_size=128), budgets=(0.25, 0.5)),
+                  finetune=Finetune(n=2000, epochs=10, batch_size=128), budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, n_target=N_TARGET, n=300, epochs=1,
                   batch_size=64, n_val=60,
                   n_probe=60, n_test=60, views=1,
@@ -111,13 +157,12 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   models=("convnet_xs", "convnet_s"),
                   pt_samples=(150, 300),
                   ft_samples=(30, 60),
-                  finetune=dict(n=60, epochs=1, batch_size=32), budgets=(2,)),
-}
+                  finetune=Finetune(n=60, epochs=1, batch_size=32), budgets=(2,)),
+})
 FAMILIES = ("same", "disjoint")
 AXES = ("classes", "architecture", "pt_samples", "ft_samples")
 AXIS_LABEL = {"classes": "class relationship", "architecture": "architecture",
               "pt_samples": "pretraining samples", "ft_samples": "fine-tuning samples"}
-PROBE_SEED_OFFSET = 10_000  # probe data use their own rendering seeds, never the source's
 
 # -- CIFAR variant sizes. Pretraining samples are totals over the default pretraining classes
 # (half of them) and become a per-class count, which the class-relationship runs keep: CIFAR has
@@ -128,7 +173,7 @@ PROBE_SEED_OFFSET = 10_000  # probe data use their own rendering seeds, never th
 # seed, so ~7.5 CPU-min for both datasets x 3 seeds. Accuracies there say nothing (noise images).
 CIFAR = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 CIFAR_AXES = ("classes", "architecture", "pt_samples")
-CIFAR_SIZES = {
+CIFAR_SIZES = by_profile(CifarSizes, {
     "paper": dict(model="resnet18", n=22500, epochs=50, batch_size=512, n_probe=22500,
                   n_test=5000, views=2,
                   classes=("subset", "disjoint", "same", "superset"),
@@ -150,7 +195,7 @@ CIFAR_SIZES = {
     "smoke": dict(model="convnet_xs", n=50, epochs=1, batch_size=32, n_probe=50, n_test=50,
                   views=1, classes=("disjoint", "same"),
                   models=("convnet_xs", "convnet_s"), pt_samples=(50, 100)),
-}
+})
 CIFAR_MISSING = "not run: CIFAR not available"
 
 def draw(seed: int, n_target: int = N_TARGET) -> dict:
@@ -176,7 +221,7 @@ def _pretrain_objects(d: dict, classes: str) -> list[int]:
             "superset": d["target_objects"] + d["other_objects"]}[classes]
 
 
-def _spec(z: dict, d: dict, seed: int, fam: str, classes: str, model: str, n: int,
+def _spec(sizes: E1Sizes, d: dict, seed: int, fam: str, classes: str, model: str, n: int,
           epochs: int | None = None) -> RunSpec:
     """One run: ``fam`` transforms on the ``classes`` pretraining objects, ``n`` samples
     (``epochs``: other than the profile's, for the budget cells); probed on the target task
@@ -184,36 +229,35 @@ def _spec(z: dict, d: dict, seed: int, fam: str, classes: str, model: str, n: in
     well); a validation split of the source task is evaluated after every epoch."""
     def data(objects, transforms, n, s):
         return dict(objects=list(objects), transforms=list(transforms), n=n, seed=s,
-                    image_size=z["image_size"])
+                    image_size=sizes.image_size)
 
-    test = data(d["target_objects"], d["target"], z["n_test"], PROBE_SEED_OFFSET + seed)
-    sizes = {z["n_probe"], *(z["ft_samples"] if classes == "same" else ())}
-    probe_cfg = probe_settings(z)
+    test = data(d["target_objects"], d["target"], sizes.n_test, PROBE_SEED_OFFSET + seed)
+    probe_ns = {sizes.n_probe, *(sizes.ft_samples if classes == "same" else ())}
+    probe_cfg = probe_settings(sizes)
     probes = tuple(ProbeTarget(f"n{k}", {**test, "n": k}, test, probe=probe_cfg)
-                   for k in sorted(sizes))
-    if (classes, model, n) == ("disjoint", z["model"], z["n"]):  # the default run: C5
-        ft = z["finetune"]
-        probes += (ProbeTarget(finetune_name(z), {**test, "n": ft["n"]}, test, probe=probe_cfg,
-                               finetune=dict(epochs=ft["epochs"],
-                                             batch_size=ft["batch_size"])),)
+                   for k in sorted(probe_ns))
+    if (classes, model, n) == ("disjoint", sizes.model, sizes.n):  # the default run: C5
+        ft = sizes.finetune
+        probes += (ProbeTarget(finetune_name(sizes), {**test, "n": ft.n}, test, probe=probe_cfg,
+                               finetune=dict(epochs=ft.epochs, batch_size=ft.batch_size)),)
     transforms = d["target"] if fam == "same" else d["disjoint"]
     objects = _pretrain_objects(d, classes)
     if epochs is None:
-        epochs = epoch_cap(z, n)
-    train = train_settings(model, {**z, "epochs": epochs})
+        epochs = epoch_cap(sizes, n)
+    train = train_settings(model, {**sizes.train_sizes(), "epochs": epochs})
     return RunSpec(model=model, source=data(objects, transforms, n, seed),
-                   source_val=data(objects, transforms, z["n_val"], seed), train=train,
+                   source_val=data(objects, transforms, sizes.n_val, seed), train=train,
                    probes=probes, seed=seed)
 
 
-def epoch_cap(z: dict, n: int) -> int:
+def epoch_cap(sizes: E1Sizes, n: int) -> int:
     """The most pretraining epochs for ``n`` samples: the profile's, or with
-    ``z["equal_steps"]`` as many more as give a smaller sample the default's optimiser steps
+    ``sizes.equal_steps`` as many more as give a smaller sample the default's optimiser steps
     (each run still stops early at its accuracy ceiling): a model trained on little data is
     then trained to its ceiling too, not cut off by a fixed epoch count."""
-    if z.get("equal_steps") and n < z["n"]:
-        return -(-z["epochs"] * z["n"] // n)
-    return z["epochs"]
+    if sizes.equal_steps and n < sizes.n:
+        return -(-sizes.epochs * sizes.n // n)
+    return sizes.epochs
 
 
 def cifar_draw(seed: int, name: str) -> dict:
@@ -224,7 +268,7 @@ def cifar_draw(seed: int, name: str) -> dict:
     return {"target_classes": perm[:k // 2], "other_classes": perm[k // 2:]}
 
 
-def _cifar_spec(name: str, z: dict, d: dict, c: dict, seed: int, fam: str, classes: str,
+def _cifar_spec(name: str, sizes: CifarSizes, d: dict, c: dict, seed: int, fam: str, classes: str,
                 model: str, n: int) -> RunSpec:
     """A CIFAR run: ``fam`` transforms on the ``classes`` pretraining classes, ``n`` samples
     over the default (other) classes, i.e. ``n / k`` per class; probed on the target task."""
@@ -232,15 +276,16 @@ def _cifar_spec(name: str, z: dict, d: dict, c: dict, seed: int, fam: str, class
         return dict(dataset="cifar", name=name, classes=list(cls), transforms=list(transforms),
                     seed=s, **count)
 
-    test = data(c["target_classes"], d["target"], PROBE_SEED_OFFSET + seed, n=z["n_test"])
-    probe = ProbeTarget(f"n{z['n_probe']}", {**test, "n": z["n_probe"]}, test,
-                        probe=probe_settings(z))
+    test = data(c["target_classes"], d["target"], PROBE_SEED_OFFSET + seed, n=sizes.n_test)
+    probe = ProbeTarget(f"n{sizes.n_probe}", {**test, "n": sizes.n_probe}, test,
+                        probe=probe_settings(sizes))
     pretrain = {"subset": c["target_classes"][:round(len(c["target_classes"]) / 3)],
                 "disjoint": c["other_classes"], "same": c["target_classes"],
                 "superset": c["target_classes"] + c["other_classes"]}[classes]
     transforms = d["target"] if fam == "same" else d["disjoint"]
     source = data(pretrain, transforms, seed, n_per_class=n // len(c["other_classes"]))
-    return RunSpec(model=model, source=source, train=train_settings(model, z), probes=(probe,),
+    return RunSpec(model=model, source=source, train=train_settings(model, sizes.train_sizes()),
+                   probes=(probe,),
                    seed=seed)
 
 
@@ -249,9 +294,9 @@ def available_cifar() -> tuple[str, ...]:
     return tuple(name for name in CIFAR if cifar_available(name))
 
 
-def finetune_name(z: dict) -> str:
+def finetune_name(sizes: E1Sizes) -> str:
     """The default run's probe target that is also fully fine-tuned (claim C5)."""
-    return f"ft{z['finetune']['n']}"
+    return f"ft{sizes.finetune.n}"
 
 
 class Cell(NamedTuple):
@@ -268,38 +313,38 @@ class Cell(NamedTuple):
     probe: str
 
 
-def cells(profile: str, seeds: int | Sequence[int], cifar: tuple[str, ...] | None = None
+def cells(sizes: E1Sizes, seeds: int | Sequence[int], cifar: tuple[str, ...] | None = None
           ) -> list[Cell]:
-    """Every point of the grid; the same spec appears under several axes (the engine computes
-    it once). The Transforms-2D cells come first, then the budget cells (seed 0) of profiles
-    that have ``budgets``, then those of the CIFAR variant for each of ``cifar`` (default: the
-    datasets found here), on axes ``<name>:<axis>``."""
-    z = SIZES[profile]
+    """Every point of the grid with ``sizes``; the same spec appears under several axes (the
+    engine computes it once). The Transforms-2D cells come first, then the budget cells (seed
+    0) of profiles that have ``budgets``, then those of the CIFAR variant (sizes
+    ``CIFAR_SIZES[sizes.profile]``) for each of ``cifar`` (default: the datasets found here),
+    on axes ``<name>:<axis>``."""
     out = []
     for seed in seed_list(seeds):
-        out += _t2d_cells(z, seed)
-    out += _budget_cells(z)
-    zc = CIFAR_SIZES[profile]
+        out += _t2d_cells(sizes, seed)
+    out += _budget_cells(sizes)
+    cifar_sizes = CIFAR_SIZES[sizes.profile]
     for name in available_cifar() if cifar is None else cifar:
         for seed in seed_list(seeds):
-            out += _cifar_cells(z, zc, name, seed)
+            out += _cifar_cells(sizes, cifar_sizes, name, seed)
     return out
 
 
-def _t2d_cells(z: dict, seed: int) -> list[Cell]:
-    d, probe, out = draw(seed, z["n_target"]), f"n{z['n_probe']}", []
+def _t2d_cells(sizes: E1Sizes, seed: int) -> list[Cell]:
+    d, probe, out = draw(seed, sizes.n_target), f"n{sizes.n_probe}", []
     for fam in FAMILIES:
-        def cell(axis, value, classes="disjoint", model=z["model"], n=z["n"], probe=probe,
+        def cell(axis, value, classes="disjoint", model=sizes.model, n=sizes.n, probe=probe,
                  fam=fam):
             out.append(Cell(axis, value, fam, seed,
-                            _spec(z, d, seed, fam, classes, model, n), probe))
-        for v in z["classes"]:
+                            _spec(sizes, d, seed, fam, classes, model, n), probe))
+        for v in sizes.classes:
             cell("classes", v, classes=v)
-        for v in z["models"]:
+        for v in sizes.models:
             cell("architecture", v, model=v)
-        for v in z["pt_samples"]:
+        for v in sizes.pt_samples:
             cell("pt_samples", v, n=v)
-        for v in z["ft_samples"]:
+        for v in sizes.ft_samples:
             cell("ft_samples", v, classes="same", probe=f"n{v}")
     return out
 
@@ -309,29 +354,29 @@ BUDGET_CONFIGS = (  # (axis, value, classes, n or None for the default): the cla
     ("pt_samples", "min", "disjoint", min), ("pt_samples", "max", "disjoint", max))
 
 
-def _budget_cells(z: dict) -> list[Cell]:
-    """Seed 0 at each multiple of the profile's epochs in ``z["budgets"]`` (none by default)."""
-    d, out = draw(0, z["n_target"]), []
-    for b in z.get("budgets", ()):
-        epochs = max(1, round(b * z["epochs"]))
+def _budget_cells(sizes: E1Sizes) -> list[Cell]:
+    """Seed 0 at each multiple of the profile's epochs in ``sizes.budgets`` (none by default)."""
+    d, out = draw(0, sizes.n_target), []
+    for b in sizes.budgets:
+        epochs = max(1, round(b * sizes.epochs))
         for axis, value, classes, pick in BUDGET_CONFIGS:
-            n = z["n"] if pick is None else pick(z["pt_samples"])
+            n = sizes.n if pick is None else pick(sizes.pt_samples)
             for fam in FAMILIES:
-                spec = _spec(z, d, 0, fam, classes, z["model"], n, epochs=epochs)
+                spec = _spec(sizes, d, 0, fam, classes, sizes.model, n, epochs=epochs)
                 out.append(Cell("budget", (epochs, axis, value), fam, 0, spec,
-                                f"n{z['n_probe']}"))
+                                f"n{sizes.n_probe}"))
     return out
 
 
-def _cifar_cells(z: dict, zc: dict, name: str, seed: int) -> list[Cell]:
-    d, c, out = draw(seed, z["n_target"]), cifar_draw(seed, name), []
+def _cifar_cells(sizes: E1Sizes, cifar: CifarSizes, name: str, seed: int) -> list[Cell]:
+    d, c, out = draw(seed, sizes.n_target), cifar_draw(seed, name), []
     for fam in FAMILIES:
-        for axis, values in (("classes", zc["classes"]), ("architecture", zc["models"]),
-                             ("pt_samples", zc["pt_samples"])):
+        for axis, values in (("classes", cifar.classes), ("architecture", cifar.models),
+                             ("pt_samples", cifar.pt_samples)):
             for v in values:
-                at = dict(classes="disjoint", model=zc["model"], n=zc["n"])
+                at = dict(classes="disjoint", model=cifar.model, n=cifar.n)
                 at[{"classes": "classes", "architecture": "model", "pt_samples": "n"}[axis]] = v
                 out.append(Cell(f"{name}:{axis}", v, fam, seed,
-                                _cifar_spec(name, zc, d, c, seed, fam, **at),
-                                f"n{zc['n_probe']}"))
+                                _cifar_spec(name, cifar, d, c, seed, fam, **at),
+                                f"n{cifar.n_probe}"))
     return out

@@ -21,6 +21,7 @@ from .grid import (
     CIFAR_SIZES,
     FAMILIES,
     SIZES,
+    E1Sizes,
     cells,
     finetune_name,
 )
@@ -43,16 +44,17 @@ AUTHORS_CIFAR = {  # same - disjoint gap per axis (class rel. / architecture / P
 }
 
 
-def collect(records: list[dict], profile: str | None) -> Collected:
+def collect(records: list[dict], sizes: E1Sizes | None) -> Collected:
     """``(axis, value, family) -> {seed: target test accuracy}`` of the done runs, matched to
-    the cells of ``profile``'s grid (every CIFAR cell included), with the runs and probes
-    behind them; ``("finetune", "linear probe" | "full fine-tuning", family)`` for C5 and
+    the cells of the grid with ``sizes`` (none for ``None``; every CIFAR cell included), with
+    the runs and probes behind them; ``("finetune", "linear probe" | "full fine-tuning",
+    family)`` for C5 and
     ``("budget", (epochs, axis, value), family)`` for the budget cells."""
     col = Collected()
-    if profile not in SIZES:
+    if sizes is None:
         return col
-    ft_name = finetune_name(SIZES[profile])
-    for c, r in match(cells(profile, seeds_in(records), tuple(CIFAR)), records,
+    ft_name = finetune_name(sizes)
+    for c, r in match(cells(sizes, seeds_in(records), tuple(CIFAR)), records,
                       lambda c: c.spec):
         probes = r["result"]["probes"]
         value = c.value if c.axis == "budget" else str(c.value)
@@ -68,26 +70,26 @@ def collect(records: list[dict], profile: str | None) -> Collected:
     return col
 
 
-def budget_table(col: Collected, z: dict) -> pd.DataFrame:
+def budget_table(col: Collected, sizes: E1Sizes) -> pd.DataFrame:
     """Seed 0's effects at each budget (the profile's own epochs from the grid itself): C1's
     gap, C3's gap minus the disjoint range over the pretraining-samples extremes, C4's
     difference, C5's shrink, and the lowest pretraining accuracy among those models."""
     def at(epochs: int, axis: str, value, fam: str) -> tuple[float | None, Mapping | None]:
-        key = ((axis, str(value), fam) if epochs == z["epochs"] else
+        key = ((axis, str(value), fam) if epochs == sizes.epochs else
                ("budget", (epochs, axis, value), fam))
         src = col.sources.get(key, {}).get(0)
         return col.get(key).get(0), (src[0] if src else None)
 
     rows = []
-    lo, hi = min(z["pt_samples"]), max(z["pt_samples"])
-    for epochs in sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())}
-                         | ({z["epochs"]} if z.get("budgets") else set())):
-        ext = {"min": lo, "max": hi} if epochs == z["epochs"] else {"min": "min", "max": "max"}
+    lo, hi = min(sizes.pt_samples), max(sizes.pt_samples)
+    for epochs in sorted({max(1, round(b * sizes.epochs)) for b in sizes.budgets}
+                         | ({sizes.epochs} if sizes.budgets else set())):
+        ext = {"min": lo, "max": hi} if epochs == sizes.epochs else {"min": "min", "max": "max"}
         got = {(a, v, f): at(epochs, a, v, f) for a, v in
                (("classes", "disjoint"), ("classes", "same"), ("pt_samples", ext["min"]),
                 ("pt_samples", ext["max"])) for f in FAMILIES}
         acc = {k: v[0] for k, v in got.items()}
-        ft = {(kind, f): at(epochs, "finetune", kind, f)[0] if epochs != z["epochs"] else
+        ft = {(kind, f): at(epochs, "finetune", kind, f)[0] if epochs != sizes.epochs else
               col.get(("finetune", kind, f)).get(0)
               for kind in ("linear probe", "full fine-tuning") for f in FAMILIES}
         rows.append({"epochs": epochs,
@@ -125,20 +127,20 @@ def _train_acc(record: Mapping) -> float:
                                                                               math.nan)
 
 
-def table(profile: str | None, col: Collected) -> pd.DataFrame:
+def table(sizes: E1Sizes | None, col: Collected) -> pd.DataFrame:
     rows = []
-    z = SIZES.get(profile, SIZES["quick"])
+    sizes = sizes or SIZES["quick"]  # an unknown profile: the rows of quick, all empty
     for axis in (*AXES, "finetune"):
-        for v in z[AXIS_KEY[axis]] if axis in AXIS_KEY else ("linear probe",
+        for v in getattr(sizes, AXIS_KEY[axis]) if axis in AXIS_KEY else ("linear probe",
                                                              "full fine-tuning"):
             rows += [ci_row(col.get((axis, str(v), fam)), axis=axis, value=str(v), family=fam)
                      for fam in FAMILIES]
-    zc = CIFAR_SIZES.get(profile, CIFAR_SIZES["quick"])
+    cifar = CIFAR_SIZES[sizes.profile]
     for name in cifar_present(col):
         for axis, key in zip(CIFAR_AXES, ("classes", "models", "pt_samples")):
             rows += [ci_row(col.get((f"{name}:{axis}", str(v), fam)),
                             axis=f"{name}:{axis}", value=str(v), family=fam)
-                     for v in zc[key] for fam in FAMILIES]
+                     for v in getattr(cifar, key) for fam in FAMILIES]
     return pd.DataFrame(rows, columns=["axis", "value", "family", *CI_COLUMNS])
 
 
@@ -207,8 +209,8 @@ def _gap_minus_range(rows: list[dict[tuple, float]]) -> float:
     return (sum(same) - sum(dis)) / len(both) - (max(dis) - min(dis))
 
 
-def claims(col: Collected, diffs: dict, z: dict) -> list[dict]:
-    chance = 1 / z["n_target"]
+def claims(col: Collected, diffs: dict, sizes: E1Sizes) -> list[dict]:
+    chance = 1 / sizes.n_target
     default = [("classes", "disjoint", f) for f in FAMILIES]
     v1, _, ci1 = positive_effect(paired(col.values, *default))
     same, dis = (mean_ci(col.get(k).values()) for k in default)
@@ -231,20 +233,20 @@ def claims(col: Collected, diffs: dict, z: dict) -> list[dict]:
         "transforms pretrained on the target classes) > 0, its interval excluding 0", v4,
         f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}", AUTHORS["classes"],
         checks=col.checks(k4) + [col.headroom(k4, "target probe accuracy", chance)]))
-    out.append(_c5(col, z))
+    out.append(_c5(col, sizes))
     return out
 
 
-def _c5(col: Collected, z: dict) -> dict:
+def _c5(col: Collected, sizes: E1Sizes) -> dict:
     probe = [("finetune", "linear probe", f) for f in FAMILIES]
     full = [("finetune", "full fine-tuning", f) for f in FAMILIES]
     probe_gap, full_gap = paired(col.values, *probe), paired(col.values, *full)
     v5, _, ci5 = positive_effect([a - b for a, b in zip(probe_gap, full_gap)])
     checks = col.checks(probe + full) + [pre.finetuning(col.probes(full)), col.headroom(
-        probe + full, "target accuracy (probe and fine-tuned)", 1 / z["n_target"])]
+        probe + full, "target accuracy (probe and fine-tuned)", 1 / sizes.n_target)]
     return claim(
         "C5", "The gap shrinks when many target samples are available for full fine-tuning.",
-        f"default configuration, {z['finetune']['n']} target samples: mean over seeds of "
+        f"default configuration, {sizes.finetune.n} target samples: mean over seeds of "
         "(linear-probe gap - full fine-tuning gap) > 0, its interval excluding 0 (gap = same - "
         "disjoint target accuracy)", v5,
         f"probe gap {mean_ci(probe_gap).mean:.3f} -> fine-tuned gap "

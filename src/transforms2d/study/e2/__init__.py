@@ -11,6 +11,7 @@ from .grid import (
     TASKS,
     VARIANTS,
     Cell,
+    E2Sizes,
     cells,
     draw,
     sources,
@@ -20,10 +21,11 @@ from .report import aggregate, collect
 
 @register_experiment("e2", aggregate, aliases=("ife",), profiles=tuple(SIZES), paper=True,
                      sizes=SIZES)
-def e2(profile: str, seeds: int) -> list[RunSpec]:
+def e2(sizes: E2Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
-    return unique(c.spec for source in sources() for c in cells(profile, seeds, source))
+    return unique(c.spec for source in sources() for c in cells(sizes, seeds, source))
 
 
 __all__ = ["ALPHAS", "BETAS", "SIZES", "SOURCES", "TASKS", "TASK_ID", "VARIANTS", "Cell",
+           "E2Sizes",
            "aggregate", "cells", "collect", "draw", "e2", "sources"]

@@ -27,6 +27,7 @@ available".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -35,12 +36,12 @@ from ...assets.cifar import cifar_available
 from ...engine import InvarianceTarget, ProbeTarget, RunSpec
 from ...engine.spec import train_settings
 from ...validation import seed_list
-from ..common import probe_settings
+from ..common import PROBE_SEED_OFFSET, probe_settings
+from ..sizes import Sizes, by_profile
 
 SEED_TAG = 0xE2
 N_OBJECTS = 10  # the paper's 10 objects
 OBJECT_SCALE = 12 / 32  # ≈12×12 px at 32 px
-PROBE_SEED_OFFSET = 10_000  # probe/invariance data never equal the pretraining data
 STAND_IN = ("objects: 10 large builtin objects under scale, rotation and hue on nature "
             "backgrounds, standing in for CIFAR-10")
 SOURCES = {"objects": STAND_IN, "cifar10": "CIFAR-10 images (label = CIFAR-10 class)"}
@@ -60,7 +61,27 @@ AXES = ("alpha", "beta")  # label correlation and object availability of the C+O
 
 ALPHAS = (0.0, 0.2, 0.4, 0.6, 0.8, 0.85, 0.9, 0.95, 1.0)  # the paper's levels
 BETAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # the paper's, plus 1.0 = the C+O/C model (free)
-SIZES = {
+
+
+@dataclass(frozen=True, kw_only=True)
+class E2Sizes(Sizes):
+    """E2's sizes: validation, probe and test samples, probe views, invariance pairs; the α and
+    β levels; ``n_translated``: pretraining samples of the translated-placement models
+    (``None``: ``n``); ``budgets``: seed 0 also at these multiples of ``epochs``."""
+
+    image_size: int
+    n_val: int
+    n_probe: int
+    n_test: int
+    views: int
+    n_inv: int
+    alphas: tuple[float, ...]
+    betas: tuple[float, ...]
+    n_translated: int | None = None
+    budgets: tuple[float, ...] = ()
+
+
+SIZES = by_profile(E2Sizes, {
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=200, batch_size=512,
                   n_val=10000, n_probe=50000, n_test=10000, views=2, n_inv=10000,
                   alphas=ALPHAS, betas=BETAS),
@@ -93,7 +114,7 @@ SIZES = {
     "smoke": dict(model="convnet_xs", image_size=16, n=160, epochs=1, batch_size=64, n_val=40,
                   n_probe=80, n_test=80, views=1, n_inv=64,
                   alphas=(0.0, 1.0), betas=(0.0, 0.5, 1.0), budgets=(2,)),
-}
+})
 
 
 class Cell(NamedTuple):
@@ -114,42 +135,42 @@ def draw(seed: int) -> dict:
     return {"objects": [int(o) for o in rng.permutation(60)[:N_OBJECTS]]}
 
 
-def _data(z: dict, objects: list[int], task: str, variant: str, n: int, seed: int,
+def _data(sizes: E2Sizes, objects: list[int], task: str, variant: str, n: int, seed: int,
           source: str = "objects", **factors) -> dict:
     # C/C has no object, so its placement is irrelevant: one spec serves both variants.
     position = "corner" if task == "C/C" else VARIANTS[variant]
     # the pack name only, never a root: the CIFAR files are found at run time
-    return dict(objects=list(objects), n=n, seed=seed, image_size=z["image_size"],
+    return dict(objects=list(objects), n=n, seed=seed, image_size=sizes.image_size,
                 object_scale=OBJECT_SCALE, object_position=position, **TASK_DATA[task],
                 background_pack=source, **factors)
 
 
-def _spec(z: dict, objects: list[int], seed: int, task: str, variants: tuple[str, ...],
+def _spec(sizes: E2Sizes, objects: list[int], seed: int, task: str, variants: tuple[str, ...],
           source: str = "objects", epochs: int | None = None, **factors) -> RunSpec:
     """Pretrain on ``task`` (with ``factors``: ``correlation`` or ``object_availability``);
     probe on the four tasks and measure invariance to the object and to the scene, for each
     of ``variants`` (the object placements this model serves)."""
     s = PROBE_SEED_OFFSET + seed
     probes, inv = [], []
-    probe_cfg = probe_settings(z)
+    probe_cfg = probe_settings(sizes)
     for v in variants:
         for t in TASKS:
-            test = _data(z, objects, t, v, z["n_test"], s, source)
-            probes.append(ProbeTarget(f"{v}.{TASK_ID[t]}", {**test, "n": z["n_probe"]}, test,
+            test = _data(sizes, objects, t, v, sizes.n_test, s, source)
+            probes.append(ProbeTarget(f"{v}.{TASK_ID[t]}", {**test, "n": sizes.n_probe}, test,
                                       probe=probe_cfg))
         # invariance to the object: scene-labelled data, the twin swaps the object; to the
         # scene: object-labelled data, the twin swaps the background (same images otherwise)
         for factor, task_ in (("object", "C+O/C"), ("background", "C+O/O")):
             inv.append(InvarianceTarget(f"{v}.{factor}",
-                                        _data(z, objects, task_, v, z["n_inv"], s, source),
+                                        _data(sizes, objects, task_, v, sizes.n_inv, s, source),
                                         metrics=("l2",), twin_factor=factor))
-    n = z.get("n_translated", z["n"]) if variants == ("translated",) else z["n"]
-    return RunSpec(model=z["model"],
-                   source=_data(z, objects, task, variants[0], n, seed, source, **factors),
-                   source_val=_data(z, objects, task, variants[0], z["n_test"], seed, source,
+    n = (sizes.n_translated or sizes.n) if variants == ("translated",) else sizes.n
+    return RunSpec(model=sizes.model,
+                   source=_data(sizes, objects, task, variants[0], n, seed, source, **factors),
+                   source_val=_data(sizes, objects, task, variants[0], sizes.n_test, seed, source,
                                     **factors),
-                   train=train_settings(z["model"], z if epochs is None else
-                                        {**z, "epochs": epochs}),
+                   train=train_settings(sizes.model, {**sizes.train_sizes(),
+                                                      "epochs": epochs or sizes.epochs}),
                    probes=tuple(probes), invariance=tuple(inv), seed=seed)
 
 
@@ -158,39 +179,38 @@ def sources() -> tuple[str, ...]:
     return ("objects", *(("cifar10",) if cifar_available("cifar10") else ()))
 
 
-def cells(profile: str, seeds: int | Sequence[int], source: str = "objects") -> list[Cell]:
+def cells(sizes: E2Sizes, seeds: int | Sequence[int], source: str = "objects") -> list[Cell]:
     """The grid of one scene source: the 4 tasks x 2 placements (the C/C model serves both),
     then the α and β axes (fixed placement), then the budget cells of profiles that have
     ``budgets``. Level α = 0 is the C+O/C model, β = 0 the C/C model and β = 1 the C+O/C
     model: the same specs, computed once."""
-    z = SIZES[profile]
     out = []
     for seed in seed_list(seeds):
         objects = draw(seed)["objects"]
-        shared = _spec(z, objects, seed, "C/C", tuple(VARIANTS), source)
+        shared = _spec(sizes, objects, seed, "C/C", tuple(VARIANTS), source)
         for v in VARIANTS:
             for task in TASKS:
-                spec = shared if task == "C/C" else _spec(z, objects, seed, task, (v,), source)
+                spec = shared if task == "C/C" else _spec(sizes, objects, seed, task, (v,), source)
                 out.append(Cell("tasks", task, v, seed, spec))
-        for a in z["alphas"]:  # correlation 0 is the default: the C+O/C spec itself
-            spec = _spec(z, objects, seed, "C+O/C", ("fixed",), source, correlation=a)
+        for a in sizes.alphas:  # correlation 0 is the default: the C+O/C spec itself
+            spec = _spec(sizes, objects, seed, "C+O/C", ("fixed",), source, correlation=a)
             out.append(Cell("alpha", a, "fixed", seed, spec))
-        for b in z["betas"]:  # availability 1 is the default: the C+O/C spec itself
-            spec = shared if b == 0 else _spec(z, objects, seed, "C+O/C", ("fixed",), source,
+        for b in sizes.betas:  # availability 1 is the default: the C+O/C spec itself
+            spec = shared if b == 0 else _spec(sizes, objects, seed, "C+O/C", ("fixed",), source,
                                                object_availability=b)
             out.append(Cell("beta", b, "fixed", seed, spec))
-    return out + _budget_cells(z, source)
+    return out + _budget_cells(sizes, source)
 
 
-def _budget_cells(z: dict, source: str) -> list[Cell]:
+def _budget_cells(sizes: E2Sizes, source: str) -> list[Cell]:
     """Seed 0's C/C and C+O/C models (both placements) at each multiple of the profile's
-    epochs in ``z["budgets"]``: claim C6's comparison against training budget."""
+    epochs in ``sizes.budgets``: claim C6's comparison against training budget."""
     objects, out = draw(0)["objects"], []
-    for b in z.get("budgets", ()):
-        epochs = max(1, round(b * z["epochs"]))
-        shared = _spec(z, objects, 0, "C/C", tuple(VARIANTS), source, epochs)
+    for b in sizes.budgets:
+        epochs = max(1, round(b * sizes.epochs))
+        shared = _spec(sizes, objects, 0, "C/C", tuple(VARIANTS), source, epochs)
         for v in VARIANTS:
             out.append(Cell("budget", (epochs, "C/C"), v, 0, shared))
             out.append(Cell("budget", (epochs, "C+O/C"), v, 0,
-                            _spec(z, objects, 0, "C+O/C", (v,), source, epochs)))
+                            _spec(sizes, objects, 0, "C+O/C", (v,), source, epochs)))
     return out

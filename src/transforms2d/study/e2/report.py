@@ -34,6 +34,7 @@ from .grid import (
     TASK_ID,
     TASKS,
     VARIANTS,
+    E2Sizes,
     cells,
 )
 
@@ -45,14 +46,15 @@ AUTHORS = ("C+O/C model: invariance to objects 0.08 (C/C model 0.21); transfer t
 AUTHORS_AXES = "no saved outputs: only the expected direction (docs/protocol.md §6 E2)"
 
 
-def collect(records: list[dict], profile: str | None, source: str = "objects") -> Collected:
+def collect(records: list[dict], sizes: E2Sizes | None, source: str = "objects"
+            ) -> Collected:
     """``("probe", axis, value, variant, target task) -> {seed: acc}`` and ``("inv", axis,
     value, variant, factor) -> {seed: l2}`` of the done runs of ``source``, with the runs and
-    probes behind them (axis ``tasks``: value = pretraining task)."""
+    probes behind them (axis ``tasks``: value = pretraining task); none for ``sizes`` ``None``."""
     col = Collected()
-    if profile not in SIZES:
+    if sizes is None:
         return col
-    for c, r in match(cells(profile, seeds_in(records), source), records, lambda c: c.spec):
+    for c, r in match(cells(sizes, seeds_in(records), source), records, lambda c: c.spec):
         res = r["result"]
         for t in TASKS:
             name = f"{c.variant}.{TASK_ID[t]}"
@@ -64,7 +66,7 @@ def collect(records: list[dict], profile: str | None, source: str = "objects") -
     return col
 
 
-def tables(col: Collected, z: dict) -> dict[str, pd.DataFrame]:
+def tables(col: Collected, sizes: E2Sizes) -> dict[str, pd.DataFrame]:
     """``probe`` (4×4 per variant), ``invariance`` and ``axes`` (α/β levels: C/C and O/O
     probes, object invariance)."""
     probe_rows, inv_rows, axis_rows = [], [], []
@@ -75,7 +77,7 @@ def tables(col: Collected, z: dict) -> dict[str, pd.DataFrame]:
             inv_rows += [ci_row(col.get(("inv", "tasks", task, v, f)), variant=v,
                                 pretrained_on=task, invariance_to=FACTOR_NAME[f])
                          for f in FACTORS]
-    for axis, levels in (("alpha", z.get("alphas", ())), ("beta", z.get("betas", ()))):
+    for axis, levels in (("alpha", sizes.alphas), ("beta", sizes.betas)):
         for lv in levels:
             for measure, key in (("C/C probe", ("probe", axis, lv, "fixed", "C/C")),
                                  ("O/O probe", ("probe", axis, lv, "fixed", "O/O")),
@@ -87,16 +89,16 @@ def tables(col: Collected, z: dict) -> dict[str, pd.DataFrame]:
             "axes": pd.DataFrame(axis_rows, columns=["axis", "level", "measure", *CI_COLUMNS])}
 
 
-def budget_table(col: Collected, z: dict) -> pd.DataFrame:
+def budget_table(col: Collected, sizes: E2Sizes) -> pd.DataFrame:
     """Seed 0 at each budget (the profile's own epochs from the grid itself), per placement:
     C6 (a) the C/C minus C+O/C l2 to the object, (b) the C/C minus C+O/C accuracy on C+O/O,
     and the lowest pretraining accuracy of those models."""
     rows = []
-    budgets = sorted({max(1, round(b * z["epochs"])) for b in z.get("budgets", ())}
-                     | {z["epochs"]})
+    budgets = sorted({max(1, round(b * sizes.epochs)) for b in sizes.budgets}
+                     | {sizes.epochs})
     for epochs in budgets:
         def key(kind, task, v, m, epochs=epochs):
-            return ((kind, "tasks", task, v, m) if epochs == z["epochs"] else
+            return ((kind, "tasks", task, v, m) if epochs == sizes.epochs else
                     (kind, "budget", (epochs, task), v, m))
         row, runs = {"epochs": epochs}, []
         for v in VARIANTS:
@@ -215,21 +217,21 @@ def _axis_claim(col: Collected, axis: str, levels, source: str) -> dict:
            col.headroom(inv_keys, "normalised l2 to the object", 0.0, None)])
 
 
-def claims(col: Collected, z: dict, source: str, cifar_note: str = "") -> list[dict]:
+def claims(col: Collected, sizes: E2Sizes, source: str, cifar_note: str = "") -> list[dict]:
     out = [_c6(col, source, cifar_note)]
     for axis, key in zip(AXES, ("alphas", "betas")):
-        if len(z.get(key, ())) >= 2:
-            out.append(_axis_claim(col, axis, z[key], source))
+        if len(getattr(sizes, key)) >= 2:
+            out.append(_axis_claim(col, axis, getattr(sizes, key), source))
     return out
 
 
-def aggregate(records: list[dict], profile: str | None) -> dict:
+def aggregate(records: list[dict], sizes: E2Sizes | None) -> dict:
     """Tables ``e2_probe`` (4×4 per variant), ``e2_invariance`` and ``e2_axes``, figures
     ``e2_transfer`` and ``e2_axes``, claims C6, C6α, C6β, all on the stand-in; with CIFAR-10
     results the same with a ``_cifar10`` suffix."""
-    z = SIZES.get(profile, SIZES["paper"])
-    col = collect(records, profile)
-    ccol = collect(records, profile, "cifar10")
+    shown = sizes or SIZES["paper"]  # an unknown profile: no runs matched
+    col = collect(records, sizes)
+    ccol = collect(records, sizes, "cifar10")
     cifar = "found" if ccol.values else "pending" if cifar_available("cifar10") else "missing"
     note = "; the CIFAR-10 version: " + {"found": "claims C6 CIFAR-10 and C6α/β CIFAR-10",
                                           "pending": "no finished runs yet",
@@ -238,23 +240,23 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
     for suffix, c, source in (("", col, "objects"), ("_cifar10", ccol, "cifar10")):
         if source == "cifar10" and not c.values:
             continue
-        t = tables(c, z)
+        t = tables(c, shown)
         out_tables.update({f"e2_{k}{suffix}": v for k, v in t.items()})
         seeds = int(t["probe"].seeds.max()) if len(t["probe"]) else 0
         out_figures[f"e2_transfer{suffix}"] = grid_figure(t["probe"], t["invariance"], seeds,
                                                           SOURCES[source])
         out_figures[f"e2_axes{suffix}"] = axes_figure(t["axes"], t["probe"], seeds,
                                                       SOURCES[source])
-        if z.get("budgets"):
-            out_tables[f"e2_budget{suffix}"] = budget_table(c, z)
+        if shown.budgets:
+            out_tables[f"e2_budget{suffix}"] = budget_table(c, shown)
             out_figures[f"e2_budget{suffix}"] = budget_figure(
                 out_tables[f"e2_budget{suffix}"], "E2", "difference (> 0: the paper's direction)")
-        out_claims += claims(c, z, source, note if source == "objects" else "")
-    return {"markdown": markdown(profile, cifar), "tables": out_tables,
+        out_claims += claims(c, shown, source, note if source == "objects" else "")
+    return {"markdown": markdown(sizes, cifar), "tables": out_tables,
             "figures": out_figures, "claims": out_claims}
 
 
-def markdown(profile: str | None, cifar: str) -> str:
+def markdown(sizes: E2Sizes | None, cifar: str) -> str:
     """The report's text: the design, the stand-in, where CIFAR-10 stands, the sizes."""
     cifar_text = {"found": "the CIFAR-10 version is reported too (`_cifar10` tables and "
                            "figures, claims `... CIFAR-10`)",
@@ -272,5 +274,5 @@ def markdown(profile: str | None, cifar: str) -> str:
             f"is the C/C model, β = 1 the C+O/C model), probed on C/C and O/O (table "
             f"`e2_axes`, figure `e2_axes`)."
             + (" What it would take: `e2_budget`, seed 0's C6 effects at other numbers of "
-               "pretraining epochs." if SIZES.get(profile, {}).get("budgets") else "")
-            + "\n\n" + sizes_markdown(profile, SIZES))
+               "pretraining epochs." if sizes and sizes.budgets else "")
+            + "\n\n" + sizes_markdown(sizes, SIZES))

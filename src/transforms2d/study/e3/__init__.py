@@ -13,6 +13,7 @@ from .grid import (
     NONE,
     SIZES,
     Cell,
+    E3Sizes,
     available_cifar,
     cells,
     draw,
@@ -31,12 +32,11 @@ from .report import (
 )
 
 
-def aggregate(records: list[dict], profile: str | None) -> dict:
+def aggregate(records: list[dict], sizes: E3Sizes | None) -> dict:
     """Tables ``e3_summary``, ``e3_matrix``, ``e3_pretrain``; figures ``e3_heatmap`` and
     ``e3_summary``; claim C7 (from the done runs; missing ones are left out)."""
-    parsed, ts = parse(records, profile)
-    z = SIZES.get(profile)
-    main = z["epochs"] if z else None
+    parsed, ts = parse(records, sizes)
+    main = sizes.epochs if sizes else None
     inv, acc = parsed.inv.get(main, {}), parsed.acc.get(main, {})
     summ, mat = summary(inv, ts), matrix(inv, ts)
     pre = pretrain_table(acc, ts)
@@ -49,7 +49,7 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
     else:
         cifar_md = " ".join(
             f"{d}: " + ("measured on TransformedCIFAR test images (all classes, "
-                        f"{z['n_inv_cifar'] if z else '?'} per transform, inputs in [-1, 1])."
+                        f"{sizes.n_inv_cifar if sizes else '?'} per transform, inputs in [-1, 1])."
                         if d in done else f"{domains['img'][d]}.") for d in CIFAR_DOMAINS)
     md = (f"E3 (docs/protocol.md §6): one model per training transform (and `none`), `img` "
           f"(30 primary builtin objects on image backgrounds) and `rand` (30 random-pixel "
@@ -58,11 +58,11 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
           f"trained on the other transforms, None = trained on none; means over τ, then over "
           f"seeds. Measured transforms: {len(ts)}. Pretraining train accuracy of the `none` "
           f"models: {none_acc} (chance {1 / N_PRIMARY:.3f}).\n\n"
-          + sizes_markdown(profile, SIZES, _describe) + f"\n{cifar_md}\n")
+          + sizes_markdown(sizes, SIZES, _describe) + f"\n{cifar_md}\n")
     tables = {"e3_summary": summ, "e3_matrix": mat, "e3_pretrain": pre}
     figs = figures(summ, mat, ts)
-    if z and z.get("budgets"):
-        tables["e3_budget"] = budget_table(parsed, ts, z)
+    if sizes and sizes.budgets:
+        tables["e3_budget"] = budget_table(parsed, ts)
         figs["e3_budget"] = budget_figure(tables["e3_budget"], "E3", "normalised l2 difference")
         md += ("\nWhat it would take (table and figure `e3_budget`): seed 0's C7 effects when "
                "every model pretrains for other numbers of epochs, beside the lowest "
@@ -72,16 +72,17 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
 
 
 
-def _describe(z: dict) -> str:
-    return describe_sizes(z) + " per domain and transform"
+def _describe(sizes: E3Sizes) -> str:
+    return describe_sizes(sizes) + " per domain and transform"
 
 
 @register_experiment("e3", aggregate, aliases=("it",), profiles=tuple(SIZES), paper=True,
                      sizes=SIZES)
-def e3(profile: str, seeds: int) -> list[RunSpec]:
+def e3(sizes: E3Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E3 how transferable is invariance: one img and one rand model per transform and none."""
-    return unique(c.spec for c in cells(profile, seeds))
+    return unique(c.spec for c in cells(sizes, seeds))
 
 
-__all__ = ["CIFAR_DOMAINS", "DOMAINS", "KINDS", "NONE", "SIZES", "Cell", "aggregate", "cells",
+__all__ = ["CIFAR_DOMAINS", "DOMAINS", "KINDS", "NONE", "SIZES", "Cell", "E3Sizes", "aggregate",
+           "cells",
            "draw", "e3", "measured", "measured_domains", "object_sets", "parse", "per_seed"]

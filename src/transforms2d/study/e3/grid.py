@@ -20,6 +20,7 @@ models pool globally). Otherwise they stay in the tables as "not run: CIFAR not 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +30,7 @@ from ...engine import InvarianceTarget, RunSpec
 from ...engine.spec import train_settings
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
+from ..sizes import Sizes, by_profile
 
 N_OBJECTS, N_PRIMARY = 60, 30
 SEED_TAG = 0xE3  # mixed into the per-seed generator that draws the object split
@@ -38,7 +40,26 @@ NONE = "none"
 KINDS = ("img", "rand")
 CIFAR_MISSING = "not run: CIFAR not available"
 
-SIZES = {  # profile -> sizes; the logic is the same for all
+
+@dataclass(frozen=True, kw_only=True)
+class E3Sizes(Sizes):
+    """E3's sizes: validation samples, invariance pairs per domain and transform (``n_inv``;
+    ``n_inv_cifar`` on the CIFAR domains), the metrics measured; ``kind_epochs``: ``(kind,
+    epochs)`` pairs that replace ``epochs`` for a model kind; ``transforms``: measure only the
+    first this many of the paper's 18 (``None``: all); ``budgets``: seed 0 also at these
+    multiples of ``epochs``."""
+
+    image_size: int
+    n_val: int
+    n_inv: int
+    n_inv_cifar: int
+    metrics: tuple[str, ...]
+    kind_epochs: tuple[tuple[str, int], ...] = ()
+    transforms: int | None = None
+    budgets: tuple[float, ...] = ()
+
+
+SIZES = by_profile(E3Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=50, batch_size=512,
                   n_val=10000, n_inv=10000, n_inv_cifar=10000,
                   metrics=("l2", "cos", "dot", "cka")),
@@ -58,7 +79,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
     # last): 100; random-pixel elastic first reaches 0.95 at epochs 175-203 (validation alike),
     # random-pixel noise peaks near 0.55 validation by ~100 and then memorises: 200 (time
     # allows no more; the held-out plateau clause judges the rest). Invariance on 300 pairs.
-    "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=100, kind_epochs={"rand": 200},
+    "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=100, kind_epochs=(("rand", 200),),
                 keep="best_val", batch_size=64, n_val=600, n_inv=300, n_inv_cifar=300,
                 metrics=("l2",)),
     # quick: 114 runs (3 seeds) in ~7 min on 2 one-thread workers leaves ~7 CPU-s a run:
@@ -73,7 +94,7 @@ SIZES = {  # profile -> sizes; the logic is the same for all
                   metrics=("l2",), budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64, n_val=60,
                   n_inv=60, n_inv_cifar=100, metrics=("l2",), transforms=3, budgets=(2,)),
-}
+})
 
 # kind -> domain -> (object set, asset pack, backgrounds); the object sets are those of
 # `object_sets`. A string instead of a triple names a domain that cannot always run and why (it
@@ -106,10 +127,10 @@ def object_sets(d: dict) -> dict[str, list[int]]:
             "random_other": list(range(N_PRIMARY, N_OBJECTS))}
 
 
-def measured(z: dict) -> tuple[str, ...]:
-    """The transforms measured (and trained on, besides ``none``) with sizes ``z``: the first
-    ``z["transforms"]`` of the paper's fixed 18 (all of them unless a profile says fewer)."""
-    return PAPER_TRANSFORMS[:z.get("transforms", len(PAPER_TRANSFORMS))]
+def measured(sizes: E3Sizes) -> tuple[str, ...]:
+    """The transforms measured (and trained on, besides ``none``) with ``sizes``: the first
+    ``sizes.transforms`` of the paper's fixed 18 (all of them unless a profile says fewer)."""
+    return PAPER_TRANSFORMS[:sizes.transforms or len(PAPER_TRANSFORMS)]
 
 
 def available_cifar() -> tuple[str, ...]:
@@ -117,7 +138,7 @@ def available_cifar() -> tuple[str, ...]:
     return tuple(name for name in CIFAR_DOMAINS if cifar_available(name))
 
 
-def _spec(z: dict, d: dict, seed: int, kind: str, trained: str, cifar: tuple[str, ...] = (),
+def _spec(sizes: E3Sizes, d: dict, seed: int, kind: str, trained: str, cifar: tuple[str, ...] = (),
           epochs: int | None = None) -> RunSpec:
     """The ``kind`` model pretrained with ``trained`` only (for ``epochs``, the profile's by
     default), measured on every runnable domain (the CIFAR ones of ``cifar`` included) for
@@ -127,28 +148,28 @@ def _spec(z: dict, d: dict, seed: int, kind: str, trained: str, cifar: tuple[str
     def data(domain, transforms, n, s):
         if domain in CIFAR_DOMAINS:  # all classes, in the models' [-1, 1] input range
             return dict(dataset="cifar", name=domain, transforms=list(transforms),
-                        n=z["n_inv_cifar"], seed=s, normalize="half")
+                        n=sizes.n_inv_cifar, seed=s, normalize="half")
         objects, assets, backgrounds = DOMAINS[kind][domain]
         return dict(objects=sets[objects], transforms=list(transforms), n=n, seed=s,
-                    image_size=z["image_size"], assets=assets, backgrounds=backgrounds)
+                    image_size=sizes.image_size, assets=assets, backgrounds=backgrounds)
 
     targets = tuple(
-        InvarianceTarget(f"{dom}.{t}", data(dom, [t], z["n_inv"], INV_SEED_OFFSET + seed),
-                         metrics=z["metrics"])
+        InvarianceTarget(f"{dom}.{t}", data(dom, [t], sizes.n_inv, INV_SEED_OFFSET + seed),
+                         metrics=sizes.metrics)
         for dom, how in DOMAINS[kind].items() if not isinstance(how, str) or dom in cifar
-        for t in measured(z))
+        for t in measured(sizes))
     ts = [] if trained == NONE else [trained]
-    train = train_settings(z["model"], {**z, "epochs": kind_epochs(z, kind) if epochs is None
-                                        else epochs})
-    return RunSpec(model=z["model"], source=data("id", ts, z["n"], seed),
-                   source_val=data("id", ts, z["n_val"], seed), train=train,
+    train = train_settings(sizes.model, {**sizes.train_sizes(), "epochs": kind_epochs(
+        sizes, kind) if epochs is None else epochs})
+    return RunSpec(model=sizes.model, source=data("id", ts, sizes.n, seed),
+                   source_val=data("id", ts, sizes.n_val, seed), train=train,
                    invariance=targets, seed=seed)
 
 
-def kind_epochs(z: dict, kind: str) -> int:
-    """The pretraining epochs of ``kind``'s models: ``z["kind_epochs"][kind]`` where a profile
-    sets one, else ``z["epochs"]``."""
-    return z.get("kind_epochs", {}).get(kind, z["epochs"])
+def kind_epochs(sizes: E3Sizes, kind: str) -> int:
+    """The pretraining epochs of ``kind``'s models: its ``sizes.kind_epochs`` where a profile
+    sets one, else ``sizes.epochs``."""
+    return dict(sizes.kind_epochs).get(kind, sizes.epochs)
 
 
 class Cell(NamedTuple):
@@ -163,19 +184,18 @@ class Cell(NamedTuple):
     epochs: int
 
 
-def cells(profile: str, seeds: int | Sequence[int], cifar: tuple[str, ...] | None = None
+def cells(sizes: E3Sizes, seeds: int | Sequence[int], cifar: tuple[str, ...] | None = None
           ) -> list[Cell]:
     """Every run of the grid, then the budget runs (seed 0, each multiple of the epochs in
     ``budgets``) of profiles that have them. The runs also measure the CIFAR domains of
     ``cifar`` (default: those found here); that changes the specs (one run both pretrains and
     measures), so adding CIFAR later means new runs."""
-    z = SIZES[profile]
     cifar = available_cifar() if cifar is None else tuple(cifar)
-    trained = (*measured(z), NONE)
-    out = [Cell(kind, t, seed, _spec(z, d, seed, kind, t, cifar), z["epochs"])
+    trained = (*measured(sizes), NONE)
+    out = [Cell(kind, t, seed, _spec(sizes, d, seed, kind, t, cifar), sizes.epochs)
            for seed in seed_list(seeds) for d in [draw(seed)] for kind in KINDS for t in trained]
-    for b in z.get("budgets", ()):
-        epochs = max(1, round(b * z["epochs"]))
-        out += [Cell(kind, t, 0, _spec(z, draw(0), 0, kind, t, cifar, epochs), epochs)
+    for b in sizes.budgets:
+        epochs = max(1, round(b * sizes.epochs))
+        out += [Cell(kind, t, 0, _spec(sizes, draw(0), 0, kind, t, cifar, epochs), epochs)
                 for kind in KINDS for t in trained]
     return out

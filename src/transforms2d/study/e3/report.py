@@ -20,7 +20,7 @@ from .grid import (
     NONE,
     OTHER_MARGIN,
     SHIFT_ORDER,
-    SIZES,
+    E3Sizes,
     available_cifar,
     cells,
     measured,
@@ -49,16 +49,16 @@ class Parsed:
         self.runs: dict[int, list[Mapping]] = {}
 
 
-def parse(records: list[dict], profile: str | None) -> tuple[Parsed, list[str]]:
-    """The done runs matched to ``profile``'s cells, and the measured transforms (in the
-    paper's order) that have results."""
+def parse(records: list[dict], sizes: E3Sizes | None) -> tuple[Parsed, list[str]]:
+    """The done runs matched to the cells of the grid with ``sizes`` (none for ``None``), and
+    the measured transforms (in the paper's order) that have results."""
     out, seen = Parsed(), set()
-    if profile not in SIZES:
+    if sizes is None:
         return out, []
     seeds = seeds_in(records)
     # a run's spec names the CIFAR domains it measured: match against every combination
     grid = {c.spec: c for found in ((), *((d,) for d in CIFAR_DOMAINS), CIFAR_DOMAINS)
-            for c in cells(profile, seeds, found)}
+            for c in cells(sizes, seeds, found)}
     for c, r in match(grid.values(), records, lambda c: c.spec):
         res = r["result"]
         out.runs.setdefault(c.epochs, []).append(r)
@@ -71,7 +71,7 @@ def parse(records: list[dict], profile: str | None) -> tuple[Parsed, list[str]]:
                 out.inv.setdefault(c.epochs, {}).setdefault(
                     (c.kind, domain, c.trained, t), {})[c.seed] = m[METRIC]
                 seen.add(t)
-    return out, [t for t in measured(SIZES[profile]) if t in seen]
+    return out, [t for t in measured(sizes) if t in seen]
 
 
 def per_seed(inv: dict, kind: str, domain: str, ts: list[str]) -> dict[int, tuple]:
@@ -207,7 +207,7 @@ def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> 
                 pre.headroom("normalised l2 (Same / Other / None)", l2, 0.0)])
 
 
-def budget_table(parsed: Parsed, ts: list[str], z: dict) -> pd.DataFrame:
+def budget_table(parsed: Parsed, ts: list[str]) -> pd.DataFrame:
     """Seed 0 at each budget: None - Same per runnable domain (C7 (a)), None - Other at ID
     (C7 (c)), and the lowest pretraining accuracy."""
     rows = []

@@ -4,22 +4,23 @@
 from ...engine import RunSpec, register_experiment, unique
 from ..common import Collected, budget_figure, describe_sizes, sizes_markdown
 from .figures import mismatch_figure
-from .grid import N_TRANSFORMS, SIZES, Cell, cells, draw, probe_name
+from .grid import N_TRANSFORMS, SIZES, Cell, E4Sizes, cells, draw, probe_name
 from .report import TOLERANCE, budget_table, c8, collect, grid, pretrain_table, table
 
 
-def aggregate(records: list[dict], profile: str | None) -> dict:
+def aggregate(records: list[dict], sizes: E4Sizes | None) -> dict:
     """Tables ``e4_transfer`` and ``e4_pretrain``, figure ``e4_mismatch`` and claim C8 from the
     done runs (missing runs leave NaN cells)."""
-    cols = collect(records, profile)
-    K = grid(profile)
-    z = SIZES.get(profile, SIZES["paper"])
-    col = cols.get(z["epochs"], Collected())
+    cols = collect(records, sizes)
+    K = grid(sizes)
+    shown = sizes or SIZES["paper"]  # an unknown profile: no runs matched
+    col = cols.get(shown.epochs, Collected())
     t = table(K, col)
     md = (f"E4 (docs/protocol.md §6): per seed, 8 transforms drawn in order and 30 objects "
-          f"(the first {z['k']} and {z['classes']} used here); the model pretrained with the "
+          f"(the first {shown.k} and {shown.classes} used here); the model pretrained with the "
           f"first k transforms is linearly probed on the same objects under the first j "
-          f"transforms, for every k and j = 1..{K}. " + sizes_markdown(profile, SIZES, _describe))
+          f"transforms, for every k and j = 1..{K}. " + sizes_markdown(sizes, SIZES, _describe))
+    profile = sizes.profile if sizes else None
     if profile == "smoke":
         md += "\nSmoke sizes: a check of the machinery; the numbers mean nothing.\n"
     elif profile == "quick":
@@ -28,28 +29,29 @@ def aggregate(records: list[dict], profile: str | None) -> dict:
                "can fall short of the ceiling for lack of training, not only of invariance.\n")
     tables = {"e4_transfer": t, "e4_pretrain": pretrain_table(K, col)}
     figs = {"e4_mismatch": mismatch_figure(t, K)}
-    if z.get("budgets"):
+    if shown.budgets:
         tables["e4_budget"] = budget_table(cols, K)
         figs["e4_budget"] = budget_figure(tables["e4_budget"], "E4", "accuracy points",
                                           {"C8 worst subset shortfall": TOLERANCE})
         md += ("\nWhat it would take (table and figure `e4_budget`): seed 0's C8 effects when "
                "every model pretrains for other numbers of epochs, beside the lowest "
                "pretraining accuracy.\n")
-    claims = [c8(col, t, K, 1 / z["classes"])]
+    claims = [c8(col, t, K, 1 / shown.classes)]
     return {"markdown": md, "tables": tables, "figures": figs, "claims": claims}
 
 
 
-def _describe(z: dict) -> str:
-    return describe_sizes(z, f"{z['k']} transforms, {z['classes']} objects, ")
+def _describe(sizes: E4Sizes) -> str:
+    return describe_sizes(sizes, f"{sizes.k} transforms, {sizes.classes} objects, ")
 
 
 @register_experiment("e4", aggregate, aliases=("tm",), profiles=tuple(SIZES), paper=True,
                      sizes=SIZES)
-def e4(profile: str, seeds: int) -> list[RunSpec]:
+def e4(sizes: E4Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E4 invariance mismatch: pretrain on nested transform sets, probe on every set."""
-    return unique(c.spec for c in cells(profile, seeds))
+    return unique(c.spec for c in cells(sizes, seeds))
 
 
-__all__ = ["N_TRANSFORMS", "SIZES", "Cell", "aggregate", "cells", "collect", "draw", "e4",
+__all__ = ["N_TRANSFORMS", "SIZES", "Cell", "E4Sizes",
+           "aggregate", "cells", "collect", "draw", "e4",
            "probe_name"]

@@ -15,6 +15,7 @@ sizes); ``smoke`` the first 3 transforms (a 3×3 grid).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -23,13 +24,30 @@ from ...engine import ProbeTarget, RunSpec
 from ...engine.spec import train_settings
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
-from ..common import probe_settings
+from ..common import PROBE_SEED_OFFSET, probe_settings
+from ..sizes import Sizes, by_profile
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
 SEED_TAG = 0xE4  # mixed into the per-seed generator that draws transforms and objects
-PROBE_SEED_OFFSET = 10_000  # probe data use their own rendering seeds, never the source's
 
-SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms used)
+
+@dataclass(frozen=True, kw_only=True)
+class E4Sizes(Sizes):
+    """E4's sizes: ``k`` nested transform sets (of the 8 drawn), ``classes`` objects (of the 30
+    drawn); validation, probe and test samples, probe views; ``budgets``: seed 0 also at these
+    multiples of ``epochs``."""
+
+    image_size: int
+    k: int
+    classes: int
+    n_val: int
+    n_probe: int
+    n_test: int
+    views: int
+    budgets: tuple[float, ...] = ()
+
+
+SIZES = by_profile(E4Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=100,
                   batch_size=256, n_val=10000,
                   n_probe=50000, n_test=10000, views=2),
@@ -64,7 +82,8 @@ SIZES = {  # profile -> sizes; the logic is the same for all ("k": transforms us
                   batch_size=64, n_val=60,
                   n_probe=60, n_test=60, views=1,
                   budgets=(2,)),
-}
+})
+
 def draw(seed: int) -> dict:
     """The seed's ``{"transforms": [8 names, in draw order], "objects": [30 object ids]}``
     (distinct transforms of the paper's fixed 18, so registering more never changes a draw;
@@ -80,20 +99,21 @@ def probe_name(j: int) -> str:
     return f"t{j}"
 
 
-def _spec(z: dict, d: dict, seed: int, k: int, epochs: int | None = None) -> RunSpec:
+def _spec(sizes: E4Sizes, d: dict, seed: int, k: int, epochs: int | None = None) -> RunSpec:
     """Pretrain on the objects under the first ``k`` transforms (for ``epochs``, the profile's
-    by default); one probe per ``t_j``, ``j = 1..z["k"]`` (same objects, probe seeds)."""
+    by default); one probe per ``t_j``, ``j = 1..sizes.k`` (same objects, probe seeds)."""
     def data(j: int, n: int, s: int) -> dict:
-        return dict(objects=list(d["objects"][:z["classes"]]), transforms=d["transforms"][:j],
-                    n=n, seed=s, image_size=z["image_size"])
+        return dict(objects=list(d["objects"][:sizes.classes]), transforms=d["transforms"][:j],
+                    n=n, seed=s, image_size=sizes.image_size)
 
     ps = PROBE_SEED_OFFSET + seed
-    probe = probe_settings(z)
-    probes = tuple(ProbeTarget(probe_name(j), data(j, z["n_probe"], ps), data(j, z["n_test"], ps),
-                               probe=probe) for j in range(1, z["k"] + 1))
-    train = train_settings(z["model"], z if epochs is None else {**z, "epochs": epochs})
-    return RunSpec(model=z["model"], source=data(k, z["n"], seed),
-                   source_val=data(k, z["n_val"], seed), train=train, probes=probes, seed=seed)
+    probe = probe_settings(sizes)
+    probes = tuple(ProbeTarget(probe_name(j), data(j, sizes.n_probe, ps), data(j, sizes.n_test, ps),
+                               probe=probe) for j in range(1, sizes.k + 1))
+    train = train_settings(sizes.model,
+                           {**sizes.train_sizes(), "epochs": epochs or sizes.epochs})
+    return RunSpec(model=sizes.model, source=data(k, sizes.n, seed),
+                   source_val=data(k, sizes.n_val, seed), train=train, probes=probes, seed=seed)
 
 
 class Cell(NamedTuple):
@@ -106,13 +126,13 @@ class Cell(NamedTuple):
     epochs: int
 
 
-def cells(profile: str, seeds: int | Sequence[int]) -> list[Cell]:
+def cells(sizes: E4Sizes, seeds: int | Sequence[int]) -> list[Cell]:
     """Every run (``k`` = number of pretraining transforms), then the budget runs (seed 0,
     every ``k``, at each multiple of the epochs in ``budgets``) of profiles that have them."""
-    z = SIZES[profile]
-    out = [Cell(k, seed, _spec(z, d, seed, k), z["epochs"])
-           for seed in seed_list(seeds) for d in [draw(seed)] for k in range(1, z["k"] + 1)]
-    for b in z.get("budgets", ()):
-        epochs = max(1, round(b * z["epochs"]))
-        out += [Cell(k, 0, _spec(z, draw(0), 0, k, epochs), epochs) for k in range(1, z["k"] + 1)]
+    out = [Cell(k, seed, _spec(sizes, d, seed, k), sizes.epochs)
+           for seed in seed_list(seeds) for d in [draw(seed)] for k in range(1, sizes.k + 1)]
+    for b in sizes.budgets:
+        epochs = max(1, round(b * sizes.epochs))
+        out += [Cell(k, 0, _spec(sizes, draw(0), 0, k, epochs), epochs)
+                for k in range(1, sizes.k + 1)]
     return out

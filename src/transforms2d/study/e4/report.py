@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...reporting.stats import bootstrap_statistic, combine, positive_effect, side
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, seeds_in
-from .grid import N_TRANSFORMS, SIZES, cells, probe_name
+from .grid import N_TRANSFORMS, E4Sizes, cells, probe_name
 
 TOLERANCE = 0.05  # C8 (a): "near the ceiling" = within this of the target's best cell
 MONOTONE = 0.8  # C8 (c): share of one-transform steps that must go the expected way
@@ -25,15 +25,15 @@ AUTHORS = ("accuracy ~1.0 whenever the target set is a subset of the pretraining
            + ", ".join(f"{v:.2f}" for v in AUTHORS_TRAIN_1))
 
 
-def collect(records: list[dict], profile: str | None) -> dict[int, Collected]:
+def collect(records: list[dict], sizes: E4Sizes | None) -> dict[int, Collected]:
     """Per pretraining epochs (the profile's, and each budget's): ``(k, j) -> {seed: target
     test accuracy}`` and ``("train", k) -> {seed: final pretraining training accuracy}``,
-    with the runs and probes behind them."""
+    with the runs and probes behind them (none for ``sizes`` ``None``)."""
     out: dict[int, Collected] = {}
-    if profile not in SIZES:
+    if sizes is None:
         return out
-    K = SIZES[profile]["k"]
-    for c, r in match(cells(profile, seeds_in(records)), records, lambda c: c.spec):
+    K = sizes.k
+    for c, r in match(cells(sizes, seeds_in(records)), records, lambda c: c.spec):
         col = out.setdefault(c.epochs, Collected())
         probes = r["result"].get("probes", {})
         for j in range(1, K + 1):
@@ -42,8 +42,8 @@ def collect(records: list[dict], profile: str | None) -> dict[int, Collected]:
     return out
 
 
-def grid(profile: str | None) -> int:
-    return SIZES[profile]["k"] if profile in SIZES else N_TRANSFORMS
+def grid(sizes: E4Sizes | None) -> int:
+    return sizes.k if sizes else N_TRANSFORMS
 
 
 def table(K: int, col: Collected) -> pd.DataFrame:

@@ -1,0 +1,42 @@
+"""The base of every experiment's profile sizes: a frozen dataclass per experiment (its fields
+the sizes, typed), one value per profile. ``t2d run --set key=value`` builds a new value
+(:mod:`transforms2d.engine.overrides`); no table is ever changed.
+
+The value names its profile (``profile``, not overridable), so that a report can say which
+sizes it describes; fields left ``None`` are the training recipe's (``train_sizes``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from ..engine.spec import SIZE_KEYS
+
+S = TypeVar("S", bound="Sizes")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Sizes:
+    """What every profile has: its name, the model, pretraining samples, epochs and batch;
+    optional early stop (``stop_train_acc``, ``None``: always run ``epochs``) and weights kept
+    (``keep``, ``None``: the recipe's)."""
+
+    profile: str = dataclasses.field(metadata={"override": False})
+    model: str
+    n: int
+    epochs: int
+    batch_size: int
+    stop_train_acc: float | None = None
+    keep: str | None = None
+
+    def train_sizes(self) -> dict[str, Any]:
+        """The ``TrainConfig`` sizes a run spec takes from the profile (those set)."""
+        return {k: getattr(self, k) for k in SIZE_KEYS
+                if getattr(self, k, None) is not None}
+
+
+def by_profile(cls: type[S], table: Mapping[str, Mapping[str, Any]]) -> dict[str, S]:
+    """``{profile: cls(profile=profile, **sizes)}``: a size table written as keyword lists."""
+    return {name: cls(profile=name, **sizes) for name, sizes in table.items()}
