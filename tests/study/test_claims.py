@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from transforms2d.study import get_experiment
 from transforms2d.study.claims import CLAIMS, claims_of, register_claim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,3 +32,10 @@ def test_claims_are_listed_per_experiment_in_the_papers_order():
 def test_a_claim_id_is_registered_once():
     with pytest.raises(ValueError, match="already registered"):
         register_claim("C1", "e1", "again", "again", "again")
+
+
+@pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4"])
+def test_each_experiment_judges_exactly_its_registered_claims(name):
+    exp = get_experiment(name)
+    judged = exp.aggregate_with([], "smoke")["claims"]  # no runs: every claim "not run"
+    assert [(c["id"], c["claim"]) for c in judged] == [(c.id, c.text) for c in claims_of(name)]

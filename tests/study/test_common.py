@@ -49,6 +49,13 @@ def test_aggregate_without_done_runs(name, profile):
     assert {c["verdict"] for c in out["claims"]} == {"not run"}
 
 
+@pytest.mark.parametrize("name", ["e1", "e2", "e3", "e4"])
+def test_aggregate_of_a_folder_whose_profile_the_experiment_does_not_know(name):
+    out = check_outputs(EXPERIMENTS[name].aggregate_with([], "from-a-newer-version"), name)
+    assert {c["verdict"] for c in out["claims"]} == {"not run"}
+    assert "profile is unknown to this experiment (no numbers)" in out["markdown"]
+
+
 def test_e1_aggregate_before_the_claims_runs_are_done():
     """Only the architecture axis' other models are done: no claim has its runs, the budget
     table has no value; the report is still written."""

@@ -208,7 +208,7 @@ def sizes_markdown(sizes: Any, table: Mapping[str, Any],
     """``Sizes: profile `quick` (...).`` (``sizes`` as the runs had them, overrides included;
     ``None``: an unknown profile) and, below the paper's profile, what was reduced."""
     if sizes is None:
-        return "Sizes: profile `None` (unknown to this experiment: no numbers).\n"
+        return "Sizes: the folder's profile is unknown to this experiment (no numbers).\n"
     text = f"Sizes: profile `{sizes.profile}` ({describe(sizes)}).\n"
     if sizes.profile != "paper" and "paper" in table:
         text += f"\nReduced from the paper's sizes: {describe(table['paper'])}.\n"

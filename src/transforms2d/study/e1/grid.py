@@ -58,37 +58,35 @@ class Finetune:
 
 
 @dataclass(frozen=True, kw_only=True)
-class E1Sizes(Sizes):
-    """E1's sizes: ``n_target`` target (and as many other) objects; validation, probe and test
-    samples, probe views; the axes' values (``classes``, ``models``, ``pt_samples``,
-    ``ft_samples``); the C5 fine-tuning; ``equal_steps``: fewer pretraining samples get more
-    epochs (:func:`epoch_cap`); ``budgets``: seed 0 also at these multiples of ``epochs``."""
+class CifarSizes(Sizes):
+    """The CIFAR variant's sizes (``n``: pretraining samples over the default classes): probe
+    and test samples, probe views, the axes' values (``classes``, ``models``,
+    ``pt_samples``)."""
 
-    image_size: int
-    n_target: int
-    n_val: int
     n_probe: int
     n_test: int
     views: int
     classes: tuple[str, ...]
     models: tuple[str, ...]
     pt_samples: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class E1Sizes(CifarSizes):
+    """E1's sizes: the CIFAR variant's fields (the same axes, on Transforms-2D) and
+    ``n_target`` target (and as many other) objects, validation samples, the fine-tuning
+    samples axis ``ft_samples``, the C5 fine-tuning; ``equal_steps``: fewer pretraining samples
+    get more epochs (:func:`epoch_cap`); ``budgets``: seed 0 also at these multiples of
+    ``epochs``."""
+
+    image_size: int
+    n_target: int
+    n_val: int
     ft_samples: tuple[int, ...]
     finetune: Finetune
     equal_steps: bool = False
     budgets: tuple[float, ...] = ()
 
-
-@dataclass(frozen=True, kw_only=True)
-class CifarSizes(Sizes):
-    """The CIFAR variant's sizes (``n``: pretraining samples over the default classes)."""
-
-    n_probe: int
-    n_test: int
-    views: int
-    classes: tuple[str, ...]
-    models: tuple[str, ...]
-    pt_samples: tuple[int, ...]
 
 SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n_target=N_TARGET, n=50000, epochs=50,

@@ -12,6 +12,7 @@ import pandas as pd
 from ...assets.cifar import FORMATS
 from ...reporting.stats import bootstrap_statistic, combine, mean_ci, positive_effect, side
 from .. import preconditions as pre
+from ..claims import CLAIMS
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, paired, seeds_in
 from .grid import (
     AXES,
@@ -173,8 +174,7 @@ def axis_keys(col: Collected, axis: str) -> list[tuple]:
     return [k for k in col.values if k[0] == axis]
 
 
-def _range_claim(cid: str, axis: str, text: str, col: Collected, diffs: dict,
-                 chance: float) -> dict:
+def _range_claim(cid: str, axis: str, col: Collected, diffs: dict, chance: float) -> dict:
     """C2 / C3: (mean same - disjoint gap) - (range of the mean disjoint accuracy) over the
     axis' values > 0, its interval bootstrapped over seeds (docs/protocol.md §9 R1)."""
     d = diffs[axis]
@@ -182,9 +182,10 @@ def _range_claim(cid: str, axis: str, text: str, col: Collected, diffs: dict,
     margin = bootstrap_statistic(_rows_by_seed(col, keys), _gap_minus_range)
     verdict = side(margin)
     return claim(
-        cid, text, f"(mean same - disjoint gap over the {AXIS_LABEL[axis]} values) - (range, "
-                   f"max - min, of the mean disjoint accuracy over those values) > 0, its "
-                   f"interval over seeds (resampled jointly) excluding 0", verdict,
+        cid, CLAIMS[cid].text,
+        f"(mean same - disjoint gap over the {AXIS_LABEL[axis]} values) - (range, max - min, "
+        f"of the mean disjoint accuracy over those values) > 0, its interval over seeds "
+        f"(resampled jointly) excluding 0", verdict,
         f"gap {d['gap']:.3f} vs disjoint range {d['disjoint_range']:.3f} "
         f"(same range {d['same_range']:.3f}); margin {margin}", AUTHORS[axis],
         checks=col.checks(keys) + [col.headroom(keys, "target probe accuracy", chance)])
@@ -215,20 +216,18 @@ def claims(col: Collected, diffs: dict, sizes: E1Sizes) -> list[dict]:
     v1, _, ci1 = positive_effect(paired(col.values, *default))
     same, dis = (mean_ci(col.get(k).values()) for k in default)
     out = [claim(
-        "C1", "Matching invariance beats mismatching by a wide margin.",
+        "C1", CLAIMS["C1"].text,
         "default configuration: mean over seeds of (same - disjoint) target probe accuracy > 0, "
         "its interval excluding 0", v1,
         f"gap {ci1}; same {same.mean:.3f} vs disjoint {dis.mean:.3f}", AUTHORS["gap"],
         checks=col.checks(default) + [col.headroom(default, "target probe accuracy", chance)])]
-    out.append(_range_claim("C2", "architecture", "The invariance gap exceeds the spread due "
-                            "to architecture.", col, diffs, chance))
-    out.append(_range_claim("C3", "pt_samples", "The invariance gap exceeds the spread due to "
-                            "the number of pretraining samples.", col, diffs, chance))
+    out.append(_range_claim("C2", "architecture", col, diffs, chance))
+    out.append(_range_claim("C3", "pt_samples", col, diffs, chance))
     k4 = [("classes", "disjoint", "same"), ("classes", "same", "disjoint")]
     v4, _, ci4 = positive_effect(paired(col.values, *k4))
     a, b = (mean_ci(col.get(k).values()) for k in k4)
     out.append(claim(
-        "C4", "Same transforms with other classes beat other transforms with the same classes.",
+        "C4", CLAIMS["C4"].text,
         "mean over seeds of (same transforms pretrained on the other classes - disjoint "
         "transforms pretrained on the target classes) > 0, its interval excluding 0", v4,
         f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}", AUTHORS["classes"],
@@ -245,7 +244,7 @@ def _c5(col: Collected, sizes: E1Sizes) -> dict:
     checks = col.checks(probe + full) + [pre.finetuning(col.probes(full)), col.headroom(
         probe + full, "target accuracy (probe and fine-tuned)", 1 / sizes.n_target)]
     return claim(
-        "C5", "The gap shrinks when many target samples are available for full fine-tuning.",
+        "C5", CLAIMS["C5"].text,
         f"default configuration, {sizes.finetune.n} target samples: mean over seeds of "
         "(linear-probe gap - full fine-tuning gap) > 0, its interval excluding 0 (gap = same - "
         "disjoint target accuracy)", v5,

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...assets.cifar import cifar_available
 from ...reporting.stats import combine, mean_ci, positive_effect
+from ..claims import CLAIMS
 from ..common import (
     CI_COLUMNS,
     Collected,
@@ -154,8 +155,7 @@ def _c6(col: Collected, source: str, cifar_note: str) -> dict:
     inv_keys = [k for k in keys if k[0] == "inv"]
     acc_keys = [k for k in keys if k[0] == "probe"]
     return claim(
-        "C6" if source == "objects" else "C6 CIFAR-10",
-        "Invariance to irrelevant features harms transfer to tasks that need them.",
+        "C6" if source == "objects" else "C6 CIFAR-10", CLAIMS["C6"].text,
         "for both object placements, paired over seeds, intervals excluding 0: (a) the C+O/C "
         "model is more invariant to the object than the C/C model (lower normalised l2) and "
         "(b) it transfers worse to C+O/O than the C/C model. Scenes: " + SOURCES[source]
@@ -197,13 +197,10 @@ def _axis_claim(col: Collected, axis: str, levels, source: str) -> dict:
     inv_keys = [("inv", axis, lv, "fixed", "object") for lv in levels]
     name = {"alpha": ("label correlation α", "rise"), "beta": ("object availability β",
                                                                "fall")}[axis]
+    cid = "C6α" if axis == "alpha" else "C6β"
     suffix = "" if source == "objects" else " CIFAR-10"
-    text = ("More label correlation makes a model rely on the object: less invariant to it, "
-            "better transfer to tasks that need it." if axis == "alpha" else
-            "More availability of an irrelevant object makes a model more invariant to it and "
-            "transfer worse to tasks that need it.")
     return claim(
-        f"C6{'α' if axis == 'alpha' else 'β'}{suffix}", text,
+        cid + suffix, CLAIMS[cid].text,
         f"C+O/C models at {name[0]} = {', '.join(f'{x:g}' for x in levels)} (fixed placement): "
         f"per seed, the least-squares slope over the levels of the C+O/O probe accuracy and of "
         f"the normalised l2 to the object must both {name[1]} (interval of the mean slope "

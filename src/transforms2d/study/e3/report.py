@@ -11,6 +11,7 @@ import pandas as pd
 
 from ...reporting.stats import combine, mean_ci, positive_effect, side
 from .. import preconditions as pre
+from ..claims import CLAIMS
 from ..common import claim, match, seeds_in
 from .grid import (
     CIFAR_DOMAINS,
@@ -190,8 +191,7 @@ def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> 
         f"{role.title()} " + "/".join(f"{v[i]:.2f}" for v in AUTHORS[k].values())
         for i, role in enumerate(ROLES)) for k in KINDS)
     return claim(
-        "C7", "Invariance learned to τ transfers to new objects and new domains, weakening with "
-              "the shift; other transforms give no more invariance to τ than none.",
+        "C7", CLAIMS["C7"].text,
         "normalised l2, mean over the measured τ; all three parts on every runnable domain of "
         "img and rand models: (a) transfer: None - Same > 0 with its interval over seeds "
         "excluding 0; (b) weakening: mean None - Same strictly decreases along "

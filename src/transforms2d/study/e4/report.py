@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...reporting.stats import bootstrap_statistic, combine, positive_effect, side
+from ..claims import CLAIMS
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, seeds_in
 from .grid import N_TRANSFORMS, E4Sizes, cells, probe_name
 
@@ -123,8 +124,7 @@ def c8(col: Collected, table: pd.DataFrame, K: int, chance: float) -> dict:
             f"column j={K} rises in {rises}/{len(down)}); at j={K} by k=1..{K}: {at_k}; "
             f"k=1 by j=1..{K}: {row1}")
     return claim(
-        "C8", "Transfer stays near the ceiling when the target's transforms are a subset of the "
-              "pretraining transforms and falls with every missing one.",
+        "C8", CLAIMS["C8"].text,
         f"mean over seeds per (pretraining k, target j) cell, k, j = 1..{K}; all of (a) the "
         f"largest shortfall of a subset cell (k >= j) below its target's best cell (any k) is "
         f"<= {TOLERANCE}, its interval over seeds (resampled jointly) at or below it; (b) per "
