@@ -80,16 +80,13 @@ def fmt_minutes(s: float | None) -> str:
     return "-" if s is None else f"{s / 60:.1f} min"
 
 
-def summary_markdown(root: Path, names: Sequence[str]) -> str:
-    """The text of ``OUT/REPORT.md`` from the experiment folders and ``reproduce.json``."""
-    doc = read_json(root / "reproduce.json") or {}
+def _header_lines(doc: dict) -> list[str]:
+    """Title, rehearsal banner, settings, machine and the profile's targets."""
     st, m = doc.get("settings", {}), doc.get("machine", {})
-    exps = doc.get("experiments", {})
-    profile = st.get("profile")
     lines = [
         "# Reproduction of \"Understanding the Role of Invariance in Transfer Learning\"\n",
         *([BANNER] if st.get("rehearsal") else []),
-        f"Profile `{profile}`, {st.get('seeds')} seeds"
+        f"Profile `{st.get('profile')}`, {st.get('seeds')} seeds"
         + (f" ({', '.join(map(str, st['seed_list']))})" if st.get("seed_list") else "")
         + f", executor `{st.get('executor')}`"
         + (f" ({st.get('workers')} workers)" if st.get("workers") else "")
@@ -99,8 +96,14 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
         + (f", GPU {m['gpu']}" if m.get("gpu") else ", no GPU")
         + f"; torch {m.get('torch', '?')}, Python {m.get('python', '?')}.\n",
     ]
-    if profile in TARGETS:
-        lines.append(f"Targets for this profile: {TARGETS[profile]}.\n")
+    if st.get("profile") in TARGETS:
+        lines.append(f"Targets for this profile: {TARGETS[st.get('profile')]}.\n")
+    return lines
+
+
+def _collect(root: Path, names: Sequence[str], exps: dict) -> tuple[list, list, list, list]:
+    """Per experiment: its wall-time row, claims (ids suffixed with the experiment), report
+    section and figures; and the total row."""
     rows, claims, sections, figures = [], [], [], []
     total_s = 0.0
     for name in names:
@@ -117,6 +120,15 @@ def summary_markdown(root: Path, names: Sequence[str]) -> str:
                     for p in sorted((root / name / "figures").glob("*.png"))]
     rows.append({"experiment": "all", "runs done": "", "wall time (computing)":
                  fmt_minutes(total_s), "report": ""})
+    return rows, claims, sections, figures
+
+
+def summary_markdown(root: Path, names: Sequence[str]) -> str:
+    """The text of ``OUT/REPORT.md`` from the experiment folders and ``reproduce.json``: the
+    verdicts first, then figures, preconditions, claims and wall time."""
+    doc = read_json(root / "reproduce.json") or {}
+    lines = _header_lines(doc)
+    rows, claims, sections, figures = _collect(root, names, doc.get("experiments", {}))
     if claims:  # the answer first: one line per claim
         lines += ["## Verdicts\n", VERDICTS_INTRO, verdicts_markdown(claims)]
     if figures:

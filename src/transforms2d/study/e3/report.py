@@ -147,6 +147,53 @@ def pretrain_table(acc: dict, ts: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["trained", *(f"{k}_train_acc" for k in KINDS), "seeds"])
 
 
+def _transfer_part(ps: dict, runnable: list) -> tuple[list[str], str]:
+    """C7 (a): None - Same > 0 on each runnable (kind, domain)."""
+    words, parts = [], []
+    for k, d in runnable:
+        v, _, ci = positive_effect([x[2] - x[0] for x in ps[(k, d)].values()])
+        words.append(v)
+        parts.append(f"{k}/{d} {ci}")
+    return words, "(a) None-Same " + "; ".join(parts) + f" -> {combine(words)}"
+
+
+def _weakening_part(ps: dict, row: dict, k: str) -> tuple[list[str], str]:
+    """C7 (b) for one kind: the drop of None - Same from each shift to the next, paired per
+    seed."""
+    shifts = [d for d in SHIFT_ORDER[k] if (k, d) in ps]
+    gains = [row[(k, d)].none_minus_same for d in shifts]
+    words, steps = [], []
+    for near, far in zip(shifts, shifts[1:]):
+        both = sorted(set(ps[(k, near)]) & set(ps[(k, far)]))
+        v, _, ci = positive_effect([(ps[(k, near)][s][2] - ps[(k, near)][s][0])
+                                    - (ps[(k, far)][s][2] - ps[(k, far)][s][0])
+                                    for s in both])
+        words.append(v)
+        steps.append(f"{near} - {far} {ci} {v}")
+    return words, (f"(b) {k} None-Same along {' > '.join(shifts)}: "
+                   + " / ".join(f"{g:.3f}" for g in gains) + "; drops " + "; ".join(steps))
+
+
+def _non_inferiority_part(ps: dict, runnable: list) -> tuple[list[str], str]:
+    """C7 (c): None - Other at or below the margin on each runnable (kind, domain)."""
+    excess = {kd: mean_ci([x[2] - x[1] for x in ps[kd].values()]) for kd in runnable}
+    words = [side(ci, OTHER_MARGIN, above=False) for ci in excess.values()]
+    return words, ("(c) None-Other " + "; ".join(f"{k}/{d} {e}" for (k, d), e in excess.items())
+                   + f" -> {combine(words)}")
+
+
+C7_CRITERION = (
+    "normalised l2, mean over the measured τ; all three parts on every runnable domain of "
+    "img and rand models: (a) transfer: None - Same > 0 with its interval over seeds "
+    "excluding 0; (b) weakening: mean None - Same strictly decreases along "
+    + "; ".join(f"{k}: {' > '.join(o)}" for k, o in SHIFT_ORDER.items())
+    + f"; (b) per seed, the drop of None - Same from each shift to the next > 0, its "
+    f"interval excluding 0; (c) non-inferiority: the interval of None - Other lies at or "
+    f"below {OTHER_MARGIN} (other transforms are no more invariant than none). Models "
+    "of a kind train equal epochs and transfer their best-validation weights "
+    "(docs/protocol.md §9). CIFAR domains: ")
+
+
 def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> dict:
     """C7 from three parts; each needs every runnable domain of both kinds (the CIFAR ones
     count where they were measured). Preconditions: seeds, and every model trained to its
@@ -158,32 +205,10 @@ def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> 
     ps = {kd: per_seed(inv, *kd, ts) for kd in runnable}
     n = min(len(v) for v in ps.values())
     row = {(r.kind, r.domain): r for r in summary.itertuples()}
-    parts, words = [], []
-    for k, d in runnable:  # (a) transfer
-        v, _, ci = positive_effect([x[2] - x[0] for x in ps[(k, d)].values()])
-        words.append(v)
-        parts.append(f"{k}/{d} {ci}")
-    text = ["(a) None-Same " + "; ".join(parts) + f" -> {combine(words[-len(parts):])}"]
-    for k in KINDS:  # (b) weakening: paired per seed, each adjacent pair of shifts
-        shifts = [d for d in SHIFT_ORDER[k] if (k, d) in ps]
-        gains = [row[(k, d)].none_minus_same for d in shifts]
-        steps = []
-        for near, far in zip(shifts, shifts[1:]):
-            both = sorted(set(ps[(k, near)]) & set(ps[(k, far)]))
-            v, _, ci = positive_effect([(ps[(k, near)][s][2] - ps[(k, near)][s][0])
-                                        - (ps[(k, far)][s][2] - ps[(k, far)][s][0])
-                                        for s in both])
-            words.append(v)
-            steps.append(f"{near} - {far} {ci} {v}")
-        text.append(f"(b) {k} None-Same along {' > '.join(shifts)}: "
-                    + " / ".join(f"{g:.3f}" for g in gains) + "; drops " + "; ".join(steps))
-    excess = {}
-    for kd in runnable:  # (c) non-inferiority: None - Other <= the margin
-        ci = mean_ci([x[2] - x[1] for x in ps[kd].values()])
-        excess[kd] = ci
-        words.append(side(ci, OTHER_MARGIN, above=False))
-    text.append("(c) None-Other " + "; ".join(f"{k}/{d} {e}" for (k, d), e in excess.items())
-                + f" -> {combine(words[-len(excess):])}")
+    parts = [_transfer_part(ps, runnable)]
+    parts += [_weakening_part(ps, row, k) for k in KINDS]
+    parts.append(_non_inferiority_part(ps, runnable))
+    words = [w for ws, _ in parts for w in ws]
     verdict = "not run" if n < 2 else combine(words)
     l2 = {(kd, role): {s: x[i] for s, x in ps[kd].items()} for kd in runnable
           for i, role in enumerate(ROLES)}
@@ -192,17 +217,8 @@ def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> 
         for i, role in enumerate(ROLES)) for k in KINDS)
     return claim(
         "C7", CLAIMS["C7"].text,
-        "normalised l2, mean over the measured τ; all three parts on every runnable domain of "
-        "img and rand models: (a) transfer: None - Same > 0 with its interval over seeds "
-        "excluding 0; (b) weakening: mean None - Same strictly decreases along "
-        + "; ".join(f"{k}: {' > '.join(o)}" for k, o in SHIFT_ORDER.items())
-        + f"; (b) per seed, the drop of None - Same from each shift to the next > 0, its "
-        f"interval excluding 0; (c) non-inferiority: the interval of None - Other lies at or "
-        f"below {OTHER_MARGIN} (other transforms are no more invariant than none). Models "
-        "of a kind train equal epochs and transfer their best-validation weights "
-        "(docs/protocol.md §9). CIFAR domains: "
-        + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else "not run") + ".",
-        verdict, " | ".join(text), auth,
+        C7_CRITERION + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else "not run")
+        + ".", verdict, " | ".join(t for _, t in parts), auth,
         checks=[pre.seeds(n), pre.pretraining(runs, plateau=True),
                 pre.headroom("normalised l2 (Same / Other / None)", l2, 0.0)])
 
