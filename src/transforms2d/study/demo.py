@@ -146,6 +146,6 @@ def demo(sizes: DemoSizes, seeds: int | Sequence[int]) -> list[RunSpec]:
         for fam in FAMILIES.values():
             out.append(RunSpec(
                 model=sizes.model, source=data(fam, sizes.n, range(10, 20)),
-                train=dict(epochs=sizes.epochs, batch_size=sizes.batch_size),
+                train=sizes.train_sizes(),
                 probes=probes, invariance=inv, seed=seed))
     return out

@@ -3,7 +3,7 @@ the sizes, typed), one value per profile. ``t2d run --set key=value`` builds a n
 (:mod:`transforms2d.engine.overrides`); no table is ever changed.
 
 The value names its profile (``profile``, not overridable), so that a report can say which
-sizes it describes; fields left ``None`` are the training recipe's (``train_sizes``).
+sizes it describes; fields left ``None`` are the training recipe's (``Sizes.train_sizes``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from ..engine.spec import SIZE_KEYS
+from ..engine import spec
 
 S = TypeVar("S", bound="Sizes")
 
@@ -31,10 +31,24 @@ class Sizes:
     stop_train_acc: float | None = None
     keep: str | None = None
 
-    def train_sizes(self) -> dict[str, Any]:
-        """The ``TrainConfig`` sizes a run spec takes from the profile (those set)."""
-        return {k: getattr(self, k) for k in SIZE_KEYS
-                if getattr(self, k, None) is not None}
+    def train_sizes(self, epochs: int | None = None) -> dict[str, Any]:
+        """The ``TrainConfig`` sizes a run spec takes from the profile (those set), ``epochs``
+        in place of the profile's where given."""
+        out = {k: getattr(self, k) for k in spec.SIZE_KEYS
+               if getattr(self, k, None) is not None}
+        return out if epochs is None else {**out, "epochs": epochs}
+
+    def train_settings(self, model: str | None = None, epochs: int | None = None
+                       ) -> dict[str, Any]:
+        """A run spec's ``train`` field: the paper recipe of ``model`` (default: the
+        profile's) with these sizes (:func:`~transforms2d.engine.spec.train_settings`)."""
+        return spec.train_settings(model or self.model, self.train_sizes(epochs))
+
+
+def budget_epochs(sizes: Any) -> list[int]:
+    """The pretraining epochs of each of ``sizes.budgets`` (multiples of ``sizes.epochs``,
+    at least 1), in order."""
+    return [max(1, round(b * sizes.epochs)) for b in sizes.budgets]
 
 
 def by_profile(cls: type[S], table: Mapping[str, Mapping[str, Any]]) -> dict[str, S]:

@@ -38,11 +38,10 @@ import numpy as np
 
 from ...assets.cifar import FORMATS, cifar_available
 from ...engine import ProbeTarget, RunSpec
-from ...engine.spec import train_settings
 from ...transforms import CORRUPTION, GEOMETRIC, PHOTOMETRIC
 from ...validation import seed_list
 from ..common import PROBE_SEED_OFFSET, probe_settings
-from ..sizes import Sizes, by_profile
+from ..sizes import Sizes, budget_epochs, by_profile
 
 N_OBJECTS, N_TARGET = 60, 30
 SEED_TAG = 0xE1  # mixed into the per-seed generator that draws transforms and objects
@@ -242,7 +241,7 @@ def _spec(sizes: E1Sizes, d: dict, seed: int, fam: str, classes: str, model: str
     objects = _pretrain_objects(d, classes)
     if epochs is None:
         epochs = epoch_cap(sizes, n)
-    train = train_settings(model, {**sizes.train_sizes(), "epochs": epochs})
+    train = sizes.train_settings(model, epochs)
     return RunSpec(model=model, source=data(objects, transforms, n, seed),
                    source_val=data(objects, transforms, sizes.n_val, seed), train=train,
                    probes=probes, seed=seed)
@@ -282,9 +281,8 @@ def _cifar_spec(name: str, sizes: CifarSizes, d: dict, c: dict, seed: int, fam: 
                 "superset": c["target_classes"] + c["other_classes"]}[classes]
     transforms = d["target"] if fam == "same" else d["disjoint"]
     source = data(pretrain, transforms, seed, n_per_class=n // len(c["other_classes"]))
-    return RunSpec(model=model, source=source, train=train_settings(model, sizes.train_sizes()),
-                   probes=(probe,),
-                   seed=seed)
+    return RunSpec(model=model, source=source, train=sizes.train_settings(model),
+                   probes=(probe,), seed=seed)
 
 
 def available_cifar() -> tuple[str, ...]:
@@ -355,8 +353,7 @@ BUDGET_CONFIGS = (  # (axis, value, classes, n or None for the default): the cla
 def _budget_cells(sizes: E1Sizes) -> list[Cell]:
     """Seed 0 at each multiple of the profile's epochs in ``sizes.budgets`` (none by default)."""
     d, out = draw(0, sizes.n_target), []
-    for b in sizes.budgets:
-        epochs = max(1, round(b * sizes.epochs))
+    for epochs in budget_epochs(sizes):
         for axis, value, classes, pick in BUDGET_CONFIGS:
             n = sizes.n if pick is None else pick(sizes.pt_samples)
             for fam in FAMILIES:

@@ -14,6 +14,7 @@ from ...reporting.stats import bootstrap_statistic, combine, mean_ci, positive_e
 from .. import preconditions as pre
 from ..claims import CLAIMS
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, paired, seeds_in
+from ..sizes import budget_epochs
 from .grid import (
     AXES,
     AXIS_LABEL,
@@ -83,8 +84,7 @@ def budget_table(col: Collected, sizes: E1Sizes) -> pd.DataFrame:
 
     rows = []
     lo, hi = min(sizes.pt_samples), max(sizes.pt_samples)
-    for epochs in sorted({max(1, round(b * sizes.epochs)) for b in sizes.budgets}
-                         | ({sizes.epochs} if sizes.budgets else set())):
+    for epochs in sorted({*budget_epochs(sizes), *([sizes.epochs] if sizes.budgets else [])}):
         ext = {"min": lo, "max": hi} if epochs == sizes.epochs else {"min": "min", "max": "max"}
         got = {(a, v, f): at(epochs, a, v, f) for a, v in
                (("classes", "disjoint"), ("classes", "same"), ("pt_samples", ext["min"]),

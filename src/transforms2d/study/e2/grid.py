@@ -34,10 +34,9 @@ import numpy as np
 
 from ...assets.cifar import cifar_available
 from ...engine import InvarianceTarget, ProbeTarget, RunSpec
-from ...engine.spec import train_settings
 from ...validation import seed_list
 from ..common import PROBE_SEED_OFFSET, probe_settings
-from ..sizes import Sizes, by_profile
+from ..sizes import Sizes, budget_epochs, by_profile
 
 SEED_TAG = 0xE2
 N_OBJECTS = 10  # the paper's 10 objects
@@ -169,8 +168,7 @@ def _spec(sizes: E2Sizes, objects: list[int], seed: int, task: str, variants: tu
                    source=_data(sizes, objects, task, variants[0], n, seed, source, **factors),
                    source_val=_data(sizes, objects, task, variants[0], sizes.n_test, seed, source,
                                     **factors),
-                   train=train_settings(sizes.model, {**sizes.train_sizes(),
-                                                      "epochs": epochs or sizes.epochs}),
+                   train=sizes.train_settings(epochs=epochs),
                    probes=tuple(probes), invariance=tuple(inv), seed=seed)
 
 
@@ -206,8 +204,7 @@ def _budget_cells(sizes: E2Sizes, source: str) -> list[Cell]:
     """Seed 0's C/C and C+O/C models (both placements) at each multiple of the profile's
     epochs in ``sizes.budgets``: claim C6's comparison against training budget."""
     objects, out = draw(0)["objects"], []
-    for b in sizes.budgets:
-        epochs = max(1, round(b * sizes.epochs))
+    for epochs in budget_epochs(sizes):
         shared = _spec(sizes, objects, 0, "C/C", tuple(VARIANTS), source, epochs)
         for v in VARIANTS:
             out.append(Cell("budget", (epochs, "C/C"), v, 0, shared))

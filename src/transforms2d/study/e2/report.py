@@ -22,6 +22,7 @@ from ..common import (
     seeds_in,
     sizes_markdown,
 )
+from ..sizes import budget_epochs
 from .figures import axes_figure, grid_figure
 from .grid import (
     AXES,
@@ -95,8 +96,7 @@ def budget_table(col: Collected, sizes: E2Sizes) -> pd.DataFrame:
     C6 (a) the C/C minus C+O/C l2 to the object, (b) the C/C minus C+O/C accuracy on C+O/O,
     and the lowest pretraining accuracy of those models."""
     rows = []
-    budgets = sorted({max(1, round(b * sizes.epochs)) for b in sizes.budgets}
-                     | {sizes.epochs})
+    budgets = sorted({*budget_epochs(sizes), sizes.epochs})
     for epochs in budgets:
         def key(kind, task, v, m, epochs=epochs):
             return ((kind, "tasks", task, v, m) if epochs == sizes.epochs else

@@ -27,10 +27,9 @@ import numpy as np
 
 from ...assets.cifar import cifar_available
 from ...engine import InvarianceTarget, RunSpec
-from ...engine.spec import train_settings
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
-from ..sizes import Sizes, by_profile
+from ..sizes import Sizes, budget_epochs, by_profile
 
 N_OBJECTS, N_PRIMARY = 60, 30
 SEED_TAG = 0xE3  # mixed into the per-seed generator that draws the object split
@@ -159,8 +158,7 @@ def _spec(sizes: E3Sizes, d: dict, seed: int, kind: str, trained: str, cifar: tu
         for dom, how in DOMAINS[kind].items() if not isinstance(how, str) or dom in cifar
         for t in measured(sizes))
     ts = [] if trained == NONE else [trained]
-    train = train_settings(sizes.model, {**sizes.train_sizes(), "epochs": kind_epochs(
-        sizes, kind) if epochs is None else epochs})
+    train = sizes.train_settings(epochs=kind_epochs(sizes, kind) if epochs is None else epochs)
     return RunSpec(model=sizes.model, source=data("id", ts, sizes.n, seed),
                    source_val=data("id", ts, sizes.n_val, seed), train=train,
                    invariance=targets, seed=seed)
@@ -194,8 +192,7 @@ def cells(sizes: E3Sizes, seeds: int | Sequence[int], cifar: tuple[str, ...] | N
     trained = (*measured(sizes), NONE)
     out = [Cell(kind, t, seed, _spec(sizes, d, seed, kind, t, cifar), sizes.epochs)
            for seed in seed_list(seeds) for d in [draw(seed)] for kind in KINDS for t in trained]
-    for b in sizes.budgets:
-        epochs = max(1, round(b * sizes.epochs))
+    for epochs in budget_epochs(sizes):
         out += [Cell(kind, t, 0, _spec(sizes, draw(0), 0, kind, t, cifar, epochs), epochs)
                 for kind in KINDS for t in trained]
     return out

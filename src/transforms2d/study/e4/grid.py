@@ -21,11 +21,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ...engine import ProbeTarget, RunSpec
-from ...engine.spec import train_settings
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
 from ..common import PROBE_SEED_OFFSET, probe_settings
-from ..sizes import Sizes, by_profile
+from ..sizes import Sizes, budget_epochs, by_profile
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
 SEED_TAG = 0xE4  # mixed into the per-seed generator that draws transforms and objects
@@ -110,8 +109,7 @@ def _spec(sizes: E4Sizes, d: dict, seed: int, k: int, epochs: int | None = None)
     probe = probe_settings(sizes)
     probes = tuple(ProbeTarget(probe_name(j), data(j, sizes.n_probe, ps), data(j, sizes.n_test, ps),
                                probe=probe) for j in range(1, sizes.k + 1))
-    train = train_settings(sizes.model,
-                           {**sizes.train_sizes(), "epochs": epochs or sizes.epochs})
+    train = sizes.train_settings(epochs=epochs)
     return RunSpec(model=sizes.model, source=data(k, sizes.n, seed),
                    source_val=data(k, sizes.n_val, seed), train=train, probes=probes, seed=seed)
 
@@ -131,8 +129,7 @@ def cells(sizes: E4Sizes, seeds: int | Sequence[int]) -> list[Cell]:
     every ``k``, at each multiple of the epochs in ``budgets``) of profiles that have them."""
     out = [Cell(k, seed, _spec(sizes, d, seed, k), sizes.epochs)
            for seed in seed_list(seeds) for d in [draw(seed)] for k in range(1, sizes.k + 1)]
-    for b in sizes.budgets:
-        epochs = max(1, round(b * sizes.epochs))
+    for epochs in budget_epochs(sizes):
         out += [Cell(k, 0, _spec(sizes, draw(0), 0, k, epochs), epochs)
                 for k in range(1, sizes.k + 1)]
     return out
