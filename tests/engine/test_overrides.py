@@ -44,7 +44,8 @@ def test_two_grids_with_different_overrides_do_not_affect_each_other():
 
 @pytest.mark.parametrize("sets, message", [
     ({"epoch": "2"}, "Unknown size 'epoch' for demo --profile smoke; valid: batch_size, epochs, "
-                      "image_size, keep, model, n, n_inv, n_probe, stop_train_acc, views"),
+                      "extend, fit_samples, image_size, keep, model, n, n_inv, n_probe, "
+                      "stop_train_acc, views"),
     ({"epochs": "two"}, "epochs takes an int"),
     ({"views": "1.5"}, "views takes an int"),
 ])

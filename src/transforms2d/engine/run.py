@@ -92,7 +92,8 @@ def pretrain(spec: RunSpec, path: Path, progress: bool = False, device: str = "c
                 on_epoch=on_epoch)
     pause_for_tests("pretrain", spec_hash(spec))
     save_checkpoint(path, net, spec.model, net.model_kwargs, history=res.history,
-                    final=res.final, stopped_early=res.stopped_early, image_size=size)
+                    final=res.final, stopped_early=res.stopped_early, stop=res.stop,
+                    num_classes=data.num_classes, image_size=size)
     return res
 
 
@@ -160,7 +161,8 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
     result = {"format": RESULT_FORMAT, "spec_hash": h, "spec": spec.to_dict(),
               "pretrain": {"history": meta.get("history", []),
                            "final": meta.get("final", {}),
-                           "stopped_early": meta.get("stopped_early", False)},
+                           "stopped_early": meta.get("stopped_early", False),
+                           **{k: meta[k] for k in ("stop", "num_classes") if meta.get(k)}},
               "probes": probes, "invariance": inv}
     if lease is not None and (lease.lost or not lease.owned()):
         raise LeaseLost(f"the lease on run {h} was taken over; its result is left to the "
@@ -168,6 +170,12 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
     _write_result(run_dir / "result.json", result, h)  # last: marks the run done
     log(run_dir, "result: written")
     return result
+
+
+#: how the log says why pretraining ended (train.stopping.STOP_REASONS)
+STOP_WORDS = {"ceiling": "stopped at the accuracy ceiling", "cap": "the epoch cap",
+              "converged": "past the cap until it stopped gaining",
+              "extension exhausted": "past the cap, still gaining when the extension ran out"}
 
 
 def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
@@ -193,8 +201,8 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
     net, meta = loaded if loaded is not None else load_checkpoint(ckpt, model=spec.model)
     if not ckpt_reused:
         log(run_dir, f"pretrain: done in {seconds:.1f}s ({len(meta.get('history', []))} "
-                     f"epochs" + (", stopped at the accuracy ceiling)" if
-                                  meta.get("stopped_early") else ")"))
+                     f"epochs" + (f", {STOP_WORDS[meta['stop']]})" if meta.get("stop")
+                                  in STOP_WORDS else ")"))
     net.to(device)
     return net, meta
 

@@ -68,14 +68,16 @@ def train_defaults() -> Mapping[str, Any]:
 
 
 # profile sizes that are TrainConfig fields
-SIZE_KEYS = ("epochs", "batch_size", "stop_train_acc", "stop_patience", "keep")
+SIZE_KEYS = ("epochs", "batch_size", "stop_train_acc", "stop_patience", "keep", "fit_samples",
+             "extend_epochs")
 
 
 def train_settings(model: str, sizes: Mapping[str, Any]) -> dict[str, Any]:
     """A spec's ``train`` field: ``model``'s paper recipe (optimiser, schedule) with the
     ``"epochs"`` and ``"batch_size"`` (and, if given, the early stop ``"stop_train_acc"`` /
-    ``"stop_patience"`` and the weights kept, ``"keep"``) of an experiment profile's
-    ``sizes``, without the execution settings the run fills in."""
+    ``"stop_patience"``, the weights kept, ``"keep"``, the fit subset ``"fit_samples"`` and
+    the extension ``"extend_epochs"``) of an experiment profile's ``sizes``, without the
+    execution settings the run fills in."""
     cfg = recipe_for(model, **{k: sizes[k] for k in SIZE_KEYS if k in sizes}).to_dict()
     return {k: v for k, v in cfg.items() if k not in EXECUTION_KEYS}
 
@@ -185,7 +187,7 @@ def _config(given: Mapping, defaults: Mapping, cls: type, where: str) -> dict:
 
 # Settings added after SPEC_FORMAT 2: left out of the canonical form at the value every earlier
 # spec meant, so that the runs stored before them keep their hashes (and are reused).
-TRAIN_ADDED = MappingProxyType({"keep": "last"})
+TRAIN_ADDED = MappingProxyType({"keep": "last", "fit_samples": 0, "extend_epochs": 0})
 LEGACY_PROBE_SOLVER = "adam"  # a spec's probe without "solver": every probe before it existed
 SOLVER_KEYS = MappingProxyType({"adam": ("epochs", "batch_size", "lr"),
                                 "lbfgs": ("l2", "tol", "max_iter")})

@@ -20,8 +20,11 @@ S = TypeVar("S", bound="Sizes")
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Sizes:
     """What every profile has: its name, the model, pretraining samples, epochs and batch;
-    optional early stop (``stop_train_acc``, ``None``: always run ``epochs``) and weights kept
-    (``keep``, ``None``: the recipe's)."""
+    optional early stop (``stop_train_acc``, ``None``: always run ``epochs``), weights kept
+    (``keep``, ``None``: the recipe's), the training subset the fit is read on
+    (``fit_samples``) and how far past its cap a model still gaining may train (``extend``,
+    a multiple of the cap: 1.0 = up to twice the cap; both ``None``: not used,
+    docs/protocol.md §10.2)."""
 
     profile: str = dataclasses.field(metadata={"override": False})
     model: str
@@ -30,13 +33,19 @@ class Sizes:
     batch_size: int
     stop_train_acc: float | None = None
     keep: str | None = None
+    fit_samples: int | None = None
+    extend: float | None = None
 
     def train_sizes(self, epochs: int | None = None) -> dict[str, Any]:
         """The ``TrainConfig`` sizes a run spec takes from the profile (those set), ``epochs``
-        in place of the profile's where given."""
+        in place of the profile's where given (``extend_epochs``: ``extend`` times them)."""
         out = {k: getattr(self, k) for k in spec.SIZE_KEYS
                if getattr(self, k, None) is not None}
-        return out if epochs is None else {**out, "epochs": epochs}
+        if epochs is not None:
+            out["epochs"] = epochs
+        if self.extend:  # the same multiple of every model's own cap
+            out["extend_epochs"] = round(self.extend * out["epochs"])
+        return out
 
     def train_settings(self, model: str | None = None, epochs: int | None = None
                        ) -> dict[str, Any]:

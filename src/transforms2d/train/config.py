@@ -12,7 +12,10 @@ from ..models import model_info
 from ..validation import check_choice, check_int, check_number
 
 SCHEDULES = ("constant", "warmup_cosine", "linear_decay")
-KEEPS = ("last", "best_val")  # which weights training returns (TrainConfig.keep)
+# which weights training returns (TrainConfig.keep): the last epoch's, or the best validation
+# epoch's with ties going to the first ("best_val", a strict >) or the last ("best_val_last")
+KEEPS = ("last", "best_val", "best_val_last")
+BEST_VAL_KEEPS = ("best_val", "best_val_last")
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,16 @@ class TrainConfig:
     stop_patience: int = 2
     # The weights training returns: the last epoch's, or ("best_val") those of the epoch with
     # the best validation accuracy (needs a validation set; the paper transfers the best
-    # validation checkpoint, docs/protocol.md "Restatements").
+    # validation checkpoint, docs/protocol.md "Restatements"), the first of tied epochs; with
+    # "best_val_last" the last of them (docs/protocol.md §10.3).
     keep: str = "last"
+    # Fit read on the weights themselves: the eval-mode accuracy, after every epoch, on the first
+    # fit_samples samples of the training split as rendered at epoch 0 (history's "fit_acc");
+    # the stopping rules read it instead of the running train-mode accuracy (0: not measured).
+    fit_samples: int = 0
+    # Training to convergence: up to extend_epochs more epochs past `epochs` while the fit
+    # accuracy still gains (train/stopping.py; 0: stop at `epochs`).
+    extend_epochs: int = 0
     # torch.compile the model for its training steps (an execution setting, never part of a
     # run spec: train.timing.compiled; ~1.0-1.16x on a CPU's small CNNs, for GPUs)
     compile: bool = False
@@ -56,6 +67,8 @@ class TrainConfig:
         check_number("weight_decay", self.weight_decay, 0.0)
         check_number("min_lr", self.min_lr, 0.0)
         check_int("warmup_epochs", self.warmup_epochs, 0)
+        check_int("fit_samples", self.fit_samples, 0)
+        check_int("extend_epochs", self.extend_epochs, 0)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -22,8 +22,9 @@ from ..data.batched import BatchedDataset
 from ..errors import ConfigError
 from ..metrics import macro_accuracy
 from .checkpoint import save_checkpoint
-from .config import TrainConfig, resolve_device
+from .config import BEST_VAL_KEEPS, TrainConfig, resolve_device
 from .progress import progress_bar
+from .stopping import stop_reason
 from .timing import StageTimer, compiled
 
 
@@ -54,7 +55,8 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
     best_epoch: int | None = None
-    stopped_early: bool = False  # the training accuracy plateaued at cfg.stop_train_acc
+    stopped_early: bool = False  # the fit accuracy plateaued at cfg.stop_train_acc
+    stop: str | None = None  # why training ended: one of train.stopping.STOP_REASONS
     # seconds of optimiser steps ("train", rendering included) and of evaluation ("evaluate"),
     # timed apart on the device (CUDA events on a GPU); never part of a run's result
     timing: dict = field(default_factory=dict)
@@ -124,10 +126,13 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
           on_epoch: Callable[[int, dict], None] | None = None) -> TrainResult:
     """Train all weights of ``model`` on ``train_ds`` with cross-entropy and Adam.
 
-    Runs ``cfg.epochs`` epochs, or fewer when ``cfg.stop_train_acc`` is set and the training
+    Runs ``cfg.epochs`` epochs, or fewer when ``cfg.stop_train_acc`` is set and the fit
     accuracy has reached it for ``cfg.stop_patience`` consecutive epochs (a plateau at the
-    ceiling; ``TrainResult.stopped_early`` says so). Writes ``last.pt`` every epoch and
-    ``best.pt`` at the best validation accuracy when ``out_dir`` is given (with
+    ceiling; ``TrainResult.stopped_early`` says so), or more (up to ``cfg.extend_epochs``) while
+    a model past its cap still gains (:mod:`~transforms2d.train.stopping`; the learning rate
+    stays at the schedule's value at the cap). With ``cfg.fit_samples`` each epoch's row also
+    holds ``fit_acc``, the eval-mode accuracy on a fixed training subset. Writes ``last.pt``
+    every epoch and ``best.pt`` at the best validation accuracy when ``out_dir`` is given (with
     ``model_kwargs``, by default those :func:`~transforms2d.models.create_model` recorded on
     the model, so that loading rebuilds it at its size); calls
     ``on_epoch(epochs_done, history_row)`` after each epoch. Raises :class:`TrainingDiverged`
@@ -141,36 +146,50 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps = math.ceil(len(data) / cfg.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(cfg, cfg.epochs * steps, steps))
-    if cfg.keep == "best_val" and val is None:
-        raise ConfigError("keep='best_val' needs a validation set (give `val`).")
+    if cfg.keep in BEST_VAL_KEEPS and val is None:
+        raise ConfigError(f"keep={cfg.keep!r} needs a validation set (give `val`).")
+    evals = {"fit_acc": fit_set(data, cfg.fit_samples), "val_acc": val, "test_acc": test}
     result, best, kept = TrainResult(), -1.0, None
     timer = StageTimer(device)
     stepper = compiled(model) if cfg.compile else model  # shares the weights of ``model``
     ckpt = _checkpointer(model, train_ds, out_dir, model_name, model_kwargs)
     with progress_bar(cfg.progress, desc, cfg.epochs * steps) as bar:
-        for epoch in range(cfg.epochs):
+        while result.stop is None:
+            epoch = len(result.history)
             with timer.section("train"):
                 row = _epoch(stepper, data, cfg, opt, sched, epoch, bar,
                              out_dir if ckpt else None)
             with timer.section("evaluate"):
-                for name, ev in (("val_acc", val), ("test_acc", test)):
-                    if ev is not None:
-                        row[name] = evaluate(model, ev, cfg)
+                row.update({k: evaluate(model, ev, cfg) for k, ev in evals.items() if ev})
             result.history.append(row)
             bar.describe(f"{desc} epoch {epoch + 1}/{cfg.epochs} loss {row['loss']:.3f}")
             if on_epoch is not None:
                 on_epoch(epoch + 1, row)
             if ckpt:
                 ckpt("last.pt", epoch=epoch, metrics=row)
-            if val is not None and row["val_acc"] > best:
+            if val is not None and _is_best(row["val_acc"], best, cfg.keep):
                 best, result.best_epoch = row["val_acc"], epoch
                 kept = _at_best(model, cfg, ckpt, epoch, row)
-            if at_ceiling(result.history, cfg) and epoch + 1 < cfg.epochs:
-                result.stopped_early = True
-                break
+            result.stop = stop_reason(result.history, cfg)
+    result.stopped_early = result.stop == "ceiling" and len(result.history) < cfg.epochs
     _finish(result, model, cfg, kept)
     result.timing, result.samples = timer.totals(), len(result.history) * len(data)
     return result
+
+
+def fit_set(data: BatchedDataset, k: int) -> EvalSet | None:
+    """The first ``k`` training samples as rendered at epoch 0 (None for ``k == 0``): the
+    fixed subset on which the fit of the weights is read in eval mode."""
+    if k == 0:
+        return None
+    images, labels = data.render(torch.arange(min(k, len(data))), epoch=0)
+    return EvalSet(images, labels, data.num_classes)
+
+
+def _is_best(acc: float, best: float, keep: str) -> bool:
+    """A new best validation accuracy; ties go to the later epoch with ``keep="best_val_last"``
+    (docs/protocol.md §10.3), to the earlier one otherwise."""
+    return acc > best or (keep == "best_val_last" and acc == best)
 
 
 def _checkpointer(model: nn.Module, train_ds: BatchedDataset,
@@ -194,27 +213,20 @@ def _at_best(model: nn.Module, cfg: TrainConfig, ckpt: Callable[..., None] | Non
     keep with ``cfg.keep == "best_val"``, else None."""
     if ckpt:
         ckpt("best.pt", epoch=epoch, metrics=row)
-    if cfg.keep == "best_val":
+    if cfg.keep in BEST_VAL_KEEPS:
         return {k: v.detach().clone() for k, v in model.state_dict().items()}
     return None
 
 
 def _finish(result: TrainResult, model: nn.Module, cfg: TrainConfig,
             kept: dict[str, torch.Tensor] | None) -> None:
-    """Set ``result.final``: the last epoch's row, or with ``cfg.keep == "best_val"`` the best
+    """Set ``result.final``: the last epoch's row, or with a best-validation ``cfg.keep`` the best
     epoch's, whose weights ``kept`` go back into ``model``."""
     result.final = dict(result.history[-1]) if result.history else {}
-    if cfg.keep == "best_val" and result.best_epoch is not None:
+    if cfg.keep in BEST_VAL_KEEPS and result.best_epoch is not None:
         model.load_state_dict(kept)  # the transferred weights; `final` describes them
         result.final = {**result.history[result.best_epoch], "kept_epoch":
                         result.best_epoch + 1}
-
-
-def at_ceiling(history: list[dict], cfg: TrainConfig) -> bool:
-    """Whether the last ``cfg.stop_patience`` epochs all reached ``cfg.stop_train_acc``."""
-    k = cfg.stop_patience
-    return cfg.stop_train_acc is not None and len(history) >= k and all(
-        row["train_acc"] >= cfg.stop_train_acc for row in history[-k:])
 
 
 #: Steps between reads of the "loss stayed finite" flag: reading it syncs a GPU with the host,

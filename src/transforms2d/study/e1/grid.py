@@ -89,7 +89,7 @@ class E1Sizes(CifarSizes):
 
 SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n_target=N_TARGET, n=50000, epochs=50,
-                  batch_size=512, n_val=10000,
+                  batch_size=512, n_val=10000, fit_samples=2000,
                   n_probe=50000, n_test=10000, views=2,
                   classes=("subset", "disjoint", "same", "superset"),
                   models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
@@ -104,7 +104,7 @@ SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     # the epochs were enough.
     "gpu": dict(model="resnet18", image_size=32, n_target=N_TARGET, n=50000, epochs=4,
                 equal_steps=True, batch_size=512, stop_train_acc=0.97, n_val=2000,
-                n_probe=50000, n_test=10000, views=1,
+                fit_samples=2000, n_probe=50000, n_test=10000, views=1,
                 classes=("subset", "disjoint", "same", "superset"),
                 models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                 pt_samples=(1000, 10000, 50000, 100000),
@@ -126,7 +126,7 @@ SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     # <= 0.012 from 50 to 100 (0.91 / 0.82: its plateau), so 100 epochs.
     "cpu": dict(model="resnet_s", image_size=32, n_target=N_TARGET, n=6000, epochs=80,
                 equal_steps=True, batch_size=128, stop_train_acc=0.97, n_val=600,
-                n_probe=10000, n_test=1000, views=2,
+                fit_samples=600, extend=1.0, n_probe=10000, n_test=1000, views=2,
                 classes=("subset", "disjoint", "same", "superset"),
                 models=("resnet_s", "vgg_s", "densenet_s", "vit_s"),
                 pt_samples=(1500, 3000, 6000, 12000),
@@ -140,7 +140,7 @@ SIZES = by_profile(E1Sizes, {  # profile -> sizes; the logic is the same for all
     # reaches 0.8-0.99. Probes: batch 64 x 600 epochs (4800 steps) let the loss settle.
     # Budgets: seed 0 also at 1/4 and 1/2 of the epochs (the effect against training budget).
     "quick": dict(model="convnet_xs", image_size=32, n_target=10, n=3000, epochs=10,
-                  batch_size=256, stop_train_acc=0.98, n_val=500,
+                  batch_size=256, stop_train_acc=0.98, n_val=500, fit_samples=500,
                   n_probe=500, n_test=2000, views=1,
                   classes=("subset", "disjoint", "same", "superset"),
                   models=("convnet_xs", "resnet_s", "densenet_s", "vit_s"),
@@ -172,21 +172,21 @@ CIFAR = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
 CIFAR_AXES = ("classes", "architecture", "pt_samples")
 CIFAR_SIZES = by_profile(CifarSizes, {
     "paper": dict(model="resnet18", n=22500, epochs=50, batch_size=512, n_probe=22500,
-                  n_test=5000, views=2,
+                  n_test=5000, views=2, fit_samples=2000,
                   classes=("subset", "disjoint", "same", "superset"),
                   models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                   pt_samples=(1000, 5000, 10000, 22500)),
     "gpu": dict(model="resnet18", n=22500, epochs=8, batch_size=512, stop_train_acc=0.97,
-                n_probe=22500, n_test=5000, views=1,
+                fit_samples=2000, n_probe=22500, n_test=5000, views=1,
                 classes=("subset", "disjoint", "same", "superset"),
                 models=("resnet18", "resnet50", "densenet_cifar", "vgg11", "vit"),
                 pt_samples=(1000, 5000, 10000, 22500)),
     "cpu": dict(model="resnet_s", n=4000, epochs=30, batch_size=128, stop_train_acc=0.97,
-                n_probe=1000, n_test=1000, views=1,
+                fit_samples=600, extend=1.0, n_probe=1000, n_test=1000, views=1,
                 classes=("subset", "disjoint", "same", "superset"),
                 models=("resnet_s", "convnet_s"), pt_samples=(1000, 4000)),
     "quick": dict(model="convnet_xs", n=2000, epochs=5, batch_size=128, n_probe=1000,
-                  n_test=1000, views=1,
+                  n_test=1000, views=1, fit_samples=500,
                   classes=("subset", "disjoint", "same", "superset"),
                   models=("convnet_xs", "resnet_s"), pt_samples=(500, 2000)),
     "smoke": dict(model="convnet_xs", n=50, epochs=1, batch_size=32, n_probe=50, n_test=50,

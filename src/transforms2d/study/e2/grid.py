@@ -82,15 +82,16 @@ class E2Sizes(Sizes):
 
 SIZES = by_profile(E2Sizes, {
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=200, batch_size=512,
-                  n_val=10000, n_probe=50000, n_test=10000, views=2, n_inv=10000,
-                  alphas=ALPHAS, betas=BETAS),
+                  n_val=10000, fit_samples=2000, n_probe=50000, n_test=10000, views=2,
+                  n_inv=10000, alphas=ALPHAS, betas=BETAS),
     # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
     # the paper's data sizes, 5 seeds, up to 4 epochs (paper: 200) stopping once two epochs
     # reach 0.97, 1 probe view, the cpu profile's alpha/beta levels; set by time (no GPU curve
     # yet).
     "gpu": dict(model="resnet18", image_size=32, n=50000, epochs=4, batch_size=512,
-                stop_train_acc=0.97, n_val=2000, n_probe=50000, n_test=10000, views=1,
-                n_inv=10000, alphas=(0.0, 0.4, 0.8, 0.9, 1.0), betas=(0.0, 0.4, 0.8, 1.0)),
+                stop_train_acc=0.97, n_val=2000, fit_samples=2000, n_probe=50000,
+                n_test=10000, views=1, n_inv=10000, alphas=(0.0, 0.4, 0.8, 0.9, 1.0),
+                betas=(0.0, 0.4, 0.8, 1.0)),
     # cpu (2-core CPU, docs/cpu-profile.md): resnet_s; seed-0 curves (one thread) on the
     # object-scene stand-in: C/C 1.00 training accuracy by epoch 30. Up to 30 epochs, stopping
     # once two epochs reach 0.97. Fixed-placement models on 6000 samples reach >= 0.9
@@ -101,14 +102,14 @@ SIZES = by_profile(E2Sizes, {
     # smallest size with both gaps <= 0.07 (0.051 / 0.064); views add nothing here (no
     # augmentation: every view is the same image).
     "cpu": dict(model="resnet_s", image_size=32, n=6000, n_translated=24000, epochs=30,
-                batch_size=128, stop_train_acc=0.97, n_val=600, n_probe=10000, n_test=1000,
-                views=1, n_inv=500, alphas=(0.0, 0.4, 0.8, 0.9, 1.0),
+                batch_size=128, stop_train_acc=0.97, n_val=600, fit_samples=600, extend=1.0,
+                n_probe=10000, n_test=1000, views=1, n_inv=500, alphas=(0.0, 0.4, 0.8, 0.9, 1.0),
                 betas=(0.0, 0.4, 0.8, 1.0)),
     # quick (2-core CPU, minutes, 3 seeds: not a fair test): convnet_xs, 3000 samples x 10
     # epochs; probes on 1000 samples. Budgets: seed 0 also at 1/4 and 1/2 of the epochs.
     "quick": dict(model="convnet_xs", image_size=32, n=3000, epochs=10, batch_size=128,
-                  stop_train_acc=0.98, n_val=500, n_probe=1000, n_test=1000, views=1,
-                  n_inv=500, alphas=(0.0, 0.8, 1.0), betas=(0.0, 0.4, 1.0),
+                  stop_train_acc=0.98, n_val=500, fit_samples=500, n_probe=1000,
+                  n_test=1000, views=1, n_inv=500, alphas=(0.0, 0.8, 1.0), betas=(0.0, 0.4, 1.0),
                   budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, n=160, epochs=1, batch_size=64, n_val=40,
                   n_probe=80, n_test=80, views=1, n_inv=64,

@@ -60,14 +60,14 @@ class E3Sizes(Sizes):
 
 SIZES = by_profile(E3Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, n=50000, epochs=50, batch_size=512,
-                  n_val=10000, n_inv=10000, n_inv_cifar=10000,
+                  n_val=10000, fit_samples=2000, n_inv=10000, n_inv_cifar=10000,
                   metrics=("l2", "cos", "dot", "cka")),
     # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
     # ResNet-18 on the paper's 50000 samples, 5 seeds, up to 3 epochs (paper: 50) stopping
     # once two epochs reach 0.97; invariance on 500 pairs per domain and transform (paper:
     # 10000; 54 measurements a run). Set by time (no GPU curve yet).
     "gpu": dict(model="resnet18", image_size=32, n=50000, epochs=3, batch_size=512,
-                stop_train_acc=0.97, n_val=2000, n_inv=500, n_inv_cifar=500,
+                stop_train_acc=0.97, n_val=2000, fit_samples=2000, n_inv=500, n_inv_cifar=500,
                 metrics=("l2", "cos", "dot", "cka")),
     # cpu (2-core CPU, docs/cpu-profile.md): convnet_xs on 3000 samples of 30 classes. Every
     # model of a kind trains the same epochs, no early stop (the paper: 50 for every model;
@@ -79,7 +79,8 @@ SIZES = by_profile(E3Sizes, {  # profile -> sizes; the logic is the same for all
     # random-pixel noise peaks near 0.55 validation by ~100 and then memorises: 200 (time
     # allows no more; the held-out plateau clause judges the rest). Invariance on 300 pairs.
     "cpu": dict(model="convnet_xs", image_size=32, n=3000, epochs=100, kind_epochs=(("rand", 200),),
-                keep="best_val", batch_size=64, n_val=600, n_inv=300, n_inv_cifar=300,
+                keep="best_val_last", batch_size=64, n_val=600, fit_samples=600, extend=1.0,
+                n_inv=300, n_inv_cifar=300,
                 metrics=("l2",)),
     # quick: 114 runs (3 seeds) in ~7 min on 2 one-thread workers leaves ~7 CPU-s a run:
     # convnet_xs, 3000 samples x 4 epochs (batch 64 learns much faster than 128 at the same
@@ -89,7 +90,7 @@ SIZES = by_profile(E3Sizes, {  # profile -> sizes; the logic is the same for all
     # measurements of 200 pairs a run (n_inv_cifar: at least one image per CIFAR-100 class).
     # Budgets: seed 0 also at 1 and 2 epochs (the effect against training budget).
     "quick": dict(model="convnet_xs", image_size=32, n=3000, epochs=4, batch_size=64,
-                  stop_train_acc=0.98, n_val=300, n_inv=128, n_inv_cifar=200,
+                  stop_train_acc=0.98, n_val=300, fit_samples=300, n_inv=128, n_inv_cifar=200,
                   metrics=("l2",), budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, n=300, epochs=1, batch_size=64, n_val=60,
                   n_inv=60, n_inv_cifar=100, metrics=("l2",), transforms=3, budgets=(2,)),

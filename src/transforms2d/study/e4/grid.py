@@ -48,15 +48,15 @@ class E4Sizes(Sizes):
 
 SIZES = by_profile(E4Sizes, {  # profile -> sizes; the logic is the same for all
     "paper": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=100,
-                  batch_size=256, n_val=10000,
+                  batch_size=256, n_val=10000, fit_samples=2000,
                   n_probe=50000, n_test=10000, views=2),
     # gpu (one H100-class GPU, all four <= 1 h by t2d plan's estimate; docs/gpu-profile.md):
     # the paper's 8 nested sets on 30 objects, ResNet-18 on 50000 samples, 5 seeds, up to 6
     # epochs (paper: 100) stopping once two epochs reach 0.97, 1 probe view. Set by time (no
     # GPU curve yet).
     "gpu": dict(model="resnet18", image_size=32, k=8, classes=N_CLASSES, n=50000, epochs=6,
-                batch_size=512, stop_train_acc=0.97, n_val=2000, n_probe=50000, n_test=10000,
-                views=1),
+                batch_size=512, stop_train_acc=0.97, n_val=2000, fit_samples=2000,
+                n_probe=50000, n_test=10000, views=1),
     # cpu (2-core CPU, sized so every model meets the preconditions; docs/cpu-profile.md): 6
     # nested sets on 10 objects, resnet_s on 6000 samples, up to 80 epochs, stopping once two
     # epochs reach 0.97. Seed curves (one thread, 3.7-5.5 s an epoch): the 6-transform model of
@@ -66,8 +66,8 @@ SIZES = by_profile(E4Sizes, {  # profile -> sizes; the logic is the same for all
     # overfits (train - test 0.35 for k = 1); 5000 x 2 views is the smallest size with both
     # gaps <= 0.07 (k = 1: 0.061, k = 6: 0.026).
     "cpu": dict(model="resnet_s", image_size=32, k=6, classes=10, n=6000, epochs=80,
-                batch_size=128, stop_train_acc=0.97, n_val=600, n_probe=5000, n_test=1000,
-                views=2),
+                batch_size=128, stop_train_acc=0.97, n_val=600, fit_samples=600, extend=1.0,
+                n_probe=5000, n_test=1000, views=2),
     # quick (minutes, 3 seeds: not a fair test): 6 nested sets (not 8) on 10 objects (not 30),
     # resnet_s at 32 px, 3000 samples x 10 epochs, batch 128 (paper: ResNet-18, 50000 x 100,
     # batch 256); probe 1000 samples x 300 epochs at batch 64, 1000 test samples. Why:
@@ -75,8 +75,8 @@ SIZES = by_profile(E4Sizes, {  # profile -> sizes; the logic is the same for all
     # resnet_s reaches 1.00 / 0.80 / 0.50 for 1 / 5 / 8 transforms, convnet_xs only 0.99 /
     # 0.41 (6) / 0.25 (8). Budgets: seed 0 also at 1/4 and 1/2 of the epochs.
     "quick": dict(model="resnet_s", image_size=32, k=6, classes=10, n=3000, epochs=10,
-                  batch_size=128, stop_train_acc=0.98, n_val=500, n_probe=1000, n_test=1000,
-                  views=1, budgets=(0.25, 0.5)),
+                  batch_size=128, stop_train_acc=0.98, n_val=500, fit_samples=500,
+                  n_probe=1000, n_test=1000, views=1, budgets=(0.25, 0.5)),
     "smoke": dict(model="convnet_xs", image_size=16, k=3, classes=N_CLASSES, n=300, epochs=1,
                   batch_size=64, n_val=60,
                   n_probe=60, n_test=60, views=1,
