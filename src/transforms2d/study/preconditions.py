@@ -70,6 +70,17 @@ RULES = {
                            f"transferred epoch), or stopped improving on held-out data (best "
                            f"validation accuracy of the last {PLATEAU_WINDOW:.0%} of epochs < "
                            f"{PLATEAU_GAIN} above the best before) where the task caps it",
+    # docs/protocol.md §10.4: per model, at the transferred epoch (study/model_checks.py)
+    "fit": f"every compared model's transferred weights reach >= {MIN_TRAIN_ACC} fit (eval-mode "
+           f"accuracy on a fixed training subset), or its fit stopped rising (the best of its "
+           f"last 10 epochs < 0.005 above the best before)",
+    "memorisation": "every compared model keeps at least half its fit's margin over chance on "
+                    "held-out data: validation - chance >= (fit - chance) / 2",
+    "held-out": f"every compared model reaches >= {MIN_VAL_ACC} validation accuracy",
+    "learned-or-capped": f"every compared model reaches >= {MIN_TRAIN_ACC} fit and >= "
+                         f"{MIN_VAL_ACC} validation accuracy, or stopped improving on held-out "
+                         f"data (best validation accuracy of the last {PLATEAU_WINDOW:.0%} of "
+                         f"epochs < {PLATEAU_GAIN} above the best before) where the task caps it",
     "headroom": f"every measure the criterion needs to move can: its mean over seeds lies more "
                 f"than {HEADROOM} inside its range on some compared cell, and it varies across "
                 f"seeds on some compared cell",
