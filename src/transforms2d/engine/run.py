@@ -44,6 +44,7 @@ from ..train import (
     save_checkpoint,
     train,
 )
+from ..train.stopping import STOP_REASONS
 from .lease import Lease
 from .provenance import write_provenance
 from .spec import RunSpec, plain, probe_config, spec_hash
@@ -172,12 +173,6 @@ def execute(spec: RunSpec, run_dir: str | Path, progress: bool = False, device: 
     return result
 
 
-#: how the log says why pretraining ended (train.stopping.STOP_REASONS)
-STOP_WORDS = {"ceiling": "stopped at the accuracy ceiling", "cap": "the epoch cap",
-              "converged": "past the cap until it stopped gaining",
-              "extension exhausted": "past the cap, still gaining when the extension ran out"}
-
-
 def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
                 report: ProgressHook):
     """The pretrained model, loaded back from ``pretrain.pt`` (trained first if missing)."""
@@ -201,8 +196,8 @@ def _pretrained(spec: RunSpec, run_dir: Path, progress: bool, device: str,
     net, meta = loaded if loaded is not None else load_checkpoint(ckpt, model=spec.model)
     if not ckpt_reused:
         log(run_dir, f"pretrain: done in {seconds:.1f}s ({len(meta.get('history', []))} "
-                     f"epochs" + (f", {STOP_WORDS[meta['stop']]})" if meta.get("stop")
-                                  in STOP_WORDS else ")"))
+                     f"epochs" + (f", {STOP_REASONS[meta['stop']]})" if meta.get("stop")
+                                  in STOP_REASONS else ")"))
     net.to(device)
     return net, meta
 

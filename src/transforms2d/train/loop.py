@@ -41,9 +41,12 @@ class EvalSet:
     num_classes: int
 
     @classmethod
-    def render(cls, ds: BatchedDataset, batch_size: int = 4096) -> EvalSet:
-        parts = [ds.render(torch.arange(i, min(i + batch_size, len(ds))), epoch=0)
-                 for i in range(0, len(ds), batch_size)]
+    def render(cls, ds: BatchedDataset, batch_size: int = 4096, limit: int | None = None
+               ) -> EvalSet:
+        """``ds`` rendered at epoch 0 in batches (its first ``limit`` samples, if given)."""
+        n = len(ds) if limit is None else min(limit, len(ds))
+        parts = [ds.render(torch.arange(i, min(i + batch_size, n)), epoch=0)
+                 for i in range(0, n, batch_size)]
         return cls(torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]),
                    ds.num_classes)
 
@@ -180,10 +183,7 @@ def train(model: nn.Module, train_ds: BatchedDataset, cfg: TrainConfig,
 def fit_set(data: BatchedDataset, k: int) -> EvalSet | None:
     """The first ``k`` training samples as rendered at epoch 0 (None for ``k == 0``): the
     fixed subset on which the fit of the weights is read in eval mode."""
-    if k == 0:
-        return None
-    images, labels = data.render(torch.arange(min(k, len(data))), epoch=0)
-    return EvalSet(images, labels, data.num_classes)
+    return EvalSet.render(data, limit=k) if k else None
 
 
 def _is_best(acc: float, best: float, keep: str) -> bool:
@@ -210,7 +210,7 @@ def _checkpointer(model: nn.Module, train_ds: BatchedDataset,
 def _at_best(model: nn.Module, cfg: TrainConfig, ckpt: Callable[..., None] | None, epoch: int,
              row: dict) -> dict[str, torch.Tensor] | None:
     """At a new best validation accuracy: write ``best.pt``; returns a copy of the weights to
-    keep with ``cfg.keep == "best_val"``, else None."""
+    keep with a best-validation ``cfg.keep``, else None."""
     if ckpt:
         ckpt("best.pt", epoch=epoch, metrics=row)
     if cfg.keep in BEST_VAL_KEEPS:

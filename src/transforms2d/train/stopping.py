@@ -19,9 +19,12 @@ from collections.abc import Mapping, Sequence
 EXTEND_WINDOW = 10  # epochs over which a model past its cap must still gain ...
 EXTEND_GAIN = 0.005  # ... this much fit accuracy (the best of the window over the best before)
 
-#: Why training ended: the ceiling was held, the planned epochs ran (no extension, or a model no
-#: longer gaining at the cap), or the extension ran out while the model still gained.
-STOP_REASONS = ("ceiling", "cap", "converged", "extension exhausted")
+#: Why training ended, with how a log says it: the ceiling was held, the planned epochs ran (no
+#: extension, or a model no longer gaining at the cap), or the extension ran out while the model
+#: still gained.
+STOP_REASONS = {"ceiling": "stopped at the accuracy ceiling", "cap": "the epoch cap",
+                "converged": "past the cap until it stopped gaining",
+                "extension exhausted": "past the cap, still gaining when the extension ran out"}
 
 
 def fit_accuracy(row: Mapping) -> float:
