@@ -21,7 +21,7 @@ import argparse
 import json
 from pathlib import Path
 
-from transforms2d.reporting.report import DIRECTION, main_caveat, markdown_table
+from transforms2d.reporting.report import direction_of, main_caveat, markdown_table, verdict_text
 from transforms2d.study.claims import CLAIMS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,8 +104,8 @@ def readme_table(folder: Path) -> str:
     for cid in (c for c in CLAIMS if c in found):
         c = found[cid]
         alone = c.get("criterion_verdict", c["verdict"])
-        rows.append({"claim": f"{cid} {CLAIMS[cid].short}", "verdict": f"**{c['verdict']}**",
-                     "criterion alone": alone, "direction vs the paper": DIRECTION[alone],
+        rows.append({"claim": f"{cid} {CLAIMS[cid].short}", "verdict": verdict_text(c),
+                     "criterion alone": alone, "direction vs the paper": direction_of(c),
                      "main caveat": main_caveat(c)})
     return markdown_table(rows, list(rows[0]) if rows else ["claim"])
 

@@ -104,8 +104,16 @@ def test_aggregate_verdicts_on_fake_grids():
     out = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, _ideal), e4_mod.SIZES["smoke"])
     check_outputs(out, "e4")
     assert [c["verdict"] for c in out["claims"]] == ["pass"]
-    assert [p["name"] for p in out["claims"][0]["preconditions"]] == ["seeds", "pretraining",
-                                                                      "probes", "headroom"]
+    assert fake.names(out["claims"][0]) == fake.declared(out["claims"][0])
+    assert out["claims"][0]["direction"] == "agrees"
+    # one subset cell 0.1 below its target's best, every other part holding: (a) fails, a
+    # margin exceeded in the paper's own direction
+    low = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: _ideal(k, j, s) - 0.1
+                                    * ((k, j) == (3, 1))), e4_mod.SIZES["smoke"])
+    (c8,) = low["claims"]
+    assert c8["verdict"] == "fail" and c8["note"] == "(a) fail"
+    assert c8["direction"] == "margin exceeded, same direction"
+    assert "largest shortfall at (k=3, j=1) 0.1000" in c8["ours"]
     flat = e4_mod.aggregate(_records("smoke", FAIR_SEEDS, lambda k, j, s: 0.5 + 0.01 * s),
                             e4_mod.SIZES["smoke"])
     assert [c["verdict"] for c in flat["claims"]] == ["fail"]
@@ -121,14 +129,15 @@ def test_aggregate_verdicts_on_fake_grids():
 
 
 def test_the_same_fake_grids_with_an_unmet_precondition_are_not_a_fair_test():
-    for records, name in ((_records("smoke", FAIR_SEEDS, _ideal, train_acc=0.9), "pretraining"),
+    for records, name in ((_records("smoke", FAIR_SEEDS, _ideal, train_acc=0.9), "fit"),
                           (_records("smoke", 3, _ideal), "seeds"),
                           (_records("smoke", FAIR_SEEDS, _ideal, curve=fake.STILL_FALLING),
                            "probes")):
         (c8,) = e4_mod.aggregate(records, e4_mod.SIZES["smoke"])["claims"]
         assert c8["verdict"] == "not a fair test" and fake.unmet(c8) == [name]
         assert c8["note"].startswith(f"unmet: {name}: ")
-        assert c8["note"].endswith("the criterion alone: pass")
+        assert c8["note"].endswith("fewer than 4 seeds left" if name == "fit" else
+                                   "the criterion alone: pass")
     two = e4_mod.aggregate(_records("smoke", 2, lambda k, j, s: 0.5 + 0.01 * s),
                            e4_mod.SIZES["smoke"])
     (c8,) = two["claims"]
@@ -175,7 +184,6 @@ def test_smoke_run_end_to_end(tmp_path, runner):
     assert [c["id"] for c in claims] == ["C8"]
     assert all(c["verdict"] in VERDICTS and c["criterion"] for c in claims)
     assert claims[0]["verdict"] != "pass"  # two seeds: the seeds precondition is unmet
-    assert [p["name"] for p in claims[0]["preconditions"]] == ["seeds", "pretraining", "probes",
-                                                               "headroom"]
+    assert fake.names(claims[0]) == fake.declared(claims[0])
     md = (out / "report.md").read_text()
     assert "C8" in md and "figures/e4_mismatch.png" in md and "e4_transfer" in md

@@ -11,7 +11,10 @@ import pytest
 
 from transforms2d.reporting.report import PRECONDITION_KEYS, check_outputs
 from transforms2d.study import preconditions as pre
+from transforms2d.study.claims import CLAIMS
 from transforms2d.study.common import Collected, claim
+from transforms2d.study.judging import basis, judge_sensitivity
+from transforms2d.study.model_checks import model_check
 
 FLAT = [1.0 * 0.5 ** min(i, 20) + 0.3 for i in range(100)]  # settled at 0.3 long before the end
 FALLING = [2.0 - 0.01 * i for i in range(100)]  # still 1% an epoch at the end
@@ -53,37 +56,6 @@ def test_a_check_is_what_the_report_validates():
 
 
 # -- pretraining -------------------------------------------------------------------------------
-def test_pretraining_met_and_unmet():
-    met = pre.pretraining([record("a", 0.99), record("b", 0.96), record("c", 0.95)])
-    assert met.met and met.name == "pretraining" and met.requirement == pre.RULES["pretraining"]
-    # the thresholds are met
-    assert met.observed == ("lowest training 0.950, lowest validation 0.950; 0 of 3 model(s) "
-                            "below 0.95 / 0.9")
-    unmet = pre.pretraining([record("a", 0.99), record("b", 0.90), record("c", 0.93)])
-    assert not unmet.met
-    assert unmet.observed == ("lowest training 0.900, lowest validation 0.900; 2 of 3 model(s) "
-                              "below 0.95 / 0.9")
-    # a model that memorises its training set: training accuracy met, validation not
-    memorised = pre.pretraining([record("a", 0.99), record("m", 1.0, val=0.31)])
-    assert not memorised.met and "lowest validation 0.310; 1 of 2" in memorised.observed
-    assert pre.pretraining([record("a", 0.99, val=0.90)]).met  # 0.90 is enough
-    # a model without a recorded validation accuracy has not shown it generalises
-    blind = pre.pretraining([record("a", 0.99, val=None)])
-    assert not blind.met and "validation - (none recorded)" in blind.observed
-
-
-def test_pretraining_counts_each_run_once_and_needs_results():
-    a, b = record("a", 0.99), record("b", 0.5)
-    assert pre.pretraining([a, a, a]).observed == ("lowest training 0.990, lowest validation "
-                                                   "0.990; 0 of 1 model(s) below 0.95 / 0.9")
-    assert "1 of 2" in pre.pretraining([a, b, b, a]).observed
-    for records in ([], [record("x", None)]):
-        empty = pre.pretraining(records)
-        assert not empty.met and empty.observed == "no results"
-    # a run without a final accuracy is left out, the others decide
-    assert pre.pretraining([a, record("x", None)]).met
-
-
 def test_plateaued():
     assert pre.PLATEAU_WINDOW == 0.25 and pre.PLATEAU_GAIN == 0.01
 
@@ -104,35 +76,6 @@ def test_plateaued():
     assert pre.plateaued(rows([0.5] * 5))
 
 
-def test_pretraining_with_the_plateau_rule():
-    flat = [0.2, 0.4, 0.5, 0.52, 0.52, 0.52, 0.52, 0.52]
-    rising = [0.1, 0.2, 0.3, 0.4, 0.45, 0.48, 0.50, 0.52]
-    capped = [record("a", 0.99), record("noise", 0.52, flat)]
-    check = pre.pretraining(capped, plateau=True)
-    assert check.met and check.requirement == pre.RULES["pretraining-plateau"]
-    assert check.observed == ("lowest training 0.520, lowest validation 0.520; 1 of 2 model(s) "
-                              "below 0.95 / 0.9, 0 of them still rising on held-out data")
-    assert not pre.pretraining(capped).met  # without the rule the capped model fails
-    still = pre.pretraining([record("a", 0.99), record("slow", 0.52, rising)], plateau=True)
-    assert not still.met and "1 of them still rising" in still.observed
-    # the plateau is read on held-out data: a model that memorises (training accuracy at 1.0)
-    # but whose validation accuracy stopped rising is capped by its task (random-pixel noise)
-    memorised = record("noise", 1.0, [0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], val=0.3,
-                       val_history=[0.2, 0.28, 0.3, 0.3, 0.29, 0.3, 0.3, 0.3])
-    assert pre.pretraining([memorised], plateau=True).met
-    assert not pre.pretraining([memorised]).met
-    learning = record("noise", 1.0, [0.5, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0], val=0.3,
-                      val_history=[0.05, 0.1, 0.15, 0.2, 0.22, 0.25, 0.27, 0.3])
-    assert not pre.pretraining([learning], plateau=True).met
-    # at the threshold the history does not matter
-    assert pre.pretraining([record("a", 0.97, [0.1, 0.2, 0.5, 0.97])], plateau=True).met
-    # no history: nothing shows a plateau
-    assert not pre.pretraining([record("a", 0.5, [])], plateau=True).met
-    empty = pre.pretraining([], plateau=True)
-    assert not empty.met and empty.observed == "no results"
-
-
-# -- probes and fine-tuning --------------------------------------------------------------------
 def test_loss_change_converged_and_still_falling():
     assert pre.PROBE_WINDOW == 0.1 and pre.PROBE_REL_TOL == 0.01 and pre.PROBE_ABS_TOL == 1e-3
     rel, ok = pre.loss_change(FLAT)
@@ -301,51 +244,131 @@ def test_finetuning_met_and_unmet():
 
 # -- the verdict -------------------------------------------------------------------------------
 def test_judge():
-    ok, low = pre.seeds(5), pre.pretraining([record("a", 0.8)])
+    rising = model("a", 0, fit=0.8)
+    rising["result"]["pretrain"]["history"] = [{"fit_acc": 0.1 * i, "train_acc": 0.1 * i}
+                                               for i in range(9)]  # still gaining at its end
+    ok, low = pre.seeds(5), model_check("fit", [rising])
     few = pre.seeds(3)
+    assert not low.met and low.observed.startswith("lowest fit 0.800")
     assert pre.judge("pass", None, []) == ("pass", None)
     assert pre.judge("pass", None, [ok]) == ("pass", None)
     assert pre.judge("fail", "failed: (a)", [ok]) == ("fail", "failed: (a)")
     verdict, note = pre.judge("pass", None, [ok, low])
     assert verdict == "not a fair test"
-    assert note == f"unmet: pretraining: {low.observed}; the criterion alone: pass"
+    assert note == f"unmet: fit: {low.observed}; the criterion alone: pass"
     verdict, note = pre.judge("fail", None, [few, ok, low])
     assert verdict == "not a fair test"
-    assert note == (f"unmet: seeds: {few.observed}; pretraining: {low.observed}; the "
+    assert note == (f"unmet: seeds: {few.observed}; fit: {low.observed}; the "
                     f"criterion alone: fail")
     # a criterion that could not be computed stays "not run", with its own note
     assert pre.judge("not run", "needs >= 2 seeds, got 1", [few]) == (
         "not run", "needs >= 2 seeds, got 1")
+    joint = pre.joint(pre.seeds(5), pre.seeds(3))
+    assert joint.name == "seeds" and not joint.met and joint.observed.count("seed(s)") == 2
 
 
-def test_claim_rows_carry_their_checks():
-    row = claim("C9", "text", "x > 0", "pass", "0.1", "0.2",
-                checks=[pre.seeds(5), pre.pretraining([record("a", 0.5)])])
-    assert row["verdict"] == "not a fair test"
-    assert "pretraining: lowest training 0.500" in row["note"]
-    assert row["criterion"] == "x > 0 (intervals: 95% percentile bootstrap over seeds)"
-    assert [p["name"] for p in row["preconditions"]] == ["seeds", "pretraining"]
-    assert [p["met"] for p in row["preconditions"]] == [True, False]
+def model(h: str, seed: int, fit: float = 0.99, val: float | None = None, probes=None) -> dict:
+    """A done run of seed ``seed`` whose transferred weights fit ``fit`` (validation ``val``,
+    default the same) on a 10-class source, after a long plateau (so a low fit is capped,
+    not rising)."""
+    val = fit if val is None else val
+    history = [{"epoch": i, "train_acc": fit, "fit_acc": fit, "val_acc": val} for i in range(20)]
+    return {"hash": h, "spec": None, "result": {
+        "spec": {"seed": seed, "model": "resnet_s", "source": {}},
+        "pretrain": {"final": history[-1], "history": history, "num_classes": 10},
+        "probes": probes or {}}}
+
+
+def test_claim_rows_carry_their_basis():
+    rows = [model("a", 0), model("b", 1, fit=0.99, val=0.3)]  # b memorised its source
+    b = basis("C1", rows, seeds=[0, 1], fewest=5, headroom=pre.Check("headroom", "r", "o", True))
+    assert [c.name for c in b.checks] == list(CLAIMS["C1"].preconditions)
+    row = claim("C1", "text", "x > 0", "pass", "0.1", "0.2", basis=b)
+    assert row["verdict"] == "not a fair test" and row["criterion_verdict"] == "pass"
+    assert [p["name"] for p in row["preconditions"] if not p["met"]] == [
+        "memorisation", "held-out", "probes"]  # no probe results either
+    assert row["criterion"] == "x > 0 (intervals: 95% Student-t interval of the mean of " \
+        "per-seed values)"
+    assert row["below_seeds"] == [1] and row["below"][0].startswith("seed 1 resnet_s b ")
+    assert row["compared_seeds"] == [0, 1] and "lowest validation 0.300" in row["held_out"]
     out = check_outputs({"claims": [row]}, "test")
     assert out["claims"][0]["preconditions"] == row["preconditions"]
     plain = claim("C9", "text", "x > 0", "fail", "0.1", "0.2", note="why")
     assert (plain["verdict"], plain["note"], plain["preconditions"]) == ("fail", "why", [])
+    assert plain["direction"] == "opposite"
+    assert claim("C9", "t", "x", "fail", "", "", bound_failed=True)["direction"] == \
+        "margin exceeded, same direction"
 
 
-def test_collected_checks_the_runs_behind_the_compared_cells():
+def test_basis_checks_exactly_what_the_registry_lists():
+    head = pre.Check("headroom", "r", "o", True)
+    with pytest.raises(ValueError, match="lacks \\['headroom'\\]"):
+        basis("C1", [model("a", 0)])
+    with pytest.raises(ValueError, match="supplies \\['fine-tuning'\\]"):
+        basis("C1", [model("a", 0)], headroom=head, fine_tuning=head)
+    tuned = pre.Check("fine-tuning", "r", "o", True)
+    assert [c.name for c in basis("C5", [], headroom=head, fine_tuning=tuned).checks] == list(
+        CLAIMS["C5"].preconditions)
+    c7 = basis("C7", [model("a", 0, fit=0.5)], seeds=[0], headroom=head)
+    assert [c.name for c in c7.checks] == ["seeds", "learned-or-capped", "memorisation",
+                                           "headroom"]
+    assert not c7.below  # capped: its validation stopped rising
+
+
+def test_collected_basis_reads_the_runs_behind_the_compared_cells():
     col = Collected()
-    good = [record(f"g{s}", 0.99, probes={"p": probe(FLAT)}) for s in range(5)]
-    weak = [record(f"w{s}", 0.99 if s else 0.6, probes={"p": probe(FLAT)}) for s in range(5)]
+    flat = {"p": probe(FLAT)}
+    good = [model(f"g{s}", s, probes=flat) for s in range(5)]
+    weak = [model(f"w{s}", s, fit=0.99 if s else 0.6, probes=flat) for s in range(5)]
     for s in range(5):
         col.put(("a",), s, 0.9, good[s], "p")
         col.put(("b",), s, 0.8, weak[s], "p")
         col.put(("c",), s, None, weak[s], "p")  # a missing value brings no run
     col.put(("d",), 0, 0.5, good[0], "p")
+    head = pre.Check("headroom", "r", "o", True)
     assert col.seeds([("a",), ("b",)]) == 5 and col.seeds([("a",), ("d",)]) == 1
     assert col.seeds([("a",), ("c",)]) == 0 and col.seeds([]) == 0
-    assert [c.name for c in col.checks([("a",)])] == ["seeds", "pretraining", "probes"]
-    assert all(c.met for c in col.checks([("a",)]))
-    assert [c.met for c in col.checks([("a",), ("b",)])] == [True, False, True]
-    assert [c.met for c in col.checks([("a",), ("d",)])] == [False, True, True]
-    assert [c.name for c in col.checks([("a",)], probes=False)] == ["seeds", "pretraining"]
+    assert all(c.met for c in col.basis([("a",)], "C1", headroom=head).checks)
+    b = col.basis([("a",), ("b",)], "C1", headroom=head)
+    assert [c.name for c in b.checks if not c.met] == ["held-out"]  # 0.6: capped, not rising
+    assert [t.hash for t in b.below] == ["w0"] and b.seeds == (0, 1, 2, 3, 4)
+    assert [c.name for c in col.basis([("a",), ("d",)], "C1", headroom=head).checks
+            if not c.met] == ["seeds"]
     assert len(col.runs([("a",), ("b",)])) == 10 and len(col.probes([("a",)])) == 5
+    less = col.without([0, 3])
+    assert less.get(("a",)) == {1: 0.9, 2: 0.9, 4: 0.9} and ("d",) not in less.values
+    assert [r["hash"] for r in less.runs([("b",)])] == ["w1", "w2", "w4"]
+
+
+def _row(cid: str, verdict: str, unmet: tuple[str, ...], below: list[int], seeds=range(5)):
+    checks = [{"name": n, "requirement": "r", "observed": "o", "met": n not in unmet}
+              for n in ("seeds", "fit", "held-out", "probes")]
+    judged, note = pre.judge(verdict, None, [pre.Check(**c) for c in checks])
+    return {"id": cid, "verdict": judged, "criterion_verdict": verdict, "note": note,
+            "preconditions": checks, "below": [f"m{s}" for s in below], "below_seeds": below,
+            "compared_seeds": list(seeds), "ours": "x"}
+
+
+def test_the_sensitivity_rule():
+    """docs/protocol.md §10.5, on claim rows: the criterion recomputed without the seeds of the
+    models below decides between robust and not a fair test."""
+    asked = []
+
+    def rebuild(drop):
+        asked.append(drop)
+        return [{"id": "A", "criterion_verdict": "pass", "ours": "a"},
+                {"id": "B", "criterion_verdict": "inconclusive", "ours": "b"},
+                {"id": "C", "criterion_verdict": "pass", "ours": "c"}]
+    rows = [_row("A", "pass", ("fit",), [2]), _row("B", "pass", ("held-out",), [2]),
+            _row("C", "pass", ("fit", "probes"), [2]), _row("D", "fail", (), []),
+            _row("E", "pass", ("fit",), [1, 2])]
+    a, b, c, d, e = judge_sensitivity(rows, rebuild)
+    assert (a["verdict"], a["robust"]) == ("pass", "robust: 1 model(s) excluded")
+    assert a["sensitivity"] == {"seeds_dropped": [2], "seeds_left": 4,
+                                "criterion_verdict": "pass", "ours": "a"}
+    assert b["verdict"] == "not a fair test" and b["note"].endswith(
+        "inconclusive on 4 seed(s): the criterion's verdict changes")
+    assert c["verdict"] == "not a fair test" and "robust" not in c  # probes unmet: no rescue
+    assert d == rows[3]  # nothing below: untouched
+    assert e["verdict"] == "not a fair test" and e["note"].endswith("fewer than 4 seeds left")
+    assert asked == [frozenset({2}), frozenset({1, 2})]  # once per set of seeds

@@ -32,34 +32,47 @@ def test_an_interrupted_grid_still_adds_its_wall_time(tmp_path):
 
 
 def test_the_summary_leads_with_one_line_per_claim(tmp_path):
-    """REPORT.md opens with the verdicts (verdict, criterion alone, direction, main caveat),
-    then the figures, the preconditions, the claims' details and the wall times."""
+    """REPORT.md opens with the verdicts (verdict, criterion alone, direction, main caveat,
+    held-out accuracy), then the claims' details, the preconditions, the figures and the wall
+    times; REPORT.html holds the same claims and embeds the figures."""
     import json
 
     from transforms2d.study.common import claim
+    from transforms2d.study.judging import Basis
     from transforms2d.study.preconditions import Check
+    from transforms2d.study.reproduce import write_summary
 
-    unmet = Check("pretraining", "trained to >= 0.95", "lowest training 0.80", False)
+    unmet = Check("fit", "fit >= 0.95", "lowest fit 0.80", False)
     met = Check("seeds", ">= 5 seeds", "5 seed(s)", True)
-    claims = [claim("C1", "a", "x > 0", "pass", "0.3", "0.1", checks=[met]),
-              claim("C2", "b", "y > 0", "fail", "-0.2", "0.1", checks=[met, unmet]),
-              claim("C3", "c", "z > 0", "inconclusive", "0.0", "0.1", checks=[met])]
+    claims = [claim("C1", "a", "x > 0", "pass", "0.3", "0.1",
+                    basis=Basis([met], held_out="lowest validation 0.93")),
+              claim("C2", "b", "y > 0", "fail", "-0.2", "0.1", basis=Basis([met, unmet])),
+              claim("C3", "c", "z > 0", "inconclusive", "0.0", "0.1", basis=Basis([met])),
+              claim("C4", "d", "w <= 0.05", "fail", "0.07", "0.02", bound_failed=True)]
     (tmp_path / "e1" / "figures").mkdir(parents=True)
     (tmp_path / "e1" / "figures" / "e1_transfer.png").write_bytes(b"png")
     (tmp_path / "e1" / "claims.json").write_text(json.dumps({"claims": claims}))
     md = summary_markdown(tmp_path, ["e1"])
     heads = [ln for ln in md.splitlines() if ln.startswith("## ")]
-    assert heads == ["## Verdicts", "## Figures", "## Preconditions", "## Claims",
+    assert heads == ["## Verdicts", "## Claims", "## Preconditions", "## Figures",
                      "## Wall time", "## e1"]
     lines: dict[str, str] = {}  # the first table naming each claim: the verdicts
     for ln in md.splitlines():
         if ln.startswith("| C"):
             lines.setdefault(ln.split(" | ")[0], ln)
-    assert lines["| C1 (e1)"] == "| C1 (e1) | **pass** | pass | agrees | none |"
+    assert lines["| C1 (e1)"] == ("| C1 (e1) | **pass** | pass | agrees | none | lowest "
+                                  "validation 0.93 |")
     assert lines["| C2 (e1)"] == ("| C2 (e1) | **not a fair test** | fail | opposite | "
-                                  "pretraining: lowest training 0.80 |")
-    assert "| **inconclusive** | inconclusive | unclear (interval holds 0) |" in lines["| C3 (e1)"]
-    assert md.index("e1/figures/e1_transfer.png") < md.index("## Preconditions")
+                                  "fit: lowest fit 0.80 | - |")
+    assert "| **inconclusive** | inconclusive | unclear (interval holds the threshold) |" in \
+        lines["| C3 (e1)"]
+    assert "| **fail** | fail | margin exceeded, same direction |" in lines["| C4 (e1)"]
+    assert "| seeds | C1 (e1), C2 (e1), C3 (e1) | >= 5 seeds | 5 seed(s) | yes |" in md
+    write_summary(tmp_path, ["e1"])
+    page = (tmp_path / "REPORT.html").read_text()
+    assert page.index("<h2>Claims</h2>") < page.index("<h2>Preconditions</h2>") < page.index(
+        "<h2>Figures</h2>")
+    assert "e1: e1_transfer" in page and "data:image/png;base64," in page
 
 
 def test_claims_json_gathers_every_experiments_claims(tmp_path):

@@ -2,5 +2,5 @@
 claims.json, tables and figures (:mod:`.report`), its self-contained report.html
 (:mod:`.html`), the progress display of a grid (:mod:`.display`), every run as one table
 (:mod:`.results`, ``transforms2d.load_results``), experiment trackers (:mod:`.trackers`) and
-the bootstrap statistics the aggregates use (:mod:`.stats`). What the paper's claims mean is
-the study's (:mod:`transforms2d.study`)."""
+the statistics and verdict words the aggregates use (:mod:`.stats`, :mod:`.verdicts`). What
+the paper's claims mean is the study's (:mod:`transforms2d.study`)."""

@@ -16,8 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-VERDICT_COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "inconclusive": "#8250df",
-                   "not a fair test": "#bf8700", "not run": "#6e7781"}
+from .verdicts import COLOURS, NOT_RUN, precondition_rows
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
@@ -93,7 +92,7 @@ def table_html(columns: list[str], rows: list[list[Any]]) -> str:
 
 
 def verdict_html(verdict: str) -> str:
-    colour = VERDICT_COLOURS.get(verdict, "#6e7781")
+    colour = COLOURS.get(verdict, COLOURS[NOT_RUN])
     return f'<span class="verdict" style="background:{colour}">{html.escape(verdict)}</span>'
 
 
@@ -103,10 +102,11 @@ def claims_html(claims: list[Mapping[str, Any]]) -> str:
     rows = []
     for c in claims:
         note = f"<br><small>{inline_markdown(str(c['note']))}</small>" if c.get("note") else ""
+        robust = f" <small>({html.escape(c['robust'])})</small>" if c.get("robust") else ""
         cells = [html.escape(str(c.get(k, ""))) for k in ("id", "claim", "criterion")]
         rows.append("<tr>" + "".join(f"<td>{x}</td>" for x in cells)
                     + f'<td data-v="{html.escape(str(c["verdict"]))}">'
-                    + f"{verdict_html(str(c['verdict']))}{note}</td>"
+                    + f"{verdict_html(str(c['verdict']))}{robust}{note}</td>"
                     + f"<td>{html.escape(str(c.get('ours', '')))}</td>"
                     + f"<td>{html.escape(str(c.get('authors', '')))}</td></tr>")
     return (f'<table class="sortable claims"><thead><tr>{head}</tr></thead>'
@@ -125,21 +125,32 @@ def render_html(title: str, header: str, out: Mapping[str, Any], root: Path) -> 
     parts = [f"<h1>{html.escape(title)}</h1>", markdown_blocks(header),
              markdown_blocks(out.get("markdown", ""))]
     if out.get("claims"):
-        pre = [[c["id"], p.get("name"), p.get("requirement"), p.get("observed"),
-                "met" if p.get("met") else "not met"]
-               for c in out["claims"] for p in c.get("preconditions") or []]
-        if pre:
-            parts += ["<h2>Preconditions</h2>", "<p>A claim's verdict counts only where every "
-                      "precondition of its test is met; otherwise it reads <em>not a fair "
-                      "test</em>.</p>",
-                      table_html(["claim", "precondition", "requirement", "observed", "met"],
-                                 pre)]
-        parts += ["<h2>Claims</h2>", claims_html(out["claims"])]
+        parts += claims_section(out["claims"])
     for name, df in (out.get("tables") or {}).items():
         parts += [f"<h3>{html.escape(name)}</h3>",
                   table_html([str(c) for c in df.columns], df.values.tolist())]
     for name in out.get("figures") or {}:
         parts.append(figure_html(name, root / "figures" / f"{name}.png"))
+    return page(title, parts)
+
+
+def page(title: str, parts: list[str]) -> str:
+    """A self-contained page of HTML ``parts``, with the sorting script."""
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(parts) + f"<script>{SCRIPT}</script></body></html>\n")
+
+
+def claims_section(claims: list[Mapping[str, Any]]) -> list[str]:
+    """The claims (colour-coded verdicts), then what they stand on: one row per precondition
+    with the claims it covers."""
+    parts = ["<h2>Claims</h2>", claims_html(claims)]
+    pre = [[r["precondition"], ", ".join(r["claims"]), r["requirement"], r["observed"],
+            "met" if r["met"] else "not met"] for r in precondition_rows(claims)]
+    if pre:
+        parts += ["<h2>Preconditions</h2>", "<p>A claim's verdict counts only where every "
+                  "precondition of its test is met, or where only per-model preconditions are "
+                  "unmet and the criterion gives the same verdict without those models' seeds "
+                  "(<em>robust</em>); otherwise it reads <em>not a fair test</em>.</p>",
+                  table_html(["precondition", "claims", "requirement", "observed", "met"], pre)]
+    return parts

@@ -26,15 +26,17 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from ..engine.rehearse import BANNER, rehearsal_line, rehearsing
+from ..engine.store import read_json
 from ..io import atomic_write
 from .html import render_html
+from .verdicts import NOT_RUN, VERDICTS, direction, precondition_rows
 
 KEYS = ("markdown", "tables", "figures", "claims")
-VERDICTS = ("pass", "fail", "inconclusive", "not a fair test", "not run")
 PRECONDITION_KEYS = ("name", "requirement", "observed", "met")
 CLAIM_KEYS = ("id", "claim", "criterion", "verdict", "ours", "authors")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -121,17 +123,22 @@ def _json_value(v: Any) -> Any:
     return None if isinstance(v, float) and not math.isfinite(v) else v
 
 
+def verdict_text(c: Mapping[str, Any]) -> str:
+    """A claim's verdict in bold, with its robustness mark (docs/protocol.md §10.5)."""
+    return f"**{c['verdict']}**" + (f" ({c['robust']})" if c.get("robust") else "")
+
+
 def claims_markdown(claims: list[Mapping[str, Any]]) -> str:
     """The claims table: verdict (with its note), our numbers beside the authors'."""
-    rows = [{**c, "verdict": f"**{c['verdict']}**" + (f" ({c['note']})" if c.get("note")
-                                                      else ""),
+    rows = [{**c, "verdict": verdict_text(c) + (f" ({c['note']})" if c.get("note") else ""),
              "authors'": c["authors"]} for c in claims]
     return markdown_table(rows, ["id", "claim", "criterion", "verdict", "ours", "authors'"])
 
 
-#: What the criterion alone says about the paper's direction (preconditions aside).
-DIRECTION = {"pass": "agrees", "fail": "opposite", "inconclusive": "unclear (interval holds 0)",
-             "not run": "-", "not a fair test": "-"}
+def direction_of(c: Mapping[str, Any]) -> str:
+    """The direction word of a claim row (rows written before it was stored: from the
+    criterion's verdict)."""
+    return c.get("direction") or direction(c.get("criterion_verdict", c["verdict"]))
 
 
 def main_caveat(c: Mapping[str, Any]) -> str:
@@ -140,31 +147,29 @@ def main_caveat(c: Mapping[str, Any]) -> str:
     if unmet:
         more = f" (+{len(unmet) - 1} more)" if len(unmet) > 1 else ""
         return f"{unmet[0]['name']}: {unmet[0]['observed']}{more}"
-    return (c.get("note") or "none") if c["verdict"] == "not run" else "none"
+    return (c.get("note") or "none") if c["verdict"] == NOT_RUN else "none"
 
 
 def verdicts_markdown(claims: list[Mapping[str, Any]]) -> str:
     """One line per claim, the answer first: verdict, what the criterion alone gives, whether
-    that agrees in direction with the paper, and the main caveat (an unmet precondition)."""
-    rows = []
-    for c in claims:
-        alone = c.get("criterion_verdict", c["verdict"])
-        rows.append({"claim": c["id"], "verdict": f"**{c['verdict']}**",
-                     "criterion alone": alone, "direction vs the paper": DIRECTION[alone],
-                     "main caveat": main_caveat(c)})
+    that agrees in direction with the paper, the main caveat (an unmet precondition) and the
+    compared models' held-out accuracy (reported beside every verdict, docs/protocol.md §10.4)."""
+    rows = [{"claim": c["id"], "verdict": verdict_text(c),
+             "criterion alone": c.get("criterion_verdict", c["verdict"]),
+             "direction vs the paper": direction_of(c), "main caveat": main_caveat(c),
+             "held-out accuracy": c.get("held_out") or "-"} for c in claims]
     return markdown_table(rows, ["claim", "verdict", "criterion alone",
-                                 "direction vs the paper", "main caveat"])
+                                 "direction vs the paper", "main caveat", "held-out accuracy"])
 
 
 def preconditions_markdown(claims: list[Mapping[str, Any]]) -> str:
-    """One row per claim and precondition: the rule, what the runs show, met or not ("" if
-    no claim states preconditions)."""
-    rows = [{"claim": c["id"], "precondition": p["name"], "requirement": p["requirement"],
-             "observed": p["observed"], "met": "yes" if p["met"] else "**no**"}
-            for c in claims for p in c.get("preconditions", [])]
+    """One row per precondition and what the runs show, with the claims it covers ("" if no
+    claim states preconditions)."""
+    rows = [{**r, "claims": ", ".join(r["claims"]), "met": "yes" if r["met"] else "**no**"}
+            for r in precondition_rows(claims)]
     if not rows:
         return ""
-    return markdown_table(rows, ["claim", "precondition", "requirement", "observed", "met"])
+    return markdown_table(rows, ["precondition", "claims", "requirement", "observed", "met"])
 
 
 def write_if_changed(path: Path, data: bytes | str) -> Path:
@@ -214,12 +219,14 @@ def render(title: str, header: str, out: Mapping[str, Any]) -> str:
     """The text of ``report.md``: header, the aggregate's text, claims, tables and figures."""
     parts = [f"# {title}\n", header, out.get("markdown", "")]
     if out.get("claims"):
+        parts += ["## Claims\n", verdicts_markdown(out["claims"]), claims_markdown(out["claims"])]
         pre = preconditions_markdown(out["claims"])
         if pre:
             parts += ["## Preconditions\n", "A claim's verdict counts only where every "
-                      "precondition of its test is met; otherwise it reads *not a fair test*.\n",
-                      pre]
-        parts += ["## Claims\n", claims_markdown(out["claims"])]
+                      "precondition of its test is met, or where only per-model preconditions "
+                      "are unmet and the criterion gives the same verdict without those models' "
+                      "seeds (*robust*, docs/protocol.md §10.5); otherwise it reads *not a fair "
+                      "test*.\n", pre]
     if out.get("tables"):
         parts.append("## Tables\n")
         for name, df in out["tables"].items():
@@ -229,6 +236,28 @@ def render(title: str, header: str, out: Mapping[str, Any]) -> str:
         parts.append("## Figures\n")
         parts += [f"### {name}\n\n![{name}](figures/{name}.png)\n" for name in out["figures"]]
     return "\n".join(p.rstrip("\n") + "\n" for p in parts if p)
+
+
+def torch_build() -> str:
+    """The torch build of this process (``2.14.1+cu130``), without importing torch."""
+    if "torch" in sys.modules:
+        return sys.modules["torch"].__version__
+    try:
+        return version("torch")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def builds_line(store, hashes: list[str]) -> str:
+    """Which torch builds computed the runs (their provenance) and which aggregates them
+    (docs/protocol.md §10.8: float results depend on the build)."""
+    found: dict[str, int] = {}
+    for h in hashes:
+        prov = read_json(store.run_dir(h) / "provenance.json") or {}
+        build = str(prov.get("torch", "unrecorded"))
+        found[build] = found.get(build, 0) + 1
+    runs = ", ".join(f"torch {b} ({n} run(s))" for b, n in sorted(found.items())) or "none"
+    return f"\nComputed with: {runs}; this report aggregated with torch {torch_build()}.\n"
 
 
 def write_report(store, experiment, html: bool = False) -> Report:
@@ -246,6 +275,7 @@ def write_report(store, experiment, html: bool = False) -> Report:
               f"nothing).\n")
     if done < total:
         header += f"\n**{total - done} of {total} runs are not done yet**; numbers use the rest.\n"
+    header += builds_line(store, [r["hash"] for r in records])
     if rec.get("rehearsal"):
         header = BANNER + "\n" + rehearsal_line(rec["rehearsal"], total) + header
     with rehearsing(rec.get("rehearsal")):

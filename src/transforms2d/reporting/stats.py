@@ -3,10 +3,11 @@
 The interval is the **Student-t interval of the mean over seeds** (docs/protocol.md §10.6):
 mean ± t(1 − (1 − level) / 2, n − 1) · s / √n over one value per seed. Every claim reduces its
 criterion to one value per seed first (a paired difference, a slope, a margin), so one method
-serves them all. Its coverage at 5 seeds is measured (``tests/reporting/test_interval_coverage.py``):
-≥ 0.93 at nominal 0.95 for normal and moderately skewed values, where the percentile bootstrap
-of the mean (:func:`bootstrap_ci`, §9's method) covers about 0.81–0.85 — with 5 values it
-cannot be wider than their range. The t interval is not clipped to a metric's range.
+serves them all. Its coverage at 5 seeds is measured
+(``tests/reporting/test_interval_coverage.py``): ≥ 0.93 at nominal 0.95 for normal and
+moderately skewed values, where the percentile bootstrap of the mean (:func:`bootstrap_ci`,
+§9's method) covers about 0.81–0.85 — with 5 values it cannot be wider than their range. The t
+interval is not clipped to a metric's range.
 
 Comparisons of two models on the same data are made on **per-seed differences** (paired).
 """
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Iterable
+from typing import NamedTuple
 
 import numpy as np
+
+from .verdicts import FAIL, INCONCLUSIVE, NOT_RUN, PASS, combine  # noqa: F401 (re-exported)
 
 RESAMPLES = 10_000
 BOOTSTRAP_SEED = 20240601  # fixed: the same values always give the same interval
@@ -132,7 +135,7 @@ def positive_effect(values: Iterable[float], min_n: int = 2,
     """
     ci = mean_ci(values, level)
     if ci.n < min_n:
-        return "not run", f"needs >= {min_n} seeds, got {ci.n}", ci
+        return NOT_RUN, f"needs >= {min_n} seeds, got {ci.n}", ci
     return side(ci), None, ci
 
 
@@ -142,45 +145,7 @@ def side(ci: MeanCI, threshold: float = 0.0, above: bool = True) -> str:
     lies wholly on the other, ``inconclusive`` when it straddles it; ``not run`` without an
     interval (fewer than 2 values)."""
     if ci.n < 2:
-        return "not run"
+        return NOT_RUN
     if above:
-        return "pass" if ci.low > threshold else "fail" if ci.high < threshold \
-            else "inconclusive"
-    return "pass" if ci.high <= threshold else "fail" if ci.low > threshold \
-        else "inconclusive"
-
-
-def combine(verdicts: Iterable[str]) -> str:
-    """One verdict of several parts: ``not run`` if any part is, else ``fail`` if any part
-    fails, else ``inconclusive`` if any part is, else ``pass``."""
-    vs = list(verdicts)
-    for word in ("not run", "fail", "inconclusive"):
-        if word in vs:
-            return word
-    return "pass"
-
-
-def bootstrap_statistic(by_seed: Mapping[int, Any], statistic: Callable[[list[Any]], float],
-                        level: float = 0.95, resamples: int = RESAMPLES) -> MeanCI:
-    """``statistic`` of the seeds' values (each seed's value may be a whole row of cells) and
-    its percentile-bootstrap interval: the seeds are resampled with replacement (the fixed
-    :data:`BOOTSTRAP_SEED` of :func:`mean_ci`) and ``statistic`` recomputed on each resample.
-    ``mean`` holds the statistic on all seeds; NaN interval with fewer than 2 seeds.
-
-    >>> ci = bootstrap_statistic({0: 1.0, 1: 2.0, 2: 3.0}, lambda xs: max(xs) - min(xs))
-    >>> ci.mean, 0.0 <= ci.low <= ci.high <= 2.0
-    (2.0, True)
-    """
-    seeds = sorted(by_seed)
-    rows = [by_seed[s] for s in seeds]
-    n = len(rows)
-    if n == 0:
-        return MeanCI(math.nan, math.nan, math.nan, 0, level)
-    full = float(statistic(rows))
-    if n < 2:
-        return MeanCI(full, math.nan, math.nan, 1, level)
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    stats = [float(statistic([rows[i] for i in idx]))
-             for idx in rng.integers(0, n, size=(resamples, n))]
-    low, high = np.nanquantile(stats, [(1 - level) / 2, (1 + level) / 2])
-    return MeanCI(full, float(low), float(high), n, level)
+        return PASS if ci.low > threshold else FAIL if ci.high < threshold else INCONCLUSIVE
+    return PASS if ci.high <= threshold else FAIL if ci.low > threshold else INCONCLUSIVE

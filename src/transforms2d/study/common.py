@@ -3,8 +3,9 @@ and the runs behind them, mean/CI table rows, paired differences, claim rows wit
 preconditions, figure boilerplate and size descriptions.
 
 Convention: ``values`` maps a key (a tuple naming a cell and a measure) to ``{seed: value}``;
-every statistic is computed over seeds (percentile bootstrap, :mod:`transforms2d.reporting.stats`),
-and comparisons of two models on the same data are paired by seed.
+every criterion is reduced to one value per seed, whose interval is Student-t
+(:mod:`transforms2d.reporting.stats`); comparisons of two models on the same data are paired by
+seed.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from matplotlib.figure import Figure
 from ..engine import RunSpec, spec_hash
 from ..engine.rehearse import as_run
 from ..reporting.stats import METHOD, mean_ci
+from ..reporting.verdicts import NOT_RUN, direction
 from . import preconditions as pre
+from .judging import Basis, basis
 
 C = TypeVar("C")
 PROBE_SEED_OFFSET = 10_000  # probe and invariance data use their own rendering seeds
@@ -83,14 +86,23 @@ class Collected:
         an accuracy by default: ``floor`` its chance level, ceiling 1)."""
         return pre.headroom(measure, {k: self.get(k) for k in keys}, floor, ceiling)
 
-    def checks(self, keys: Iterable[tuple], probes: bool = True) -> list[pre.Check]:
-        """The standard preconditions of a claim comparing the cells ``keys``: seeds, the
-        pretraining of every run behind them and (``probes``) the convergence of their
-        probes."""
+    def basis(self, keys: Iterable[tuple], cid: str, **supplied: pre.Check) -> Basis:
+        """The preconditions of claim ``cid`` comparing the cells ``keys``, as the claim
+        registry lists them (:func:`~.judging.basis`; ``supplied``: its ``headroom`` and other
+        checks only the experiment computes)."""
         keys = list(keys)
-        out = [pre.seeds(self.seeds(keys)), pre.pretraining(self.runs(keys))]
-        if probes:
-            out.append(pre.probes(self.probes(keys)))
+        seeds = {s for k in keys for s in self.get(k)}
+        return basis(cid, self.runs(keys), self.probes(keys), seeds, self.seeds(keys),
+                     **supplied)
+
+    def without(self, seeds: Iterable[int]) -> Collected:
+        """The same cells without ``seeds`` (a claim recomputed without them)."""
+        drop = set(seeds)
+        out = Collected()
+        for key, by_seed in self.sources.items():
+            for seed, (record, probe) in by_seed.items():
+                if seed not in drop:
+                    out.put(key, seed, self.values[key][seed], record, probe)
         return out
 
 
@@ -107,19 +119,26 @@ def paired(values: Values, a: tuple, b: tuple) -> list[float]:
 
 
 def claim(cid: str, text: str, criterion: str, verdict: str, ours: str, authors: str,
-          note: str | None = None, checks: list[pre.Check] | None = None) -> dict:
-    """One row of a claims table (see :mod:`transforms2d.reporting.report`). With ``checks`` (its
-    preconditions) the verdict becomes *not a fair test* unless all are met
-    (:func:`~transforms2d.study.preconditions.judge`); intervals are named in the criterion."""
-    checks = checks or []
-    if verdict == "not run" and not note:
+          note: str | None = None, basis: Basis | None = None, bound_failed: bool = False
+          ) -> dict:
+    """One row of a claims table (see :mod:`transforms2d.reporting.report`). With ``basis``
+    (its preconditions, :func:`~.judging.basis`) the verdict becomes *not a fair test* unless
+    all are met (:func:`~transforms2d.study.preconditions.judge`; the sensitivity rule may
+    restore it: :func:`~.judging.judge_sensitivity`); ``bound_failed``: every failing part of
+    the criterion is a bound exceeded in the paper's direction (its direction word)."""
+    basis = basis or Basis([])
+    if verdict == NOT_RUN and not note:
         note = "too few finished runs for the criterion (see the preconditions)"
     alone = verdict
-    verdict, note = pre.judge(verdict, note, checks)
+    verdict, note = pre.judge(verdict, note, basis.checks)
     return {"id": cid, "claim": text, "criterion": f"{criterion} (intervals: 95% {METHOD})",
-            "verdict": verdict, "criterion_verdict": alone, "note": note, "ours": ours,
-            "authors": authors,
-            "preconditions": [c.to_dict() for c in checks]}
+            "verdict": verdict, "criterion_verdict": alone,
+            "direction": direction(alone, bound_failed), "note": note, "ours": ours,
+            "authors": authors, "held_out": basis.held_out,
+            "preconditions": [c.to_dict() for c in basis.checks],
+            "below": [t.label() for t in basis.below],
+            "below_seeds": sorted({t.seed for t in basis.below}),
+            "compared_seeds": list(basis.seeds)}
 
 
 def new_figure(figsize: tuple[float, float]) -> Figure:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from ..engine.run import build_dataset  # a dataset's definition only: nothing rendered
+from ..errors import ConfigError
 from ..train.stopping import still_gaining
 from .preconditions import MIN_TRAIN_ACC, MIN_VAL_ACC, RULES, Check, plateaued
 
@@ -49,17 +50,23 @@ def transferred(record: Mapping) -> Transferred | None:
     if final.get("train_acc") is None:
         return None
     measured = final.get("fit_acc") is not None
-    spec = record["result"].get("spec") or {}
-    classes = pre.get("num_classes") or _classes(json.dumps(spec.get("source"), sort_keys=True))
-    return Transferred(record["hash"], int(spec.get("seed", -1)), str(spec.get("model", "?")),
+    spec = record["spec"].to_dict() if record.get("spec") is not None else \
+        record["result"]["spec"]
+    classes = pre.get("num_classes") or _classes(json.dumps(spec["source"], sort_keys=True))
+    return Transferred(record["hash"], int(spec["seed"]), str(spec["model"]),
                        final["fit_acc"] if measured else final["train_acc"], measured,
-                       final.get("val_acc"), 1.0 / classes, tuple(pre.get("history") or ()))
+                       final.get("val_acc"), 1.0 / classes if classes else 0.0,
+                       tuple(pre.get("history") or ()))
 
 
 @functools.cache
-def _classes(source_json: str) -> int:
-    """The number of classes of a stored run's source (runs before results recorded it)."""
-    return build_dataset(json.loads(source_json), "train").num_classes
+def _classes(source_json: str) -> int | None:
+    """The number of classes of a stored run's source (runs before results recorded it); None
+    where its data cannot be found here (CIFAR moved away): chance is then taken as 0."""
+    try:
+        return build_dataset(json.loads(source_json), "train").num_classes
+    except ConfigError:
+        return None
 
 
 def _fit(t: Transferred) -> bool:

@@ -9,6 +9,7 @@ the wall times, the claims C1–C8 with their verdicts and every figure on one p
 
 from __future__ import annotations
 
+import html
 import json
 import platform
 import time
@@ -23,6 +24,7 @@ from ..engine.pool_executor import available_cpus
 from ..engine.rehearse import BANNER, MARKER
 from ..engine.store import DONE, read_json
 from ..io import write_json
+from ..reporting.html import claims_section, figure_html, markdown_blocks, page, table_html
 from ..reporting.report import (
     claims_markdown,
     markdown_table,
@@ -125,37 +127,42 @@ def _collect(root: Path, names: Sequence[str], exps: dict) -> tuple[list, list, 
 
 def summary_markdown(root: Path, names: Sequence[str]) -> str:
     """The text of ``OUT/REPORT.md`` from the experiment folders and ``reproduce.json``: the
-    verdicts first, then figures, preconditions, claims and wall time."""
+    verdicts first, then the claims, their preconditions, figures and wall time."""
     doc = read_json(root / "reproduce.json") or {}
     lines = _header_lines(doc)
     rows, claims, sections, figures = _collect(root, names, doc.get("experiments", {}))
     if claims:  # the answer first: one line per claim
         lines += ["## Verdicts\n", VERDICTS_INTRO, verdicts_markdown(claims)]
-    if figures:
-        lines += ["## Figures\n", *figures]
-    pre = preconditions_markdown(claims)
-    if pre:
-        lines += ["## Preconditions\n", PRECONDITIONS_INTRO, pre]
     lines += ["## Claims\n",
               "Each claim's criterion is stated beside its verdict; `not run` says why. Our "
               "numbers come from the runs in this folder, the authors' from the paper "
               "(docs/protocol.md).\n",
               claims_markdown(claims) if claims else "No claims computed yet.\n"]
+    pre = preconditions_markdown(claims)
+    if pre:
+        lines += ["## Preconditions\n", PRECONDITIONS_INTRO, pre]
+    if figures:
+        lines += ["## Figures\n", *figures]
     lines += ["## Wall time\n", markdown_table(rows), *sections]
     return "\n".join(ln.rstrip("\n") + "\n" for ln in lines)
 
 
 VERDICTS_INTRO = (
-    "*pass*: the criterion holds, every precondition met; *fail*: the effect lies the wrong "
-    "way, its interval excluding 0; *inconclusive*: the interval holds 0; *not a fair test*: "
-    "a precondition is unmet, whatever the criterion alone gives (shown beside it, with "
-    "whether that agrees in direction with the paper).\n")
+    "*pass*: the criterion holds; *fail*: it does not (its direction says whether the effect "
+    "lies the other way, *opposite*, or a bound was exceeded in the paper's own direction, "
+    "*margin exceeded, same direction*); *inconclusive*: the interval holds the threshold; "
+    "*robust: k model(s) excluded*: k compared models miss a per-model precondition and the "
+    "criterion gives the same verdict without their seeds; *not a fair test*: a precondition "
+    "is unmet otherwise, whatever the criterion alone gives (shown beside it). Held-out "
+    "accuracy of the compared models is reported beside every verdict (docs/protocol.md "
+    "§10).\n")
 PRECONDITIONS_INTRO = (
-    "What makes each claim's check a fair test, fixed before any number is seen "
-    "(`transforms2d/study/preconditions.py`, docs/protocol.md §9): every compared model "
-    "trained to >= 0.95 training and >= 0.90 validation accuracy on its source task (or, where "
-    "the task caps it, stopped improving on held-out data), every probe solved to optimality, "
-    "every measure the criterion needs able to move (headroom), >= 5 seeds.\n")
+    "What makes each claim's check a fair test, declared before the seeds ran "
+    "(docs/protocol.md §10.4; the claim registry `study/claims.py` lists each claim's): every "
+    "compared model fits its source task on its transferred weights (>= 0.95, or its fit "
+    "stopped rising) without memorising it, and where generalisation is not what the claim "
+    "varies reaches >= 0.90 validation accuracy; every probe solved to optimality; every "
+    "measure the criterion needs able to move (headroom); >= 5 seeds.\n")
 
 
 def _experiment_text(folder: Path) -> str:
@@ -180,11 +187,29 @@ def all_claims(root: Path, names: Sequence[str]) -> dict:
             "experiments": list(names), "claims": claims}
 
 
+def summary_html(root: Path, names: Sequence[str]) -> str:
+    """``OUT/REPORT.html``: REPORT.md's content as one self-contained page (every experiment's
+    figures embedded)."""
+    doc = read_json(root / "reproduce.json") or {}
+    head = _header_lines(doc)
+    rows, claims, _, _ = _collect(root, names, doc.get("experiments", {}))
+    parts = [f"<h1>{html.escape(head[0].lstrip('# ').strip())}</h1>",
+             markdown_blocks("\n".join(head[1:]))]
+    parts += claims_section(claims) if claims else ["<p>No claims computed yet.</p>"]
+    parts.append("<h2>Figures</h2>")
+    parts += [figure_html(f"{name}: {png.stem}", png) for name in names
+              for png in sorted((root / name / "figures").glob("*.png"))]
+    parts += ["<h2>Wall time</h2>", table_html(list(rows[0]), [list(r.values()) for r in rows])]
+    return page("Reproduction", parts)
+
+
 def write_summary(root: Path, names: Sequence[str]) -> Path:
-    """``OUT/REPORT.md`` and ``OUT/claims.json`` from the experiment folders."""
+    """``OUT/REPORT.md``, ``OUT/REPORT.html`` and ``OUT/claims.json`` from the experiment
+    folders."""
     root = Path(root)
     write_if_changed(root / "claims.json",
                      json.dumps(all_claims(root, names), indent=2, sort_keys=True) + "\n")
+    write_if_changed(root / "REPORT.html", summary_html(root, names))
     return write_if_changed(root / "REPORT.md", summary_markdown(root, names))
 
 

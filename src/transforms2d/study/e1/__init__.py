@@ -4,7 +4,8 @@ is :mod:`.grid`, the aggregation :mod:`.report`, the figures :mod:`.figures`."""
 import pandas as pd
 
 from ...engine import RunSpec, register_experiment, unique
-from ..common import budget_figure, describe_sizes, sizes_markdown
+from ..common import Collected, budget_figure, describe_sizes, sizes_markdown
+from ..judging import judge_sensitivity
 from .figures import PAPER_EFFECT, transfer_figure
 from .grid import (
     AXES,
@@ -58,7 +59,15 @@ def aggregate(records: list[dict], sizes: E1Sizes | None) -> dict:
     if present:
         figures["e1_cifar"] = transfer_figure(t, diffs_c, cifar_axes, "E1 CIFAR variant")
     return {"markdown": md, "tables": tables, "figures": figures,
-            "claims": claims(col, diffs, shown) + [cifar_claim(n, col, t) for n in present]}
+            "claims": judge_sensitivity(all_claims(col, sizes, shown),
+                                        lambda drop: all_claims(col.without(drop), sizes, shown))}
+
+
+def all_claims(col: Collected, sizes: E1Sizes | None, shown: E1Sizes) -> list[dict]:
+    """C1–C5 and one check per CIFAR dataset with results, from ``col``."""
+    t = table(sizes, col)
+    return claims(col, differences(t), shown) + [cifar_claim(n, col, t)
+                                                 for n in cifar_present(col)]
 
 
 def _describe(sizes: E1Sizes) -> str:

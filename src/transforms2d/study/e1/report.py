@@ -10,7 +10,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ...assets.cifar import FORMATS
-from ...reporting.stats import bootstrap_statistic, combine, mean_ci, positive_effect, side
+from ...reporting.stats import combine, mean_ci, positive_effect
+from ...reporting.verdicts import NOT_RUN
 from .. import preconditions as pre
 from ..claims import CLAIMS
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, paired, seeds_in
@@ -175,39 +176,35 @@ def axis_keys(col: Collected, axis: str) -> list[tuple]:
 
 
 def _range_claim(cid: str, axis: str, col: Collected, diffs: dict, chance: float) -> dict:
-    """C2 / C3: (mean same - disjoint gap) - (range of the mean disjoint accuracy) over the
-    axis' values > 0, its interval bootstrapped over seeds (docs/protocol.md §9 R1)."""
+    """C2 / C3: per seed, (mean same - disjoint gap over the axis' values) - (range of the
+    disjoint accuracy over them) > 0, its interval over seeds excluding 0 (docs/protocol.md
+    §10.6)."""
     d = diffs[axis]
     keys = axis_keys(col, axis)
-    margin = bootstrap_statistic(_rows_by_seed(col, keys), _gap_minus_range)
-    verdict = side(margin)
+    verdict, _, margin = positive_effect(gap_minus_range(col, keys))
     return claim(
         cid, CLAIMS[cid].text,
-        f"(mean same - disjoint gap over the {AXIS_LABEL[axis]} values) - (range, max - min, "
-        f"of the mean disjoint accuracy over those values) > 0, its interval over seeds "
-        f"(resampled jointly) excluding 0", verdict,
+        f"per seed, (mean same - disjoint gap over the {AXIS_LABEL[axis]} values) - (range, "
+        f"max - min, of the disjoint accuracy over those values) > 0; the interval of its mean "
+        f"over seeds excluding 0", verdict,
         f"gap {d['gap']:.3f} vs disjoint range {d['disjoint_range']:.3f} "
-        f"(same range {d['same_range']:.3f}); margin {margin}", AUTHORS[axis],
-        checks=col.checks(keys) + [col.headroom(keys, "target probe accuracy", chance)])
+        f"(same range {d['same_range']:.3f}, means over seeds); per-seed margin {margin}",
+        AUTHORS[axis], basis=col.basis(keys, cid, headroom=col.headroom(
+            keys, "target probe accuracy", chance)))
 
 
-def _rows_by_seed(col: Collected, keys: list[tuple]) -> dict[int, dict[tuple, float]]:
-    """Per seed with every one of ``keys``: ``{key: value}``."""
-    seeds = set.intersection(*(set(col.get(k)) for k in keys)) if keys else set()
-    return {s: {k: col.get(k)[s] for k in keys} for s in sorted(seeds)}
-
-
-def _gap_minus_range(rows: list[dict[tuple, float]]) -> float:
-    """Over seeds' rows of ``(axis, value, family) -> accuracy``: the mean same - disjoint gap
-    over the axis' values minus the range of the mean disjoint accuracy (values with both
-    families only)."""
-    mean = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
-    both = [(a, v) for a, v, f in mean if f == "same" and (a, v, "disjoint") in mean]
-    if not both:
-        return math.nan
-    same = [mean[(a, v, "same")] for a, v in both]
-    dis = [mean[(a, v, "disjoint")] for a, v in both]
-    return (sum(same) - sum(dis)) / len(both) - (max(dis) - min(dis))
+def gap_minus_range(col: Collected, keys: list[tuple]) -> list[float]:
+    """Per seed with every one of ``keys`` (``(axis, value, family)``), in seed order: the mean
+    same - disjoint gap over the axis' values minus the range of the disjoint accuracy (values
+    with both families only)."""
+    both = sorted({(a, v) for a, v, f in keys if f == "same" and (a, v, "disjoint") in keys})
+    seeds = set.intersection(*(set(col.get(k)) for k in keys)) if keys and both else set()
+    out = []
+    for s in sorted(seeds):
+        same = [col.get((a, v, "same"))[s] for a, v in both]
+        dis = [col.get((a, v, "disjoint"))[s] for a, v in both]
+        out.append((sum(same) - sum(dis)) / len(both) - (max(dis) - min(dis)))
+    return out
 
 
 def claims(col: Collected, diffs: dict, sizes: E1Sizes) -> list[dict]:
@@ -220,7 +217,8 @@ def claims(col: Collected, diffs: dict, sizes: E1Sizes) -> list[dict]:
         "default configuration: mean over seeds of (same - disjoint) target probe accuracy > 0, "
         "its interval excluding 0", v1,
         f"gap {ci1}; same {same.mean:.3f} vs disjoint {dis.mean:.3f}", AUTHORS["gap"],
-        checks=col.checks(default) + [col.headroom(default, "target probe accuracy", chance)])]
+        basis=col.basis(default, "C1", headroom=col.headroom(default, "target probe accuracy",
+                                                            chance)))]
     out.append(_range_claim("C2", "architecture", col, diffs, chance))
     out.append(_range_claim("C3", "pt_samples", col, diffs, chance))
     k4 = [("classes", "disjoint", "same"), ("classes", "same", "disjoint")]
@@ -231,7 +229,7 @@ def claims(col: Collected, diffs: dict, sizes: E1Sizes) -> list[dict]:
         "mean over seeds of (same transforms pretrained on the other classes - disjoint "
         "transforms pretrained on the target classes) > 0, its interval excluding 0", v4,
         f"difference {ci4}; {a.mean:.3f} vs {b.mean:.3f}", AUTHORS["classes"],
-        checks=col.checks(k4) + [col.headroom(k4, "target probe accuracy", chance)]))
+        basis=col.basis(k4, "C4", headroom=col.headroom(k4, "target probe accuracy", chance))))
     out.append(_c5(col, sizes))
     return out
 
@@ -241,15 +239,16 @@ def _c5(col: Collected, sizes: E1Sizes) -> dict:
     full = [("finetune", "full fine-tuning", f) for f in FAMILIES]
     probe_gap, full_gap = paired(col.values, *probe), paired(col.values, *full)
     v5, _, ci5 = positive_effect([a - b for a, b in zip(probe_gap, full_gap)])
-    checks = col.checks(probe + full) + [pre.finetuning(col.probes(full)), col.headroom(
-        probe + full, "target accuracy (probe and fine-tuned)", 1 / sizes.n_target)]
+    basis = col.basis(probe + full, "C5", fine_tuning=pre.finetuning(col.probes(full)),
+                      headroom=col.headroom(probe + full, "target accuracy (probe and "
+                                            "fine-tuned)", 1 / sizes.n_target))
     return claim(
         "C5", CLAIMS["C5"].text,
         f"default configuration, {sizes.finetune.n} target samples: mean over seeds of "
         "(linear-probe gap - full fine-tuning gap) > 0, its interval excluding 0 (gap = same - "
         "disjoint target accuracy)", v5,
         f"probe gap {mean_ci(probe_gap).mean:.3f} -> fine-tuned gap "
-        f"{mean_ci(full_gap).mean:.3f}; shrink {ci5}", AUTHORS["finetune"], checks=checks)
+        f"{mean_ci(full_gap).mean:.3f}; shrink {ci5}", AUTHORS["finetune"], basis=basis)
 
 
 def cifar_claim(name: str, col: Collected, table: pd.DataFrame) -> dict:
@@ -263,22 +262,23 @@ def cifar_claim(name: str, col: Collected, table: pd.DataFrame) -> dict:
     parts = [f"(C1) default gap {ci1}"]
     for cid, axis in (("C2", axes[1]), ("C3", axes[2])):
         d = diffs[axis]
-        margin = bootstrap_statistic(_rows_by_seed(col, axis_keys(col, axis)),
-                                     _gap_minus_range)
-        words.append(side(margin))
+        word, _, margin = positive_effect(gap_minus_range(col, axis_keys(col, axis)))
+        words.append(word)
         parts.append(f"({cid}) {AXIS_LABEL[axis.split(':')[1]]}: gap {d['gap']:.3f} vs "
-                     f"disjoint range {d['disjoint_range']:.3f}, margin {margin}")
+                     f"disjoint range {d['disjoint_range']:.3f}, per-seed margin {margin}")
     parts.append("gaps per axis (class rel. / architecture / PT samples): "
                  + " / ".join(f"{diffs[a]['gap']:.3f}" for a in axes))
     keys = [k for a in axes for k in axis_keys(col, a)]
     nan = any(math.isnan(diffs[a][k]) for a in axes for k in ("gap", "disjoint_range"))
-    verdict = "not run" if nan else combine(words)
+    verdict = NOT_RUN if nan else combine(words)
+    # not in the registry: C1's preconditions (C1 and C2 need the held-out rule, so the whole
+    # check does)
     return claim(
         f"C1-C3 {CIFAR[name]}",
         f"On {CIFAR[name]} (the paper's CIFAR variant) matching invariance beats mismatching, "
         f"by more than the spread due to architecture and to the number of pretraining samples.",
-        "C1's criterion on the default configuration, and C2's and C3's (mean gap over the axis "
-        f"> range of the mean disjoint accuracy) on the {CIFAR[name]} axes; all three must "
-        "hold", verdict, "; ".join(parts), AUTHORS_CIFAR[name],
-        checks=col.checks(keys) + [col.headroom(keys, "target probe accuracy",
-                                                1 / (FORMATS[name].num_classes // 2))])
+        "C1's criterion on the default configuration, and C2's and C3's (per seed, mean gap "
+        f"over the axis - range of the disjoint accuracy > 0) on the {CIFAR[name]} axes; all "
+        "three must hold", verdict, "; ".join(parts), AUTHORS_CIFAR[name],
+        basis=col.basis(keys, "C1", headroom=col.headroom(
+            keys, "target probe accuracy", 1 / (FORMATS[name].num_classes // 2))))

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ...assets.cifar import cifar_available
 from ...reporting.stats import combine, mean_ci, positive_effect
+from .. import preconditions as pre
 from ..claims import CLAIMS
 from ..common import (
     CI_COLUMNS,
@@ -22,6 +23,7 @@ from ..common import (
     seeds_in,
     sizes_markdown,
 )
+from ..judging import judge_sensitivity
 from ..sizes import budget_epochs
 from .figures import axes_figure, grid_figure
 from .grid import (
@@ -160,9 +162,9 @@ def _c6(col: Collected, source: str, cifar_note: str) -> dict:
         "model is more invariant to the object than the C/C model (lower normalised l2) and "
         "(b) it transfers worse to C+O/O than the C/C model. Scenes: " + SOURCES[source]
         + cifar_note, verdict, " | ".join(parts), AUTHORS,
-        checks=col.checks(keys) + [col.headroom(inv_keys, "normalised l2 to the object", 0.0,
-                                                None),
-                                   col.headroom(acc_keys, "C+O/O probe accuracy", CHANCE)])
+        basis=col.basis(keys, "C6", headroom=pre.joint(
+            col.headroom(inv_keys, "normalised l2 to the object", 0.0, None),
+            col.headroom(acc_keys, "C+O/O probe accuracy", CHANCE))))
 
 
 def slope(xs: np.ndarray, ys: list[float]) -> float:
@@ -209,9 +211,9 @@ def _axis_claim(col: Collected, axis: str, levels, source: str) -> dict:
         f"slope of C+O/O accuracy {c1.mean * sign:+.3f} per unit (signed interval {c1}); slope "
         f"of object l2 {c2.mean * sign:+.3f} (signed interval {c2}); O/O accuracy slope "
         f"{c3.mean:+.3f} (reported)", AUTHORS_AXES,
-        checks=col.checks(acc_keys + inv_keys)
-        + [col.headroom(acc_keys, "C+O/O probe accuracy", CHANCE),
-           col.headroom(inv_keys, "normalised l2 to the object", 0.0, None)])
+        basis=col.basis(acc_keys + inv_keys, cid, headroom=pre.joint(
+            col.headroom(acc_keys, "C+O/O probe accuracy", CHANCE),
+            col.headroom(inv_keys, "normalised l2 to the object", 0.0, None))))
 
 
 def claims(col: Collected, sizes: E2Sizes, source: str, cifar_note: str = "") -> list[dict]:
@@ -248,7 +250,10 @@ def aggregate(records: list[dict], sizes: E2Sizes | None) -> dict:
             out_tables[f"e2_budget{suffix}"] = budget_table(c, shown)
             out_figures[f"e2_budget{suffix}"] = budget_figure(
                 out_tables[f"e2_budget{suffix}"], "E2", "difference (> 0: the paper's direction)")
-        out_claims += claims(c, shown, source, note if source == "objects" else "")
+        extra = note if source == "objects" else ""
+        def rebuild(drop, c=c, source=source, extra=extra):  # the claims without ``drop``
+            return claims(c.without(drop), shown, source, extra)
+        out_claims += judge_sensitivity(claims(c, shown, source, extra), rebuild)
     return {"markdown": markdown(sizes, cifar), "tables": out_tables,
             "figures": out_figures, "claims": out_claims}
 

@@ -3,6 +3,7 @@ is :mod:`.grid`, the aggregation :mod:`.report`, the figures :mod:`.figures`."""
 
 from ...engine import RunSpec, register_experiment, unique
 from ..common import budget_figure, describe_sizes, sizes_markdown
+from ..judging import judge_sensitivity
 from .figures import figures
 from .grid import (
     CIFAR_DOMAINS,
@@ -23,6 +24,7 @@ from .grid import (
 from .report import (
     budget_table,
     c7,
+    c7_without,
     matrix,
     measured_domains,
     parse,
@@ -38,6 +40,7 @@ def aggregate(records: list[dict], sizes: E3Sizes | None) -> dict:
     parsed, ts = parse(records, sizes)
     main = sizes.epochs if sizes else None
     inv, acc = parsed.inv.get(main, {}), parsed.acc.get(main, {})
+    runs = parsed.runs.get(main, [])
     summ, mat = summary(inv, ts), matrix(inv, ts)
     pre = pretrain_table(acc, ts)
     none_acc = ", ".join(f"{k} {pre.iloc[-1][f'{k}_train_acc']:.3f}" for k in KINDS)
@@ -68,7 +71,8 @@ def aggregate(records: list[dict], sizes: E3Sizes | None) -> dict:
                "every model pretrains for other numbers of epochs, beside the lowest "
                "pretraining accuracy.\n")
     return {"markdown": md, "tables": tables, "figures": figs,
-            "claims": [c7(inv, ts, summ, parsed.runs.get(main, []))]}
+            "claims": judge_sensitivity([c7(inv, ts, runs)],
+                                        lambda drop: [c7_without(inv, ts, runs, drop)])}
 
 
 

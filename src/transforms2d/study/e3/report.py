@@ -10,9 +10,11 @@ from collections.abc import Mapping
 import pandas as pd
 
 from ...reporting.stats import combine, mean_ci, positive_effect, side
+from ...reporting.verdicts import FAIL, NOT_RUN
 from .. import preconditions as pre
 from ..claims import CLAIMS
 from ..common import claim, match, seeds_in
+from ..judging import basis
 from .grid import (
     CIFAR_DOMAINS,
     DOMAINS,
@@ -194,33 +196,43 @@ C7_CRITERION = (
     "(docs/protocol.md §9). CIFAR domains: ")
 
 
-def c7(inv: dict, ts: list[str], summary: pd.DataFrame, runs: list[Mapping]) -> dict:
+def c7(inv: dict, ts: list[str], runs: list[Mapping]) -> dict:
     """C7 from three parts; each needs every runnable domain of both kinds (the CIFAR ones
-    count where they were measured). Preconditions: seeds, and every model trained to its
-    ceiling (>= 0.95, or a plateau where the task itself allows less)."""
+    count where they were measured). Its preconditions as the claim registry lists them (the
+    models' ``learned-or-capped``: >= 0.95, or a plateau where the task itself allows less)."""
     domains = measured_domains(inv)
     runnable = [(k, d) for k in KINDS for d, how in domains[k].items()
                 if not isinstance(how, str)]
     cifar = sorted({d for k, d in runnable if d in CIFAR_DOMAINS})
     ps = {kd: per_seed(inv, *kd, ts) for kd in runnable}
     n = min(len(v) for v in ps.values())
-    row = {(r.kind, r.domain): r for r in summary.itertuples()}
+    row = {(r.kind, r.domain): r for r in summary(inv, ts).itertuples()}
     parts = [_transfer_part(ps, runnable)]
     parts += [_weakening_part(ps, row, k) for k in KINDS]
     parts.append(_non_inferiority_part(ps, runnable))
     words = [w for ws, _ in parts for w in ws]
-    verdict = "not run" if n < 2 else combine(words)
+    verdict = NOT_RUN if n < 2 else combine(words)
     l2 = {(kd, role): {s: x[i] for s, x in ps[kd].items()} for kd in runnable
           for i, role in enumerate(ROLES)}
     auth = "; ".join(f"{k} ({' / '.join(AUTHORS[k])}): " + ", ".join(
         f"{role.title()} " + "/".join(f"{v[i]:.2f}" for v in AUTHORS[k].values())
         for i, role in enumerate(ROLES)) for k in KINDS)
+    seeds = {s for v in ps.values() for s in v}
+    bound_only = FAIL in parts[-1][0] and FAIL not in [w for ws, _ in parts[:-1] for w in ws]
     return claim(
         "C7", CLAIMS["C7"].text,
         C7_CRITERION + (f"{', '.join(cifar)} included in (a) and (c)" if cifar else "not run")
         + ".", verdict, " | ".join(t for _, t in parts), auth,
-        checks=[pre.seeds(n), pre.pretraining(runs, plateau=True),
-                pre.headroom("normalised l2 (Same / Other / None)", l2, 0.0)])
+        basis=basis("C7", runs, seeds=seeds, fewest=n, headroom=pre.headroom(
+            "normalised l2 (Same / Other / None)", l2, 0.0)), bound_failed=bound_only)
+
+
+def c7_without(inv: dict, ts: list[str], runs: list[Mapping], drop: frozenset[int]) -> dict:
+    """C7 recomputed without the seeds ``drop`` (their invariance values and runs)."""
+    kept = {key: {s: v for s, v in by_seed.items() if s not in drop}
+            for key, by_seed in inv.items()}
+    return c7({k: v for k, v in kept.items() if v}, ts,
+              [r for r in runs if r["spec"].seed not in drop])
 
 
 def budget_table(parsed: Parsed, ts: list[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 
 from ...engine import RunSpec, register_experiment, unique
 from ..common import Collected, budget_figure, describe_sizes, sizes_markdown
+from ..judging import judge_sensitivity
 from .figures import mismatch_figure
 from .grid import N_TRANSFORMS, SIZES, Cell, E4Sizes, cells, draw, probe_name
 from .report import TOLERANCE, budget_table, c8, collect, grid, pretrain_table, table
@@ -36,7 +37,9 @@ def aggregate(records: list[dict], sizes: E4Sizes | None) -> dict:
         md += ("\nWhat it would take (table and figure `e4_budget`): seed 0's C8 effects when "
                "every model pretrains for other numbers of epochs, beside the lowest "
                "pretraining accuracy.\n")
-    claims = [c8(col, t, K, 1 / shown.classes)]
+    claims = judge_sensitivity([c8(col, t, K, 1 / shown.classes)],
+                               lambda drop: [c8(col.without(drop), table(K, col.without(drop)), K,
+                                                1 / shown.classes)])
     return {"markdown": md, "tables": tables, "figures": figs, "claims": claims}
 
 

@@ -8,7 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...reporting.stats import bootstrap_statistic, combine, positive_effect, side
+from ...reporting.stats import MeanCI, combine, mean_ci, positive_effect
+from ...reporting.verdicts import FAIL, INCONCLUSIVE, NOT_RUN, PASS
 from ..claims import CLAIMS
 from ..common import CI_COLUMNS, Collected, ci_row, claim, match, seeds_in
 from .grid import N_TRANSFORMS, E4Sizes, cells, probe_name
@@ -67,16 +68,22 @@ def pretrain_table(K: int, col: Collected) -> pd.DataFrame:
         columns={"mean": "train_acc"})
 
 
-def _cell_means(rows: list[dict]) -> dict:
-    return {c: sum(r[c] for r in rows) / len(rows) for c in rows[0]}
-
-
-def _shortfall(rows: list[dict], K: int) -> float:
-    """C8 (a) over seeds' rows of ``(k, j) -> accuracy``: the largest (target's best cell -
-    its worst subset cell), over the targets j."""
-    m = _cell_means(rows)
-    return max(max(m[k, j] for k in range(1, K + 1)) - min(m[k, j] for k in range(j, K + 1))
-               for j in range(1, K + 1))
+def shortfalls(col: Collected, K: int) -> dict[tuple[int, int], MeanCI]:
+    """C8 (a) per subset cell ``(k, j)``, k >= j: per seed, its target's best cell (the cell of
+    column j with the highest mean over seeds, any k) minus that cell; the interval of its mean
+    over the seeds both have. The best cell itself is left out (identically 0)."""
+    out = {}
+    for j in range(1, K + 1):
+        means = {k: mean_ci(col.get((k, j)).values()).mean for k in range(1, K + 1)}
+        known = {k: m for k, m in means.items() if not math.isnan(m)}
+        if not known:
+            continue
+        best = col.get((max(known, key=known.get), j))
+        for k in range(j, K + 1):
+            if k != max(known, key=known.get):
+                cell = col.get((k, j))
+                out[k, j] = mean_ci([best[s] - cell[s] for s in sorted(best) if s in cell])
+    return out
 
 
 def _steps(K: int) -> tuple[list, list]:
@@ -86,56 +93,72 @@ def _steps(K: int) -> tuple[list, list]:
             [((k, K), (k + 1, K)) for k in range(1, K)])
 
 
-def _monotone(rows: list[dict], K: int) -> float:
-    """C8 (c): the fraction of those steps that go the expected way, on the cells' means."""
-    m, (along, down) = _cell_means(rows), _steps(K)
-    good = sum(m[b] < m[a] for a, b in along) + sum(m[b] > m[a] for a, b in down)
-    return good / (len(along) + len(down))
+def monotone(col: Collected, K: int) -> list[float]:
+    """C8 (c) per seed with every cell: the fraction of those steps that go the expected way."""
+    along, down = _steps(K)
+    grid = [(k, j) for k in range(1, K + 1) for j in range(1, K + 1)]
+    seeds = set.intersection(*(set(col.get(c)) for c in grid))
+    out = []
+    for s in sorted(seeds):
+        m = {c: col.get(c)[s] for c in grid}
+        good = sum(m[b] < m[a] for a, b in along) + sum(m[b] > m[a] for a, b in down)
+        out.append(good / (len(along) + len(down)))
+    return out
+
+
+def _bound_part(cells: dict[tuple[int, int], MeanCI]) -> tuple[str, str]:
+    """C8 (a)'s verdict (pass: every cell's upper end <= the tolerance; fail: some cell's lower
+    end above it) and the worst cell."""
+    if not cells or any(ci.n < 2 for ci in cells.values()):
+        return NOT_RUN, "-"
+    worst = max(cells, key=lambda c: cells[c].high)
+    word = PASS if all(ci.high <= TOLERANCE for ci in cells.values()) else \
+        FAIL if any(ci.low > TOLERANCE for ci in cells.values()) else INCONCLUSIVE
+    over = sum(ci.low > TOLERANCE for ci in cells.values())
+    return word, (f"largest shortfall at (k={worst[0]}, j={worst[1]}) {cells[worst]}; {over} of "
+                  f"{len(cells)} subset cell(s) above {TOLERANCE} with their whole interval")
 
 
 def c8(col: Collected, table: pd.DataFrame, K: int, chance: float) -> dict:
-    """C8 from the per-cell seed values, each part an interval over seeds (docs/protocol.md
-    §9 R1); preconditions: seeds, the pretraining of every model, every probe of the grid and
-    the headroom of the accuracies."""
+    """C8 from the per-cell seed values, each part reduced to values per seed and their
+    intervals (docs/protocol.md §10.6); its preconditions as the claim registry lists them."""
     values = col.values
     mean = {(r.pretrain_k, r.target_j): r.mean for r in table.itertuples(index=False)}
     grid = [(k, j) for k in range(1, K + 1) for j in range(1, K + 1)]
-    seeds = set.intersection(*(set(col.get(c)) for c in grid))
-    by_seed = {s: {c: col.get(c)[s] for c in grid} for s in sorted(seeds)}
-    ci_a = bootstrap_statistic(by_seed, lambda rows: _shortfall(rows, K))
-    ci_c = bootstrap_statistic(by_seed, lambda rows: _monotone(rows, K))
-    va = side(ci_a, TOLERANCE, above=False)
-    vc = "not run" if ci_c.n < 2 else "pass" if ci_c.low >= MONOTONE else \
-        "fail" if ci_c.high < MONOTONE else "inconclusive"
+    va, worst = _bound_part(shortfalls(col, K))
+    ci_c = mean_ci(monotone(col, K))
+    vc = NOT_RUN if ci_c.n < 2 else PASS if ci_c.low >= MONOTONE else \
+        FAIL if ci_c.high < MONOTONE else INCONCLUSIVE
     # (b) paired per seed: all K transforms vs only the first, on the K-transform target
     hi, lo = values.get((K, K), {}), values.get((1, K), {})
     vb, _, cib = positive_effect([hi[s] - lo[s] for s in sorted(hi) if s in lo])
     verdict = combine((va, vb, vc))
-    note = None if verdict in ("pass", "not run") else "; ".join(
+    note = None if verdict in (PASS, NOT_RUN) else "; ".join(
         f"{p} {v}" for p, v in (("(a)", va), ("(b)", vb), ("(c)", vc)) if v != "pass")
     along, down = _steps(K)
     falls = sum(mean[b] < mean[a] for a, b in along)  # False where a cell is NaN
     rises = sum(mean[b] > mean[a] for a, b in down)
     at_k = ", ".join(f"{mean[k, K]:.2f}" for k in range(1, K + 1))
     row1 = ", ".join(f"{mean[1, j]:.2f}" for j in range(1, K + 1))
-    ours = (f"(a) largest subset shortfall {ci_a}; "
+    ours = (f"(a) {worst}; "
             f"(b) acc(k={K}, j={K}) - acc(k=1, j={K}) = {cib}; "
-            f"(c) share of expected steps {ci_c} (rows fall in {falls}/{len(along)} steps, "
-            f"column j={K} rises in {rises}/{len(down)}); at j={K} by k=1..{K}: {at_k}; "
+            f"(c) per-seed share of expected steps {ci_c} (on the means: rows fall in "
+            f"{falls}/{len(along)} steps, column j={K} rises in {rises}/{len(down)}); at j={K} "
+            f"by k=1..{K}: {at_k}; "
             f"k=1 by j=1..{K}: {row1}")
     return claim(
         "C8", CLAIMS["C8"].text,
-        f"mean over seeds per (pretraining k, target j) cell, k, j = 1..{K}; all of (a) the "
-        f"largest shortfall of a subset cell (k >= j) below its target's best cell (any k) is "
-        f"<= {TOLERANCE}, its interval over seeds (resampled jointly) at or below it; (b) per "
-        f"seed, acc(k={K}, j={K}) - acc(k=1, j={K}) > 0 with its interval excluding 0; (c) of "
-        f"the one-transform steps beyond the diagonal (k fixed, j -> j+1 for j >= k: should "
-        f"fall; j={K}, k -> k+1: should rise), at least {MONOTONE:.0%} go that way (our "
-        f"threshold, for seed noise), the interval's lower end at or above it", verdict, ours,
-        AUTHORS, note, checks=col.checks(list(values))
-        + [col.headroom(grid, "target probe accuracy", chance)])
-
-
+        f"mean over seeds per (pretraining k, target j) cell, k, j = 1..{K}; all of (a) per "
+        f"subset cell (k >= j), per seed, its target's best cell (highest mean, any k) minus "
+        f"it: every cell's interval at or below {TOLERANCE} (fail: some cell's whole interval "
+        f"above it); (b) per seed, acc(k={K}, j={K}) - acc(k=1, j={K}) > 0 with its interval "
+        f"excluding 0; (c) per seed, the share of the one-transform steps beyond the diagonal "
+        f"(k fixed, j -> j+1 for j >= k: should fall; j={K}, k -> k+1: should rise) that go that "
+        f"way, the interval's lower end at or above {MONOTONE:.0%} (our threshold, for seed "
+        f"noise)", verdict, ours, AUTHORS, note,
+        basis=col.basis(list(values), "C8", headroom=col.headroom(
+            grid, "target probe accuracy", chance)),
+        bound_failed=va == FAIL and FAIL not in (vb, vc))
 
 
 def budget_table(cols: dict[int, Collected], K: int) -> pd.DataFrame:
