@@ -290,7 +290,7 @@ def test_claim_rows_carry_their_basis():
     assert row["criterion"] == "x > 0 (intervals: 95% Student-t interval of the mean of " \
         "per-seed values)"
     assert row["below_seeds"] == [1] and row["below"][0].startswith("seed 1 resnet_s b ")
-    assert row["compared_seeds"] == [0, 1] and "lowest validation 0.300" in row["held_out"]
+    assert row["compared_seeds"] == [0, 1] and row["held_out"] == "lowest 0.300; 1 of 2 below 0.9"
     out = check_outputs({"claims": [row]}, "test")
     assert out["claims"][0]["preconditions"] == row["preconditions"]
     plain = claim("C9", "text", "x > 0", "fail", "0.1", "0.2", note="why")

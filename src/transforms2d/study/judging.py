@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ..reporting.verdicts import NOT_FAIR, NOT_RUN
 from . import preconditions as pre
 from .claims import CLAIMS
-from .model_checks import MODEL_RULES, Transferred, model_check, models_below
+from .model_checks import MODEL_RULES, Transferred, compared_models, model_check, models_below
 
 MIN_SEEDS_LEFT = 4  # a recomputed criterion on fewer seeds cannot confirm a verdict
 COMPUTED = ("seeds", "probes", *MODEL_RULES)  # what basis() computes; the rest is supplied
@@ -60,8 +60,17 @@ def basis(cid: str, records: Iterable[Mapping], probes: Iterable[tuple[Mapping, 
     checks = [pre.seeds(n) if name == "seeds" else pre.probes(probes) if name == "probes"
               else model_check(name, records) if name in MODEL_RULES else given[name]
               for name in names]
-    return Basis(checks, models_below(names, records), seeds,
-                 model_check("held-out", records).observed)
+    return Basis(checks, models_below(names, records), seeds, held_out(records))
+
+
+def held_out(records: Iterable[Mapping]) -> str:
+    """The compared models' validation accuracy in brief: the lowest, and how many are below
+    the held-out rule's threshold."""
+    vals = [t.val for t in compared_models(records) if t.val is not None]
+    if not vals:
+        return "-"
+    low = sum(v < pre.MIN_VAL_ACC for v in vals)
+    return f"lowest {min(vals):.3f}; {low} of {len(vals)} below {pre.MIN_VAL_ACC}"
 
 
 def judge_sensitivity(rows: list[dict], rebuild: Callable[[frozenset[int]], list[dict]]

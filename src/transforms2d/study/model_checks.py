@@ -92,7 +92,8 @@ MODEL_RULES: dict[str, Callable[[Transferred], bool]] = {
     "learned-or-capped": _learned_or_capped}
 
 
-def _models(records: Iterable[Mapping]) -> list[Transferred]:
+def compared_models(records: Iterable[Mapping]) -> list[Transferred]:
+    """The :class:`Transferred` numbers of each pretrained model of ``records``, once."""
     unique = {r["hash"]: r for r in records}.values()  # a run shared by cells counts once
     return [t for t in map(transferred, unique) if t is not None]
 
@@ -101,12 +102,12 @@ def models_below(names: Iterable[str], records: Iterable[Mapping]) -> list[Trans
     """The models of ``records`` that miss any of the per-model rules ``names`` (others are
     ignored)."""
     rules = [MODEL_RULES[n] for n in names if n in MODEL_RULES]
-    return [t for t in _models(records) if not all(rule(t) for rule in rules)]
+    return [t for t in compared_models(records) if not all(rule(t) for rule in rules)]
 
 
 def model_check(name: str, records: Iterable[Mapping]) -> Check:
     """Whether every model of ``records`` meets the rule ``name``, naming those that do not."""
-    models = _models(records)
+    models = compared_models(records)
     if not models:
         return Check(name, RULES[name], "no results", False)
     below = [t for t in models if not MODEL_RULES[name](t)]
