@@ -49,7 +49,7 @@ def parse_sets(items: Sequence[str]) -> dict[str, str]:
 
 
 # -- declared types ---------------------------------------------------------------------------
-def _optional(hint: Any) -> tuple[bool, Any]:
+def split_optional(hint: Any) -> tuple[bool, Any]:
     """``(True, X)`` for ``X | None``, else ``(False, hint)``."""
     if typing.get_origin(hint) in (types.UnionType, typing.Union):
         rest = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -58,7 +58,7 @@ def _optional(hint: Any) -> tuple[bool, Any]:
     return False, hint
 
 
-def _items(hint: Any) -> list[Any] | None:
+def item_types(hint: Any) -> list[Any] | None:
     """The part types of one item of a fixed tuple or a dict (key, value); ``None`` for
     anything else."""
     origin, args = typing.get_origin(hint), typing.get_args(hint)
@@ -67,7 +67,7 @@ def _items(hint: Any) -> list[Any] | None:
     return None
 
 
-def _is_list(hint: Any) -> bool:
+def is_list(hint: Any) -> bool:
     args = typing.get_args(hint)
     return typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis
 
@@ -80,11 +80,11 @@ def is_group(hint: Any) -> bool:
 # -- text -> value ----------------------------------------------------------------------------
 def parse(text: str, hint: Any, depth: int = 0) -> Any:
     """``text`` as a value of the declared type ``hint`` (``ValueError`` if it is not one)."""
-    optional, hint = _optional(hint)
+    optional, hint = split_optional(hint)
     if optional and text.strip().lower() == "none":
         return None
     text = text.strip()
-    if _is_list(hint) or _items(hint) is not None:
+    if is_list(hint) or item_types(hint) is not None:
         return _parse_many(text, hint, depth)
     if hint is bool:
         return BOOLS[text.lower()] if text.lower() in BOOLS else _bad(text)
@@ -101,9 +101,9 @@ def _parse_many(text: str, hint: Any, depth: int) -> Any:
     if depth >= len(SEPARATORS):
         raise ValueError(text)
     parts = [p.strip() for p in text.split(SEPARATORS[depth])] if text else []
-    if _is_list(hint):
+    if is_list(hint):
         return tuple(parse(p, typing.get_args(hint)[0], depth + 1) for p in parts)
-    kinds = _items(hint)
+    kinds = item_types(hint)
     if typing.get_origin(hint) is dict:  # key:value items, keys once each
         pairs = [parse(p, tuple[kinds[0], kinds[1]], depth + 1) for p in parts]
         return _unique(pairs)
@@ -133,12 +133,12 @@ def coerce(value: Any, hint: Any, depth: int = 0) -> Any:
     declared type ``hint`` (``ValueError`` if it is not one)."""
     if isinstance(value, str):
         return parse(value, hint, depth)
-    optional, hint = _optional(hint)
+    optional, hint = split_optional(hint)
     if value is None:
         return None if optional else _bad(value)
-    if _is_list(hint) and isinstance(value, list | tuple):
+    if is_list(hint) and isinstance(value, list | tuple):
         return tuple(coerce(v, typing.get_args(hint)[0], depth + 1) for v in value)
-    kinds = _items(hint)
+    kinds = item_types(hint)
     if typing.get_origin(hint) is dict and isinstance(value, Mapping):
         return {coerce(k, kinds[0], depth + 1): coerce(v, kinds[1], depth + 1)
                 for k, v in value.items()}
@@ -168,7 +168,7 @@ def render(value: Any, depth: int = 0) -> str:
 
 
 # -- declared ranges --------------------------------------------------------------------------
-def _choices(meta: Mapping[str, Any]) -> Any:
+def choices_of(meta: Mapping[str, Any]) -> Any:
     choices = meta.get("choices")
     return choices() if callable(choices) else choices
 
@@ -185,7 +185,7 @@ def _leaves(value: Any) -> list[Any]:
 def in_range(value: Any, meta: Mapping[str, Any]) -> bool:
     """Whether every number of ``value`` is within the field's ``min`` / ``max`` / ``above``
     and every text one of its ``choices``."""
-    choices = _choices(meta)
+    choices = choices_of(meta)
     for leaf in _leaves(value):
         if isinstance(leaf, str):
             if choices is not None and leaf not in choices:
@@ -207,11 +207,11 @@ def _bounds(meta: Mapping[str, Any]) -> str:
 def describe(hint: Any, meta: Mapping[str, Any], many: bool = False) -> str:
     """The declared type and range in words: ``an int in [8, 4096]``, ``a comma list of
     numbers in [0, 1]``, ``text:int pairs (text one of img, rand; int >= 1)``..."""
-    optional, hint = _optional(hint)
-    choices = _choices(meta)
-    if _is_list(hint):
+    optional, hint = split_optional(hint)
+    choices = choices_of(meta)
+    if is_list(hint):
         text = "a comma list of " + describe(typing.get_args(hint)[0], meta, many=True)
-    elif (kinds := _items(hint)) is not None:
+    elif (kinds := item_types(hint)) is not None:
         notes = [f"text one of {', '.join(choices)}"] if str in kinds and choices else []
         notes += [_word(k) + _bounds(meta) for k in dict.fromkeys(kinds)
                   if k in (int, float) and _bounds(meta)]
