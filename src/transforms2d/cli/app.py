@@ -35,8 +35,10 @@ def int_option(*param_decls: str, **kwargs: Any) -> Any:
 
 
 def fail(exc: Exception) -> NoReturn:
-    """Print a one-line error and exit with status 2 (no traceback for user errors)."""
-    err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    """Print a one-line error and exit with status 2 (no traceback for user errors). The
+    message is printed as written: no markup, no emoji codes (``--set x=a:b:c`` names ``:b:``)."""
+    err.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True,
+              emoji=False)
     raise typer.Exit(2)
 
 

@@ -50,8 +50,10 @@ Log = Annotated[str, typer.Option(help=(
     "Experiment trackers, comma list: csv (OUT/logs/metrics.csv), tensorboard, mlflow, wandb "
     "(offline); each run is logged when it finishes."))]
 Sets = Annotated[list[str] | None, typer.Option("--set", help=(
-    "Override a size of the profile: key=value (repeatable; an unknown key lists the valid "
-    "ones), e.g. --set model=convnet_s --set epochs=20."))]
+    "Override a size of the profile: key=value, parsed by the size's type and checked against "
+    "its range (repeatable; an unknown key lists the valid ones), e.g. --set model=convnet_s "
+    "--set epochs=20, --set budgets=0.5,1, --set kind_epochs=rand:200, --set "
+    "finetune.epochs=20."))]
 
 # t2d reproduce
 ReproduceProfile = Annotated[str, typer.Option("--profile", help=(

@@ -32,6 +32,7 @@ from .spec import (
 TWIN_FACTORS = ("transform", "object", "background")
 #: Largest image side: a batch of float32 canvases beyond it does not fit in memory.
 MAX_IMAGE_SIZE = 4096
+MIN_IMAGE_SIZE = 8  #: smallest image side accepted
 
 
 class Transforms2D(BatchedDataset):
@@ -46,7 +47,8 @@ class Transforms2D(BatchedDataset):
         n: number of samples in this split.
         split: ``"train"``, ``"val"`` or ``"test"``; each split is an independent stream.
         seed: dataset seed (objects, backgrounds and transform parameters all derive from it).
-        image_size: output side in pixels (8 to :data:`MAX_IMAGE_SIZE`; the paper uses 32).
+        image_size: output side in pixels (:data:`MIN_IMAGE_SIZE` to :data:`MAX_IMAGE_SIZE`;
+            the paper uses 32).
         assets: asset pack name (``"builtin"``, ``"random"``, ``"hub"``, ``"folder:PATH"``) or an
             :class:`~transforms2d.assets.AssetPack`.
         backgrounds: ``"images"`` (the pack's), ``"random"`` (uniform random pixels, fixed per
@@ -270,7 +272,7 @@ def _check_scalars(*, split, backgrounds, class_from, image_size, seed, transfor
     check_choice("split", split, SPLITS)
     check_choice("backgrounds", backgrounds, BACKGROUNDS)
     check_choice("class_from", class_from, CLASS_FROM)
-    check_int("image_size", image_size, 8, MAX_IMAGE_SIZE)
+    check_int("image_size", image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
     check_int("seed", seed, 0)
     check_int("transform_seed", transform_seed, 0)
     check_fraction("correlation", correlation)

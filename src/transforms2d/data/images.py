@@ -25,7 +25,7 @@ from ..assets.folder import BACKGROUND_EXTS, open_image
 from ..errors import ConfigError
 from ..validation import check_choice, check_device, check_int
 from .batched import BatchedDataset
-from .dataset import MAX_IMAGE_SIZE
+from .dataset import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE
 from .spec import SPLITS, TransformLike, TransformList, parse_transforms
 from .whole import transform_whole
 
@@ -104,7 +104,7 @@ class ImageFolderDataset(BatchedDataset):
         check_choice("split", split, SPLITS)
         check_int("seed", seed, 0)
         check_int("transform_seed", transform_seed, 0)
-        check_int("image_size", image_size, 8, MAX_IMAGE_SIZE)
+        check_int("image_size", image_size, MIN_IMAGE_SIZE, MAX_IMAGE_SIZE)
         device = check_device("device", device)
         path = Path(root).expanduser().resolve()
         files, labels, self.class_names = image_files(path)

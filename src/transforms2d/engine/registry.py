@@ -48,15 +48,23 @@ class Experiment:
     paper: bool = False
     sizes: Mapping[str, Any] | None = None  # profile -> frozen dataclass of sizes
 
+    def __post_init__(self) -> None:
+        missing = [p for p in self.profiles if self.sizes is not None and p not in self.sizes]
+        if missing:
+            raise ValueError(f"experiment {self.name!r}: profile {missing[0]!r} has no sizes")
+
     def check_profile(self, profile: str) -> str:
+        """``profile`` if this experiment has it; the one place an unknown profile is refused
+        (one line listing the known ones), whatever asks: ``run``, ``reproduce``, ``plan``,
+        :meth:`sizes_for`."""
         if profile not in self.profiles:
             raise unknown_name("profile", profile, self.profiles, owner=self.name)
         return profile
 
     def sizes_for(self, profile: str, overrides: Mapping[str, Any] | None = None) -> Any:
-        """The sizes ``runs`` and ``aggregate`` receive for ``profile``: its value in the size
-        table with ``overrides`` (text or typed) applied as a new value, or the profile's name
-        for an experiment without a table."""
+        """The sizes ``runs`` and ``aggregate`` receive for ``profile`` (checked): its value
+        in the size table with ``overrides`` (text or typed) applied as a new value, or the
+        profile's name for an experiment without a table."""
         typed = self.resolve(profile, overrides or {})
         return profile if self.sizes is None else apply(self.sizes[profile], typed)
 
@@ -64,7 +72,6 @@ class Experiment:
               overrides: Mapping[str, Any] | None = None) -> list[RunSpec]:
         """The run specs for ``profile`` and ``seeds`` (both validated here), with size
         ``overrides`` (:func:`~transforms2d.engine.overrides.resolve`d) applied."""
-        self.check_profile(profile)
         return self.runs(self.sizes_for(profile, overrides), seed_list(seeds, owner=self.name))
 
     def resolve(self, profile: str, sets: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,15 +92,17 @@ ALIASES: dict[str, str] = {}  # alias -> name (e.g. the authors' "tvo" -> "e1")
 
 
 def register_experiment(name: str, aggregate: Aggregate, description: str = "",
-                        aliases: tuple[str, ...] = (), profiles: tuple[str, ...] =
-                        DEFAULT_PROFILES, paper: bool = False,
-                        sizes: Mapping[str, Any] | None = None):
+                        aliases: tuple[str, ...] = (), profiles: tuple[str, ...] | None = None,
+                        paper: bool = False, sizes: Mapping[str, Any] | None = None):
     """Decorator: register ``fn(sizes, seeds) -> list[RunSpec]`` as experiment ``name``
     (also reachable by each of ``aliases``); ``seeds`` is the tuple of seed values to run
     (``--seeds 3`` gives ``(0, 1, 2)``, ``--seed-offset 5`` shifts them). The description
     defaults to the first line of ``fn``'s docstring. ``sizes`` is the profile -> sizes table
     (frozen dataclasses) whose value ``fn`` and ``aggregate`` receive and ``t2d run --set
-    key=value`` overrides (:mod:`.overrides`); without it they receive the profile's name."""
+    key=value`` overrides (:mod:`.overrides`); without it they receive the profile's name.
+    ``profiles`` defaults to the table's profiles (:data:`DEFAULT_PROFILES` without one)."""
+    if profiles is None:
+        profiles = DEFAULT_PROFILES if sizes is None else tuple(sizes)
     def deco(fn: Callable[[Any, tuple[int, ...]], list[RunSpec]]):
         taken = [a for a in (name, *aliases) if a in ALIASES or a in EXPERIMENTS]
         if taken:

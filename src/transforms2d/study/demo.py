@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..data.dataset import MAX_IMAGE_SIZE, MIN_IMAGE_SIZE
 from ..engine import InvarianceTarget, ProbeTarget, RunSpec, register_experiment
 from ..reporting.stats import positive_effect
 from ..validation import seed_list
@@ -29,7 +30,7 @@ from .common import (
     put,
     seeds_title,
 )
-from .sizes import Sizes, by_profile
+from .sizes import Sizes, by_profile, size
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,10 +38,10 @@ class DemoSizes(Sizes):
     """The demo's sizes: image side, probe samples (train and test each) and views,
     invariance pairs."""
 
-    image_size: int
-    n_probe: int
-    views: int
-    n_inv: int
+    image_size: int = size(min=MIN_IMAGE_SIZE, max=MAX_IMAGE_SIZE)
+    n_probe: int = size(min=1)
+    views: int = size(min=1)
+    n_inv: int = size(min=2)
 
 
 SIZES = by_profile(DemoSizes, {  # profile -> sizes; the grid and the logic are the same

@@ -75,7 +75,7 @@ def _describe(sizes: E1Sizes) -> str:
 
 
 def cifar_markdown(sizes: E1Sizes | None, present: list[str]) -> str:
-    cifar = CIFAR_SIZES.get(sizes.profile) if sizes else None
+    cifar = sizes.cifar if sizes else None
     text = []
     if present:
         text.append(
@@ -100,8 +100,7 @@ def cifar_markdown(sizes: E1Sizes | None, present: list[str]) -> str:
 
 
 
-@register_experiment("e1", aggregate, aliases=("tvo",), profiles=tuple(SIZES), paper=True,
-                     sizes=SIZES)
+@register_experiment("e1", aggregate, aliases=("tvo",), paper=True, sizes=SIZES)
 def e1(sizes: E1Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E1 invariance vs other factors: same vs disjoint transforms over four axes."""
     return unique(c.spec for c in cells(sizes, seeds))

@@ -21,7 +21,6 @@ from .grid import (
     AXIS_LABEL,
     CIFAR,
     CIFAR_AXES,
-    CIFAR_SIZES,
     FAMILIES,
     SIZES,
     E1Sizes,
@@ -137,7 +136,7 @@ def table(sizes: E1Sizes | None, col: Collected) -> pd.DataFrame:
                                                              "full fine-tuning"):
             rows += [ci_row(col.get((axis, str(v), fam)), axis=axis, value=str(v), family=fam)
                      for fam in FAMILIES]
-    cifar = CIFAR_SIZES[sizes.profile]
+    cifar = sizes.cifar
     for name in cifar_present(col):
         for axis, key in zip(CIFAR_AXES, ("classes", "models", "pt_samples")):
             rows += [ci_row(col.get((f"{name}:{axis}", str(v), fam)),

@@ -19,8 +19,7 @@ from .grid import (
 from .report import aggregate, collect
 
 
-@register_experiment("e2", aggregate, aliases=("ife",), profiles=tuple(SIZES), paper=True,
-                     sizes=SIZES)
+@register_experiment("e2", aggregate, aliases=("ife",), paper=True, sizes=SIZES)
 def e2(sizes: E2Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E2 irrelevant features: C/C, C+O/C, C+O/O, O/O models probed on each other's tasks."""
     return unique(c.spec for source in sources() for c in cells(sizes, seeds, source))

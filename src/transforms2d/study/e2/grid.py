@@ -36,7 +36,7 @@ from ...assets.cifar import cifar_available
 from ...engine import InvarianceTarget, ProbeTarget, RunSpec
 from ...validation import seed_list
 from ..common import PROBE_SEED_OFFSET, probe_settings
-from ..sizes import Sizes, budget_epochs, by_profile
+from ..sizes import GridSizes, ProbeSizes, budget_epochs, by_profile, size
 
 SEED_TAG = 0xE2
 N_OBJECTS = 10  # the paper's 10 objects
@@ -63,21 +63,16 @@ BETAS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # the paper's, plus 1.0 = the C+O/C mode
 
 
 @dataclass(frozen=True, kw_only=True)
-class E2Sizes(Sizes):
-    """E2's sizes: validation, probe and test samples, probe views, invariance pairs; the α and
-    β levels; ``n_translated``: pretraining samples of the translated-placement models
-    (``None``: ``n``); ``budgets``: seed 0 also at these multiples of ``epochs``."""
+class E2Sizes(GridSizes, ProbeSizes):
+    """E2's sizes: the grids' and the probes' (:mod:`..sizes`), invariance pairs; the α and β
+    levels; ``n_translated``: pretraining samples of the translated-placement models
+    (``None``: ``n``). (``n_val`` is not read: the source's validation split takes
+    ``n_test`` samples.)"""
 
-    image_size: int
-    n_val: int
-    n_probe: int
-    n_test: int
-    views: int
-    n_inv: int
-    alphas: tuple[float, ...]
-    betas: tuple[float, ...]
-    n_translated: int | None = None
-    budgets: tuple[float, ...] = ()
+    n_inv: int = size(min=2)  # pairs, each scored against another pair
+    alphas: tuple[float, ...] = size(min=0, max=1)
+    betas: tuple[float, ...] = size(min=0, max=1)
+    n_translated: int | None = size(min=1, default=None)
 
 
 SIZES = by_profile(E2Sizes, {

@@ -80,8 +80,7 @@ def _describe(sizes: E3Sizes) -> str:
     return describe_sizes(sizes) + " per domain and transform"
 
 
-@register_experiment("e3", aggregate, aliases=("it",), profiles=tuple(SIZES), paper=True,
-                     sizes=SIZES)
+@register_experiment("e3", aggregate, aliases=("it",), paper=True, sizes=SIZES)
 def e3(sizes: E3Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E3 how transferable is invariance: one img and one rand model per transform and none."""
     return unique(c.spec for c in cells(sizes, seeds))

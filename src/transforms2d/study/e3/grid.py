@@ -27,9 +27,10 @@ import numpy as np
 
 from ...assets.cifar import cifar_available
 from ...engine import InvarianceTarget, RunSpec
+from ...metrics import METRICS
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
-from ..sizes import Sizes, budget_epochs, by_profile
+from ..sizes import GridSizes, budget_epochs, by_profile, size
 
 N_OBJECTS, N_PRIMARY = 60, 30
 SEED_TAG = 0xE3  # mixed into the per-seed generator that draws the object split
@@ -41,21 +42,18 @@ CIFAR_MISSING = "not run: CIFAR not available"
 
 
 @dataclass(frozen=True, kw_only=True)
-class E3Sizes(Sizes):
-    """E3's sizes: validation samples, invariance pairs per domain and transform (``n_inv``;
-    ``n_inv_cifar`` on the CIFAR domains), the metrics measured; ``kind_epochs``: ``(kind,
-    epochs)`` pairs that replace ``epochs`` for a model kind; ``transforms``: measure only the
-    first this many of the paper's 18 (``None``: all); ``budgets``: seed 0 also at these
-    multiples of ``epochs``."""
+class E3Sizes(GridSizes):
+    """E3's sizes: the grids' (:mod:`..sizes`), invariance pairs per domain and transform
+    (``n_inv``; ``n_inv_cifar`` on the CIFAR domains), the metrics measured; ``kind_epochs``:
+    ``(kind, epochs)`` pairs that replace ``epochs`` for a model kind (``--set
+    kind_epochs=rand:200``); ``transforms``: measure only the first this many of the paper's
+    18 (``None``: all)."""
 
-    image_size: int
-    n_val: int
-    n_inv: int
-    n_inv_cifar: int
-    metrics: tuple[str, ...]
-    kind_epochs: tuple[tuple[str, int], ...] = ()
-    transforms: int | None = None
-    budgets: tuple[float, ...] = ()
+    n_inv: int = size(min=2)  # pairs, each scored against another pair
+    n_inv_cifar: int = size(min=2)
+    metrics: tuple[str, ...] = size(choices=METRICS)
+    kind_epochs: tuple[tuple[str, int], ...] = size(choices=KINDS, min=1, default=())
+    transforms: int | None = size(min=1, max=len(PAPER_TRANSFORMS), default=None)
 
 
 SIZES = by_profile(E3Sizes, {  # profile -> sizes; the logic is the same for all

@@ -48,8 +48,7 @@ def _describe(sizes: E4Sizes) -> str:
     return describe_sizes(sizes, f"{sizes.k} transforms, {sizes.classes} objects, ")
 
 
-@register_experiment("e4", aggregate, aliases=("tm",), profiles=tuple(SIZES), paper=True,
-                     sizes=SIZES)
+@register_experiment("e4", aggregate, aliases=("tm",), paper=True, sizes=SIZES)
 def e4(sizes: E4Sizes, seeds: tuple[int, ...]) -> list[RunSpec]:
     """E4 invariance mismatch: pretrain on nested transform sets, probe on every set."""
     return unique(c.spec for c in cells(sizes, seeds))

@@ -24,26 +24,19 @@ from ...engine import ProbeTarget, RunSpec
 from ...transforms import PAPER_TRANSFORMS
 from ...validation import seed_list
 from ..common import PROBE_SEED_OFFSET, probe_settings
-from ..sizes import Sizes, budget_epochs, by_profile
+from ..sizes import GridSizes, ProbeSizes, budget_epochs, by_profile, size
 
 N_OBJECTS, N_CLASSES, N_TRANSFORMS = 60, 30, 8
 SEED_TAG = 0xE4  # mixed into the per-seed generator that draws transforms and objects
 
 
 @dataclass(frozen=True, kw_only=True)
-class E4Sizes(Sizes):
-    """E4's sizes: ``k`` nested transform sets (of the 8 drawn), ``classes`` objects (of the 30
-    drawn); validation, probe and test samples, probe views; ``budgets``: seed 0 also at these
-    multiples of ``epochs``."""
+class E4Sizes(GridSizes, ProbeSizes):
+    """E4's sizes: the grids' and the probes' (:mod:`..sizes`), ``k`` nested transform sets
+    (of the 8 drawn) and ``classes`` objects (of the 30 drawn)."""
 
-    image_size: int
-    k: int
-    classes: int
-    n_val: int
-    n_probe: int
-    n_test: int
-    views: int
-    budgets: tuple[float, ...] = ()
+    k: int = size(min=1, max=N_TRANSFORMS)
+    classes: int = size(min=1, max=N_CLASSES)
 
 
 SIZES = by_profile(E4Sizes, {  # profile -> sizes; the logic is the same for all
