@@ -5,13 +5,16 @@ shared store: results travel back through Ray's object store and the driver (``t
 subprocess) commits them.
 
 One worker node is SIGKILLed while it holds a run (``remove_node(allow_graceful=False)``), or
-the driver is SIGKILLed mid-grid and started again; either way the grid completes, every run
-is committed once, ``t2d verify`` finds nothing wrong and the results are byte-identical to
-the local executor's at one thread (see tests/engine/test_ray.py on threads).
+the driver is SIGKILLed mid-grid and started again, or the head node is SIGKILLed (the grid
+ends with a one-line error) and the command rerun on a new cluster; each time the grid
+completes, every run is committed once, ``t2d verify`` finds nothing wrong and the results
+are byte-identical to the local executor's at one thread (see tests/engine/test_ray.py on
+threads).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -52,22 +55,29 @@ def reference(tmp_path_factory) -> dict[str, bytes]:
     return results(out)
 
 
-@pytest.fixture
-def cluster(tmp_path):
-    """A head without CPUs and worker nodes ``a`` and ``b`` (1 CPU each, own scratch); yields
-    ``(cluster, {name: (node, scratch folder)})`` and removes every node after."""
+@contextlib.contextmanager
+def make_cluster(folder: Path):
+    """A head without CPUs and worker nodes ``a`` and ``b`` (1 CPU each, their scratch folders
+    under ``folder``); yields ``(cluster, {name: (node, scratch folder)})``, then removes
+    every node left."""
     c = Cluster(initialize_head=True, head_node_args=dict(
         num_cpus=0, include_dashboard=False, _system_config=FAST_HEALTH))
     nodes = {}
     try:
         for name in ("a", "b"):
-            scratch = tmp_path / f"scratch-{name}"
+            scratch = folder / f"scratch-{name}"
             env = {SCRATCH_ENV: str(scratch), **PAUSE}
             nodes[name] = (c.add_node(num_cpus=1, env_vars=env), scratch)
         c.wait_for_nodes()
         yield c, nodes
     finally:
         c.shutdown()
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    with make_cluster(tmp_path) as made:
+        yield made
 
 
 def start_driver(address: str, out: Path) -> subprocess.Popen:
@@ -167,3 +177,28 @@ def test_a_restarted_driver_resumes_without_duplicates(cluster, reference, tmp_p
     assert f"{left} computed, {len(before)} reused, 0 failed" in stdout, stdout
     check_store(out, reference)
     print(f"driver killed after {len(before)} of {2 * SEEDS} runs; grid done in {wall:.1f}s")
+
+
+@pytest.mark.slow
+def test_a_lost_head_ends_the_grid_and_a_rerun_resumes(cluster, reference, tmp_path):
+    c, _ = cluster
+    out = tmp_path / "demo"
+    t0 = time.monotonic()
+    first = start_driver(c.address, out)
+    wait_until(lambda: len(results(out)) >= 1, first, "a first committed run")
+    c.remove_node(c.head_node, allow_graceful=False)  # the GCS with it: the cluster is gone
+    stdout, stderr = first.communicate(timeout=120)
+    assert first.returncode == 2, stdout + stderr
+    assert "Lost the Ray cluster" in stderr and "Traceback" not in stderr, stderr
+    before = results(out)
+    assert 1 <= len(before) < 2 * SEEDS
+    assert not list(out.glob(f"runs/*/{LEASE}"))  # the driver gave its leases back
+    with make_cluster(tmp_path / "again") as (again, _):
+        second = start_driver(again.address, out)
+        stdout, stderr = second.communicate(timeout=300)
+    wall = time.monotonic() - t0
+    assert second.returncode == 0, stdout + stderr
+    assert f"{2 * SEEDS - len(before)} computed, {len(before)} reused, 0 failed" in stdout
+    check_store(out, reference)
+    print(f"head killed after {len(before)} of {2 * SEEDS} runs; rerun on a new cluster done, "
+          f"{wall:.1f}s in all")

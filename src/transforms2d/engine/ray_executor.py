@@ -239,18 +239,28 @@ class RayExecutor(GridExecutor):
                 waiting[sent[0]] = (i, spec, sent[1])
                 emit("start", h, i, total)
             while waiting:
-                ready, _ = ray.wait(list(waiting), num_returns=1)
-                for ref in ready:
+                for ref in self._wait(waiting):
                     i, spec, lease = waiting.pop(ref)
                     h = spec_hash(spec)
                     outcomes[h] = self._outcome(ref, spec, store, lease)
                     emit_outcome(emit, outcomes[h], h, i, total)
         finally:
             for ref, (_, _, lease) in waiting.items():  # interrupted (e.g. Ctrl-C)
-                ray.cancel(ref, force=True)
+                with contextlib.suppress(Exception):  # the cluster may be gone
+                    ray.cancel(ref, force=True)
                 if lease is not None:
                     lease.release()
         return outcomes
+
+    def _wait(self, waiting: dict) -> list:
+        """The refs of ``waiting`` that are ready (at least one); the loss of the cluster
+        (its head node: this driver's connection) is a one-line error."""
+        try:
+            return self.ray.wait(list(waiting), num_returns=1)[0]
+        except OSError as e:
+            raise ConfigError(f"Lost the Ray cluster ({e.strerror or e}) with {len(waiting)} "
+                              f"run(s) in flight; the runs committed so far are kept: restart "
+                              f"the cluster and rerun the command to resume.") from None
 
     def _submit(self, spec: RunSpec, store: RunStore) -> tuple[Any, Lease | None] | dict:
         """Send the task of ``spec``: ``(its object ref, the driver's lease on the run)``, or
