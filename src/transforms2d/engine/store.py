@@ -18,9 +18,11 @@
 Every file a status depends on is written atomically (temporary file, then rename), so a kill
 leaves at most a ``.*.tmp`` file, which is never read and is swept by the next process that
 leases the run. Only the holder of a run's lease (:mod:`.lease`) writes into its folder, so
-several drivers, on one host or several sharing the folder, compute every run once. An
-artifact that cannot be read (a truncated checkpoint, a corrupt probe or result file) is moved
-to ``quarantine/`` with the reason and its stage is computed again.
+several drivers, on one host or several sharing the folder, compute every run once; a run
+computed where the folder is not (a Ray node's scratch) is committed by the driver holding its
+lease (:meth:`RunStore.commit`). An artifact that cannot be read (a truncated checkpoint, a
+corrupt probe or result file) is moved to ``quarantine/`` with the reason and its stage is
+computed again.
 """
 
 from __future__ import annotations
