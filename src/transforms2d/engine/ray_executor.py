@@ -277,8 +277,12 @@ class RayExecutor(GridExecutor):
         if isinstance(claimed, dict):
             return claimed
         lease, stages = claimed
-        task = self._remote(run_task_in_scratch).options(**opts)
-        return task.remote(spec.to_dict(), stages, self.device, threads), lease
+        try:
+            task = self._remote(run_task_in_scratch).options(**opts)
+            return task.remote(spec.to_dict(), stages, self.device, threads), lease
+        except BaseException:  # not sent (e.g. the cluster is gone): give the run back
+            lease.release()
+            raise
 
     def _remote(self, fn):
         """``ray.remote(fn)``, made once per executor (each one is exported to the cluster)."""
