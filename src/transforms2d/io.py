@@ -43,3 +43,11 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
             json.dump(obj, f, indent=2, sort_keys=True)
             f.write("\n")
     return atomic_write(path, write)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path``, atomically."""
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as f:
+            f.write(data)
+    return atomic_write(path, write)

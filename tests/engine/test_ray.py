@@ -93,6 +93,20 @@ def test_cli_ray_equals_local_then_rerun_reuses(ray_instance, local_reference, t
 
 
 @pytest.mark.slow
+def test_shared_store_workers_write_the_folder_themselves(ray_instance, local_reference,
+                                                          tmp_path, runner):
+    """--shared-store: each task leases and writes its run in --out (the folder is shared
+    here, one machine); the same bytes as the default mode's and the local executor's."""
+    out = tmp_path / "demo"
+    r = runner.invoke(app, ["run", "demo", *SMOKE, "--out", str(out), "--executor", "ray",
+                            "--shared-store"])
+    assert r.exit_code == 0 and "2 computed" in r.output, r.output
+    assert results(out) == results(local_reference)
+    for log in out.glob("runs/*/log.txt"):  # written by the workers, nothing committed
+        assert "result: written" in log.read_text() and "committed" not in log.read_text()
+
+
+@pytest.mark.slow
 def test_ray_runs_arrive_in_mlflow_and_wandb(ray_instance, tmp_path, runner, monkeypatch):
     """The driver logs what Ray workers computed: every epoch, the probes' curves, the finals
     (read back with MLflow's client and wandb's reader; tests/helpers/trackers.py)."""
@@ -127,6 +141,7 @@ def test_failing_run_recorded_by_worker_others_go_on(ray_instance, tmp_path, mon
     err = json.loads((out / "runs" / hb / "error.json").read_text())
     assert err["type"] == "ConfigError" and "Traceback" in err["traceback"]
     assert "in compute" in err["traceback"] and err["pid"] != os.getpid()  # by the Ray worker
+    assert "failure committed" in (out / "runs" / hb / "log.txt").read_text()  # by the driver
     assert (out / "runs" / hg / "result.json").exists()
     r = runner.invoke(app, args)  # the rerun retries only the failed run
     assert r.exit_code == 1 and "0 computed, 1 reused, 1 failed" in r.output, r.output
@@ -157,6 +172,7 @@ def test_unreachable_address_is_one_line_fast_and_loses_nothing(local_reference,
     (["--gpus-per-run", "0.5"], "--gpus-per-run needs --executor ray"),
     (["--executor", "ray", "--device", "cuda", "--gpus-per-run", "1.5"], "a whole number"),
     (["--executor", "ray", "--device", "cuda", "--gpus-per-run", "0"], "gpus_per_run"),
+    (["--shared-store"], "--shared-store needs --executor ray"),
 ])
 def test_bad_ray_options_are_one_line(args, message, tmp_path, runner):
     r = runner.invoke(app, ["run", "demo", *SMOKE, "--out", str(tmp_path / "x"), *args])

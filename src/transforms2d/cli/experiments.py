@@ -20,7 +20,7 @@ from .app import RESOURCE_ERRNOS, app, console, err, fail, int_option, resource_
 Folder = Annotated[Path, typer.Argument(help="An experiment folder written by t2d run.")]
 
 def make_runner(executor: str, device: str, workers: int | None, ray_address: str | None,
-                gpus_per_run: float | None, compile_: bool):
+                gpus_per_run: float | None, compile_: bool, shared_store: bool = False):
     """The executor of ``t2d run`` / ``t2d reproduce`` from their options (checked), with
     ``--compile`` set for this process and the workers it starts."""
     from ..engine import get_executor
@@ -29,13 +29,16 @@ def make_runner(executor: str, device: str, workers: int | None, ray_address: st
 
     for flag, value, needs in (("--ray-address", ray_address, "ray"),
                                ("--workers", workers, "pool"),
-                               ("--gpus-per-run", gpus_per_run, "ray")):
+                               ("--gpus-per-run", gpus_per_run, "ray"),
+                               ("--shared-store", shared_store or None, "ray")):
         if value is not None and executor != needs:
             raise ConfigError(f"{flag} needs --executor {needs}; add it or drop {flag}.")
     options = ({"address": ray_address} if executor == "ray" else
                {"workers": workers} if executor == "pool" else {})
     if gpus_per_run is not None:
         options["gpus_per_run"] = gpus_per_run
+    if shared_store:
+        options["shared_store"] = True
     runner = get_executor(executor, device=device, **options)
     if executor != "ray":  # Ray checks its cluster's GPUs, not this machine's
         resolve_device(device)
@@ -128,6 +131,7 @@ def run_cmd(
     config: opt.Config = None, log: opt.Log = "", set_: opt.Sets = None,
     rehearse: opt.Rehearse = False, rehearse_batch: opt.RehearseBatch = None,
     compile_: opt.Compile = False, gpus_per_run: opt.GpusPerRun = None,
+    shared_store: opt.SharedStore = False,
 ) -> None:
     """Compute an experiment's runs not yet done into OUT/runs/<hash>/ (a rerun resumes),
     then write OUT/report.md. Exits 1 and lists the failures if any run failed."""
@@ -143,7 +147,8 @@ def run_cmd(
         rehearsal = rehearsal_settings(rehearse, rehearse_batch)
         out = out or Path("rehearsal" if rehearse else "results") / exp.name.replace(":", "-")
         sets = exp.resolve(profile, parse_sets(set_ or [])) if config is None else {}
-        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
+        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_,
+                             shared_store)
         names = parse_trackers(log)  # a tracker's missing library fails before any write
         trackers = Trackers(names, RunStore(out), exp.name) if names else None
         specs, store = claim_grid(exp, profile, seeds, out, sets, rehearsal)

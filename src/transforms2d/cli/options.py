@@ -27,6 +27,11 @@ GpusPerRun = Annotated[float | None, typer.Option(help=(
     "With --executor ray and a CUDA device: the GPU share of one run, e.g. 0.25 runs four "
     "small runs on each GPU (default 1)."))]
 
+SharedStore = Annotated[bool, typer.Option("--shared-store", help=(
+    "With --executor ray: the Ray workers write into --out themselves (it must be on a "
+    "filesystem every node mounts at the same path) instead of returning each run's files "
+    "to this process."))]
+
 # t2d run
 Experiment = Annotated[str | None, typer.Argument(
     help="Experiment name (see `t2d experiments`); none with --config.")]

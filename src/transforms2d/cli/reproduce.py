@@ -24,6 +24,7 @@ def reproduce_cmd(
     ray_address: opt.ReproduceRayAddress = None, show_plan: opt.ShowPlan = True,
     rehearse: opt.Rehearse = False, rehearse_batch: opt.RehearseBatch = None,
     compile_: opt.Compile = False, gpus_per_run: opt.GpusPerRun = None,
+    shared_store: opt.SharedStore = False,
 ) -> None:
     """Run the paper's experiments E1-E4 (a rerun resumes) and write OUT/REPORT.md with the
     wall times, the claims C1-C8 and every figure. Exits 1 if any run failed."""
@@ -34,7 +35,8 @@ def reproduce_cmd(
         seeds = offset_seeds(seeds if seeds is not None else _default_seeds(profile),
                              seed_offset)
         executor = executor or _default_executor(device)
-        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_)
+        runner = make_runner(executor, device, workers, ray_address, gpus_per_run, compile_,
+                             shared_store)
         rehearsal = rehearsal_settings(rehearse, rehearse_batch)
         out = out if out is not None else Path("rehearsal" if rehearse else "results")
         planned = plan(out, names, profile, seeds, rehearsal)

@@ -22,7 +22,7 @@ from typing import Protocol
 import torch
 
 from ..errors import unknown_name
-from .lease import RunHeld, heartbeat_s
+from .lease import Lease, RunHeld, heartbeat_s
 from .run import LeaseLost, ProgressHook, execute
 from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
@@ -101,6 +101,24 @@ def settle(summary: Summary, todo: list[tuple[int, RunSpec]], outcomes: dict[str
     return summary
 
 
+def claim(spec: RunSpec, store: RunStore) -> Lease | dict:
+    """The lease of a run that is to be computed, or the outcome that says why not:
+    ``{"reused": True}`` (done), ``{"held": holder}`` or ``{"ok": False, "message"}`` (the
+    folder cannot be written). The caller releases the lease."""
+    h = spec_hash(spec)
+    try:
+        lease = store.lease(h)
+    except RunHeld as held:
+        return {"held": str(held)}
+    except OSError as e:  # the folder cannot be written: nothing to record it in either
+        return {"ok": False, "message": f"cannot lease the run: {e.strerror or e} "
+                                        f"({e.filename or store.run_dir(h)})"}
+    if store.status(h) == DONE:  # finished by another process before we got the lease
+        lease.release()
+        return {"reused": True}
+    return lease
+
+
 def compute(spec: RunSpec, store: RunStore, device: str = "cpu", progress: bool = False,
             on_progress: ProgressHook | None = None,
             on_start: Callable[[], None] | None = None) -> dict:
@@ -110,16 +128,10 @@ def compute(spec: RunSpec, store: RunStore, device: str = "cpu", progress: bool 
     written). Only the lease holder sweeps and writes the run's folder; ``on_start()`` is
     called once the lease is held and the run is to be computed."""
     h = spec_hash(spec)
-    try:
-        lease = store.lease(h)
-    except RunHeld as held:
-        return {"held": str(held)}
-    except OSError as e:  # the folder cannot be written: nothing to record it in either
-        return {"ok": False, "message": f"cannot lease the run: {e.strerror or e} "
-                                        f"({e.filename or store.run_dir(h)})"}
+    lease = claim(spec, store)
+    if not isinstance(lease, Lease):
+        return lease
     with lease:
-        if store.status(h) == DONE:
-            return {"reused": True}
         try:
             run_dir = store.prepare(spec)
             store.clear_failure(h)

@@ -1,10 +1,21 @@
 """The ``ray`` executor: each pending run is one Ray task with the CPUs/GPUs it needs.
 
-A task calls the same :func:`~transforms2d.experiments.run.execute` as the local executor, in
-the same ``RunStore`` folder: on a cluster that folder must be on a filesystem every node sees.
 Pretrain-then-probe dependencies live inside one run (``execute`` does both stages, resuming
 whichever is stored), so runs are independent tasks. Done runs are skipped; a failing run
-writes its ``error.json`` (with the worker's traceback) and the other tasks go on.
+records its ``error.json`` (with the worker's traceback) and the other tasks go on.
+
+Where the runs are computed: by default (``shared_store=False``) the driver leases each run in
+its store and sends the task the spec and the run's finished stages; the worker computes the
+run in a scratch folder on its own node and returns the run's files through Ray's object
+store, which the driver checks and commits (:mod:`.transfer`). No node but the driver's needs
+to see ``--out``, and a task never learns its path. With ``shared_store=True``
+(``--shared-store``) a task calls :func:`~.executors.compute` on the driver's folder itself,
+which must then be on a filesystem every node mounts at the same path.
+
+Lost tasks: a task whose worker process or node died is rerun by Ray (``retries``), on the same
+node or another; each run is committed once, by the driver holding its lease. A killed driver
+leaves stale leases (taken over at once by a driver on the same host, else after
+``T2D_LEASE_STALE_S``); its rerun resumes from the store.
 
 Without an address the executor starts a local Ray instance (``num_cpus`` = all cores by
 default) and shuts it down afterwards; ``address`` (``--ray-address``) joins a running cluster
@@ -19,6 +30,7 @@ computed with ``cpus_per_run=1`` equals the local executor's only when that ran 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -31,9 +43,11 @@ import torch
 from ..errors import ConfigError
 from ..validation import check_int, check_number
 from .executors import GridExecutor, emit_outcome, register_executor, run_in_worker
+from .lease import Lease
 from .run import COMPILE_ENV, compile_requested
-from .spec import spec_hash
+from .spec import RunSpec, spec_hash
 from .store import DONE, RunStore
+from .transfer import claim_remote, commit_reply, compute_in_scratch
 
 INSTALL_HINT = "pip install 'transforms2d[ray]'"
 # Joining a cluster: bound each GCS connection attempt and the number of attempts (Ray's
@@ -102,8 +116,17 @@ def _runtime_env() -> dict:
 
 
 def run_task(spec_dict: dict, root: str, device: str, threads: int) -> dict:
-    """Body of one Ray task (see :func:`~.executors.run_in_worker`)."""
+    """Body of one Ray task on a shared store (see :func:`~.executors.run_in_worker`)."""
     return run_in_worker(spec_dict, root, _task_device(device), threads)
+
+
+def run_task_in_scratch(spec_dict: dict, stages: dict, device: str, threads: int) -> dict:
+    """Body of one Ray task without a shared store: the run computed in this node's scratch,
+    its files returned (:func:`~.transfer.compute_in_scratch`)."""
+    import ray
+
+    node = ray.get_runtime_context().get_node_id()
+    return compute_in_scratch(spec_dict, stages, _task_device(device), threads, node)
 
 
 class RayExecutor(GridExecutor):
@@ -113,13 +136,16 @@ class RayExecutor(GridExecutor):
     ``address``: cluster to join (None: start a local instance, or use ``RAY_ADDRESS``).
     ``num_cpus``/``num_gpus``: size of a locally started instance (default: what Ray detects).
     ``cpus_per_run``: CPUs reserved per task, and its torch threads.
-    ``retries``: how often Ray reruns a task whose worker process died (a node lost, a kill);
-    the new attempt takes over the dead one's lease. Exceptions of the run are not retried.
+    ``retries``: how often Ray reruns a task whose worker process died (a node lost, a kill).
+    Exceptions of the run are not retried.
+    ``shared_store``: tasks write into the driver's folder (on a filesystem all nodes share)
+    instead of returning each run's files to the driver.
     """
 
     def __init__(self, device: str = "cpu", progress: bool = False, address: str | None = None,
                  num_cpus: int | None = None, num_gpus: int | None = None,
-                 cpus_per_run: float = 1, gpus_per_run: float = 1, retries: int = 2) -> None:
+                 cpus_per_run: float = 1, gpus_per_run: float = 1, retries: int = 2,
+                 shared_store: bool = False) -> None:
         try:
             kind = torch.device(device).type if isinstance(device, str) else None
         except RuntimeError:
@@ -136,8 +162,10 @@ class RayExecutor(GridExecutor):
         self.num_cpus, self.num_gpus = num_cpus, num_gpus
         self.cpus_per_run, self.retries = cpus_per_run, check_int("retries", retries, 0)
         self.gpus_per_run = gpus_per_run if device.startswith("cuda") else 0
+        self.shared_store = bool(shared_store)
         self.ray = import_ray(joining=self.address is not None)
         self._owned = False  # True when connect() initialised Ray (then close() shuts it down)
+        self._remotes: dict = {}
 
     # -- connection -----------------------------------------------------------------------------
     def connect(self) -> None:
@@ -198,39 +226,84 @@ class RayExecutor(GridExecutor):
     def _submit_and_wait(self, todo, store: RunStore, total: int, emit) -> dict[str, dict]:
         """Submit one task per run; wait for all. Returns hash -> outcome."""
         ray = self.ray
-        task = ray.remote(run_task)
-        waiting: dict[Any, tuple[int, str]] = {}
+        waiting: dict[Any, tuple[int, RunSpec, Lease | None]] = {}
         outcomes: dict[str, dict] = {}
-        root = str(Path(store.root).resolve())
-        for i, spec in todo:
-            h = spec_hash(spec)
-            ref = task.options(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
-                               max_retries=self.retries, retry_exceptions=False,
-                               name=f"t2d-run-{h}", **_runtime_env()).remote(
-                spec.to_dict(), root, self.device, max(1, int(self.cpus_per_run)))
-            waiting[ref] = (i, h)
-            emit("start", h, i, total)
         try:
+            for i, spec in todo:
+                h = spec_hash(spec)
+                sent = self._submit(spec, store)
+                if isinstance(sent, dict):  # not sent: done meanwhile, held, or unwritable
+                    outcomes[h] = sent
+                    emit_outcome(emit, sent, h, i, total)
+                    continue
+                waiting[sent[0]] = (i, spec, sent[1])
+                emit("start", h, i, total)
             while waiting:
-                ready, _ = ray.wait(list(waiting), num_returns=1)
-                for ref in ready:
-                    i, h = waiting.pop(ref)
-                    outcomes[h] = self._outcome(ref, h, store)
+                for ref in self._wait(waiting):
+                    i, spec, lease = waiting.pop(ref)
+                    h = spec_hash(spec)
+                    outcomes[h] = self._outcome(ref, spec, store, lease)
                     emit_outcome(emit, outcomes[h], h, i, total)
         finally:
-            for ref in waiting:  # interrupted (e.g. Ctrl-C): stop what is still running
-                ray.cancel(ref, force=True)
+            for ref, (_, _, lease) in waiting.items():  # interrupted (e.g. Ctrl-C)
+                with contextlib.suppress(Exception):  # the cluster may be gone
+                    ray.cancel(ref, force=True)
+                if lease is not None:
+                    lease.release()
         return outcomes
 
-    def _outcome(self, ref, h: str, store: RunStore) -> dict:
+    def _wait(self, waiting: dict) -> list:
+        """The refs of ``waiting`` that are ready (at least one); the loss of the cluster
+        (its head node: this driver's connection) is a one-line error."""
         try:
-            out = self.ray.get(ref)
-        except Exception as exc:  # noqa: BLE001 - the worker died, not the run
-            return {"ok": False, "message": store.record_failure(h, exc)["message"]}
+            return self.ray.wait(list(waiting), num_returns=1)[0]
+        except OSError as e:
+            raise ConfigError(f"Lost the Ray cluster ({e.strerror or e}) with {len(waiting)} "
+                              f"run(s) in flight; the runs committed so far are kept: restart "
+                              f"the cluster and rerun the command to resume.") from None
+
+    def _submit(self, spec: RunSpec, store: RunStore) -> tuple[Any, Lease | None] | dict:
+        """Send the task of ``spec``: ``(its object ref, the driver's lease on the run)``, or
+        the outcome that says why it was not sent."""
+        opts = dict(num_cpus=self.cpus_per_run, num_gpus=self.gpus_per_run,
+                    max_retries=self.retries, retry_exceptions=False,
+                    name=f"t2d-run-{spec_hash(spec)}", **_runtime_env())
+        threads = max(1, int(self.cpus_per_run))
+        if self.shared_store:  # the worker leases and writes the run in the shared folder
+            root = str(Path(store.root).resolve())
+            task = self._remote(run_task).options(**opts)
+            return task.remote(spec.to_dict(), root, self.device, threads), None
+        claimed = claim_remote(spec, store)
+        if isinstance(claimed, dict):
+            return claimed
+        lease, stages = claimed
+        try:
+            task = self._remote(run_task_in_scratch).options(**opts)
+            return task.remote(spec.to_dict(), stages, self.device, threads), lease
+        except BaseException:  # not sent (e.g. the cluster is gone): give the run back
+            lease.release()
+            raise
+
+    def _remote(self, fn):
+        """``ray.remote(fn)``, made once per executor (each one is exported to the cluster)."""
+        if fn not in self._remotes:
+            self._remotes[fn] = self.ray.remote(fn)
+        return self._remotes[fn]
+
+    def _outcome(self, ref, spec: RunSpec, store: RunStore, lease: Lease | None) -> dict:
+        """The outcome of a finished task; without a shared store, its files committed."""
+        h = spec_hash(spec)
+        with lease if lease is not None else contextlib.nullcontext():
+            try:
+                out = self.ray.get(ref)
+            except Exception as exc:  # noqa: BLE001 - the worker died (retries spent), not the run
+                return {"ok": False, "message": store.record_failure(h, exc)["message"]}
+            if lease is not None:
+                return commit_reply(store, spec, out, lease)
         if out.get("ok") and store.status(h) != DONE:
             exc = ConfigError(f"run {h} finished on a Ray worker but its result.json is not "
-                              f"in {store.root}; --out must be on a filesystem shared by all "
-                              f"Ray nodes.")
+                              f"in {store.root}; with --shared-store, --out must be on a "
+                              f"filesystem shared by all Ray nodes (or drop --shared-store).")
             return {"ok": False, "message": store.record_failure(h, exc)["message"]}
         return out
 

@@ -18,9 +18,11 @@
 Every file a status depends on is written atomically (temporary file, then rename), so a kill
 leaves at most a ``.*.tmp`` file, which is never read and is swept by the next process that
 leases the run. Only the holder of a run's lease (:mod:`.lease`) writes into its folder, so
-several drivers, on one host or several sharing the folder, compute every run once. An
-artifact that cannot be read (a truncated checkpoint, a corrupt probe or result file) is moved
-to ``quarantine/`` with the reason and its stage is computed again.
+several drivers, on one host or several sharing the folder, compute every run once; a run
+computed where the folder is not (a Ray node's scratch) is committed by the driver holding its
+lease (:meth:`RunStore.commit`). An artifact that cannot be read (a truncated checkpoint, a
+corrupt probe or result file) is moved to ``quarantine/`` with the reason and its stage is
+computed again.
 """
 
 from __future__ import annotations
@@ -32,12 +34,12 @@ import shutil
 import socket
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..io import write_json
+from ..io import write_bytes, write_json
 from ..validation import seed_record
 from .lease import Lease, acquire
 from .lease import holder as lease_holder
@@ -50,6 +52,9 @@ RESULT_FORMAT = 2  # 2: probe loss curves, fine-tuning curves, early stopping re
 OLD_MARKER = "running.json"  # the marker of format 1 stores, before leases: swept
 QUARANTINE = "quarantine"
 HASH = re.compile(r"[0-9a-f]{16}")  # spec_hash: 16 hex digits
+# The files of a run that a worker without the folder returns (RunStore.commit).
+COMMITTED = re.compile(r"(result|error|provenance)\.json|pretrain\.pt|log\.txt"
+                       r"|probes/[^/\\.][^/\\]*\.json")
 
 
 def read_json(path: Path) -> Any | None:
@@ -110,9 +115,7 @@ class RunStore:
     def result(self, h: str) -> dict | None:
         """The stored result of run ``h``, or None unless it is complete and names this run."""
         res = read_json(self.runs / h / "result.json")
-        ok = (isinstance(res, dict) and res.get("spec_hash") == h
-              and res.get("format") == RESULT_FORMAT)
-        return res if ok else None
+        return res if is_result(res, h) else None
 
     def error(self, h: str) -> dict | None:
         return read_json(self.runs / h / "error.json")
@@ -153,6 +156,28 @@ class RunStore:
         if read_json(path) != spec.to_dict():
             write_json(path, spec.to_dict())
         return d
+
+    def commit(self, h: str, files: Mapping[str, bytes]) -> None:
+        """Store files of run ``h`` computed elsewhere (a Ray worker's node-local scratch:
+        :mod:`.transfer`), holding its lease: each written atomically, ``log.txt`` appended,
+        ``result.json`` last; a result that is not complete (:meth:`result`) is quarantined
+        like any stored one (ConfigError). Only the files a run keeps are taken."""
+        bad = sorted(name for name in files if not COMMITTED.fullmatch(name))
+        if bad:  # never a path outside the run's folder, nor a lease or a spec
+            raise ConfigError(f"run {h}: refused to store {bad[0]!r} (not a file of a run)")
+        d = self.runs / h
+        for name in sorted(files, key=lambda n: n == "result.json"):
+            if name == "log.txt":
+                with open(d / name, "ab") as f:
+                    f.write(files[name])
+            else:
+                write_bytes(d / name, files[name])
+        if "result.json" in files and self.result(h) is None:
+            self.quarantine(h, d / "result.json", "the result.json computed elsewhere is not "
+                            f"a complete result of this run (format {RESULT_FORMAT}, spec "
+                            f"hash {h})")
+            raise ConfigError(f"run {h}: the result returned by its worker is not a complete "
+                              f"result of this run (quarantined)")
 
     def record_failure(self, h: str, exc: BaseException) -> dict:
         """Write error.json (message, type, traceback, the pid and host that failed) and a
@@ -213,6 +238,12 @@ class RunStore:
             raise ConfigError(f"{self.root / 'experiment.json'} lists {bad[0]!r}, not a run "
                               f"hash; fix or delete it (the runs are kept).")
         return list(rec["runs"])
+
+
+def is_result(res: Any, h: str) -> bool:
+    """Whether ``res`` (parsed JSON) is a result of run ``h`` in this store's format."""
+    return (isinstance(res, dict) and res.get("spec_hash") == h
+            and res.get("format") == RESULT_FORMAT)
 
 
 def sweep_tmp(folder: Path) -> int:

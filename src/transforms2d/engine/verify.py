@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ConfigError
 from ..train import load_checkpoint
-from .store import DONE, RunStore, read_json
+from .store import DONE, RESULT_FORMAT, RunStore, is_result, read_json
 
 
 @dataclass
@@ -43,13 +43,17 @@ class Verification:
         return not self.problems
 
 
-def result_problems(store: RunStore, h: str) -> list[Problem]:
-    """What is wrong with the result of the done run ``h`` (empty if nothing)."""
+def result_problems(store: RunStore, h: str, res: dict | None = None) -> list[Problem]:
+    """What is wrong with the result of the done run ``h`` (empty if nothing); ``res``: a
+    result not stored yet (one returned by a worker: :mod:`.transfer`), checked the same."""
     try:
         spec = store.load_spec(h)
     except ConfigError as e:
         return [Problem(h, "spec.json", str(e))]
-    res = store.result(h)
+    res = store.result(h) if res is None else res
+    if not is_result(res, h):
+        return [Problem(h, "result.json", f"not a complete result of this run (format "
+                                          f"{RESULT_FORMAT}, spec hash {h})")]
     out = []
     missing = [t.name for t in spec.probes if t.name not in res.get("probes", {})]
     missing += [t.name for t in spec.invariance if t.name not in res.get("invariance", {})]
@@ -89,8 +93,16 @@ def verify(store: RunStore, quarantine: bool = False) -> Verification:
         found = result_problems(store, h) + artifact_problems(store, h)
         report.problems += found
         if quarantine:
-            for p in found:
-                path = store.run_dir(h) / p.file
-                if p.file != "spec.json" and path.exists():
-                    report.quarantined.append(str(store.quarantine(h, path, p.what)))
+            report.quarantined += quarantine_problems(store, h, found)
     return report
+
+
+def quarantine_problems(store: RunStore, h: str, found: list[Problem]) -> list[str]:
+    """Move the files of ``found`` aside (never ``spec.json``: it names the run); their new
+    paths."""
+    moved = []
+    for p in found:
+        path = store.run_dir(h) / p.file
+        if p.file != "spec.json" and path.exists():
+            moved.append(str(store.quarantine(h, path, p.what)))
+    return moved
