@@ -30,10 +30,13 @@ def test_reproduce_writes_report_and_resumes(tmp_path, runner, empty_cifar, one_
         for fig in (out / name / "figures").glob("*.png"):
             assert f"({name}/figures/{fig.name})" in report
     assert "| C8 (e4) |" in report and re.search(r"\| demo \| \w", report)
-    # 3 seeds: C8's seeds precondition is unmet, stated before the claims
-    assert report.index("## Preconditions") < report.index("## Claims")
-    assert re.search(r"\| C8 \(e4\) \| seeds \| [^|]+ \| 3 seed\(s\), 2 short \| \*\*no\*\* \|",
-                     report)
+    # 3 seeds: C8's seeds precondition is unmet, stated after the claims, one row per
+    # precondition with the claims it covers; REPORT.html beside it
+    assert report.index("## Verdicts") < report.index("## Claims") < report.index(
+        "## Preconditions")
+    assert re.search(r"\| seeds \| [^|]*C8 \(e4\)[^|]* \| [^|]+ \| 3 seed\(s\), 2 short \| "
+                     r"\*\*no\*\* \|", report)
+    assert "<h2>Claims</h2>" in (out / "REPORT.html").read_text()
     timing = json.loads((out / "reproduce.json").read_text())
     assert set(timing["experiments"]) == {"demo", "e4"}
     wall = {k: v["wall_s"] for k, v in timing["experiments"].items()}

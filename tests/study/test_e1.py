@@ -156,7 +156,7 @@ def test_smoke_run_end_to_end(tmp_path, runner):
         assert c["verdict"] != "pass"
     md = (out / "report.md").read_text()
     assert "C1" in md and "figures/e1_transfer.png" in md
-    assert md.index("## Preconditions") < md.index("## Claims")
+    assert md.index("## Claims") < md.index("## Preconditions")
 
 
 def fake_records(seeds: int = FAIR_SEEDS, ft_gap: float = 0.02, train_acc=None,
